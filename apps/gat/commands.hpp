@@ -1,0 +1,17 @@
+#pragma once
+// The subcommands of the gat app; each file registers one.
+
+#include <string>
+
+#include <CLI/CLI.hpp>
+#include <nlohmann/json.hpp>
+
+namespace gat::app {
+
+void register_train(CLI::App& app);
+
+/// Writes JSON to path through a temporary file and a rename, so a crash never leaves a
+/// half-written result file.
+void write_json(const std::string& path, const nlohmann::json& value);
+
+}  // namespace gat::app

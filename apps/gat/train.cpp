@@ -1,0 +1,183 @@
+// gat train: node classification on a LINQS dataset with the paper's GAT.
+
+#include <cstdio>
+#include <fstream>
+#include <iostream>
+#include <map>
+#include <memory>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "commands.hpp"
+#include "common.hpp"
+#include "gat/core/error.hpp"
+#include "gat/core/threads.hpp"
+#include "gat/train/trainer.hpp"
+
+namespace gat::app {
+namespace {
+
+struct TrainFlags {
+  DataFlags data;
+  GatModelOptions model;
+  TrainOptions train;
+  std::string self_loops = "add";
+  bool no_bias = false;
+  std::uint64_t seed = 0;
+  int runs = 1;
+  int threads = 0;
+  bool quiet = false;
+  int log_every = 1;
+  std::string json;
+};
+
+SelfLoops parse_self_loops(const std::string& s) {
+  static const std::map<std::string, SelfLoops> kPolicies{
+      {"add", SelfLoops::kAdd}, {"keep", SelfLoops::kKeep}, {"remove", SelfLoops::kRemove}};
+  return kPolicies.at(s);  // CLI11 has already restricted the choice
+}
+
+void run_train(TrainFlags& f) {
+  apply_threads(f.threads);
+  GAT_CHECK(f.runs >= 1, "--runs must be at least 1, got " << f.runs);
+  GAT_CHECK(f.log_every >= 1, "--log-every must be at least 1, got " << f.log_every);
+  const Dataset data = load_dataset(f.data);
+  f.model.in_features = data.num_features();
+  f.model.num_classes = data.num_classes();
+  f.model.self_loops = parse_self_loops(f.self_loops);
+  f.model.bias = !f.no_bias;
+
+  std::printf("dataset %s: %d nodes, %lld edges, %lld features, %d classes; split %zu/%zu/%zu",
+              data.name.c_str(), data.num_nodes(), static_cast<long long>(data.graph.num_edges()),
+              static_cast<long long>(data.num_features()), data.num_classes(), data.train.size(),
+              data.val.size(), data.test.size());
+  if (data.skipped_citations > 0) {
+    std::printf("; %lld citations to unknown nodes skipped",
+                static_cast<long long>(data.skipped_citations));
+  }
+  std::printf("\n");
+
+  nlohmann::json out;
+  out["dataset"] = data.name;
+  out["threads"] = num_threads();
+  out["options"] = {{"layers", f.model.layers},
+                    {"hidden", f.model.hidden},
+                    {"heads", f.model.heads},
+                    {"out_heads", f.model.out_heads},
+                    {"dropout", f.model.dropout},
+                    {"attention_dropout", f.model.attention_dropout},
+                    {"negative_slope", f.model.negative_slope},
+                    {"bias", f.model.bias},
+                    {"residual", f.model.residual},
+                    {"self_loops", f.self_loops},
+                    {"lr", f.train.adam.lr},
+                    {"weight_decay", f.train.adam.weight_decay},
+                    {"epochs", f.train.epochs},
+                    {"patience", f.train.patience}};
+  std::vector<double> accs, train_ms, eval_ms;
+  for (int r = 0; r < f.runs; ++r) {
+    const std::uint64_t seed = f.seed + static_cast<std::uint64_t>(r);
+    GatModel<float> model(f.model, seed);
+    TrainOptions options = f.train;
+    options.seed = seed;
+    const EpochCallback log = [&](const EpochStats& s) {
+      if (f.quiet || (s.epoch % f.log_every != 0 && s.epoch != 1)) return;
+      std::fprintf(stderr,
+                   "[run %d seed %llu] epoch %4d  loss %.4f  train acc %.4f  val loss %.4f  val "
+                   "acc %.4f  %.2f ms\n",
+                   r + 1, static_cast<unsigned long long>(seed), s.epoch, s.train_loss,
+                   s.train_acc, s.val_loss, s.val_acc, s.train_ms);
+    };
+    const TrainResult res = train_node_classifier(model, data, options, log);
+    std::vector<double> tms, ems;
+    for (const auto& s : res.history) {
+      tms.push_back(s.train_ms);
+      ems.push_back(s.eval_ms);
+    }
+    const double run_train_ms = median(tms), run_eval_ms = median(ems);
+    accs.push_back(res.test_acc);
+    train_ms.insert(train_ms.end(), tms.begin(), tms.end());
+    eval_ms.insert(eval_ms.end(), ems.begin(), ems.end());
+    std::printf(
+        "run %d/%d seed %llu: test accuracy %.4f  (val %.4f, best epoch %d of %d, epoch %.2f "
+        "ms, inference %.2f ms)\n",
+        r + 1, f.runs, static_cast<unsigned long long>(seed), res.test_acc, res.val_acc,
+        res.best_epoch, res.epochs_run, run_train_ms, run_eval_ms);
+    std::fflush(stdout);
+    out["runs"].push_back({{"seed", seed},
+                           {"test_acc", res.test_acc},
+                           {"val_acc", res.val_acc},
+                           {"train_acc", res.train_acc},
+                           {"best_epoch", res.best_epoch},
+                           {"epochs", res.epochs_run},
+                           {"median_epoch_ms", run_train_ms},
+                           {"median_inference_ms", run_eval_ms}});
+  }
+  const double m = mean(accs), sd = stddev(accs);
+  if (f.runs == 1) {
+    std::printf("test accuracy: %.2f %%\n", 100 * m);
+  } else {
+    std::printf("test accuracy: %.2f ± %.2f %% (mean ± std over %d runs, seeds %llu..%llu)\n",
+                100 * m, 100 * sd, f.runs, static_cast<unsigned long long>(f.seed),
+                static_cast<unsigned long long>(f.seed + f.runs - 1));
+  }
+  const double rss = peak_rss_mib();
+  std::printf(
+      "time (median over all epochs, %d threads): training epoch %.3f ms (forward + backward + "
+      "Adam), inference %.3f ms\npeak memory: %.1f MiB\n",
+      num_threads(), median(train_ms), median(eval_ms), rss);
+  out["test_acc_mean"] = m;
+  out["test_acc_std"] = sd;
+  out["median_epoch_ms"] = median(train_ms);
+  out["median_inference_ms"] = median(eval_ms);
+  out["peak_rss_mib"] = rss;
+  if (!f.json.empty()) write_json(f.json, out);
+}
+
+}  // namespace
+
+void register_train(CLI::App& app) {
+  auto flags = std::make_shared<TrainFlags>();
+  auto& f = *flags;
+  CLI::App* cmd = app.add_subcommand("train", "Train a GAT for node classification");
+  add_data_flags(*cmd, f.data);
+  cmd->add_option("--layers", f.model.layers, "GAT layers (the last one is the classifier)")
+      ->capture_default_str()->check(CLI::Range(1, 64));
+  cmd->add_option("--hidden", f.model.hidden, "Features per head in hidden layers")
+      ->capture_default_str()->check(CLI::Range(1, 1 << 16));
+  cmd->add_option("--heads", f.model.heads, "Heads in hidden layers (concatenated)")
+      ->capture_default_str()->check(CLI::Range(1, 1024));
+  cmd->add_option("--out-heads", f.model.out_heads, "Heads in the output layer (averaged)")
+      ->capture_default_str()->check(CLI::Range(1, 1024));
+  cmd->add_option("--dropout", f.model.dropout, "Dropout on every layer's input")
+      ->capture_default_str()->check(CLI::Range(0.0, 0.999));
+  cmd->add_option("--attn-dropout", f.model.attention_dropout, "Dropout on attention weights")
+      ->capture_default_str()->check(CLI::Range(0.0, 0.999));
+  cmd->add_option("--negative-slope", f.model.negative_slope, "LeakyReLU slope of edge scores")
+      ->capture_default_str()->check(CLI::Range(0.0, 1.0));
+  cmd->add_flag("--no-bias", f.no_bias, "Layers without bias");
+  cmd->add_flag("--residual", f.model.residual, "Residual connection in every layer");
+  cmd->add_option("--self-loops", f.self_loops, "Self loops: add (one per node), keep, remove")
+      ->capture_default_str()->check(CLI::IsMember({"add", "keep", "remove"}));
+  cmd->add_option("--lr", f.train.adam.lr, "Adam learning rate")
+      ->capture_default_str()->check(CLI::PositiveNumber);
+  cmd->add_option("--weight-decay", f.train.adam.weight_decay, "L2 penalty on all weights")
+      ->capture_default_str()->check(CLI::NonNegativeNumber);
+  cmd->add_option("--epochs", f.train.epochs, "Maximum epochs")
+      ->capture_default_str()->check(CLI::Range(1, 1 << 30));
+  cmd->add_option("--patience", f.train.patience, "Early-stopping patience (epochs)")
+      ->capture_default_str()->check(CLI::Range(1, 1 << 30));
+  cmd->add_option("--seed", f.seed, "Seed of run 1 (run r uses seed + r - 1)")->capture_default_str();
+  cmd->add_option("--runs", f.runs, "Independent runs; reports mean ± std")
+      ->capture_default_str()->check(CLI::Range(1, 100000));
+  cmd->add_option("--threads", f.threads, "OpenMP threads (default: all cores)")
+      ->check(CLI::Range(1, 4096));
+  cmd->add_flag("-q,--quiet", f.quiet, "No per-epoch progress on stderr");
+  cmd->add_option("--log-every", f.log_every, "Print progress every N epochs")
+      ->capture_default_str()->check(CLI::Range(1, 1 << 30));
+  cmd->add_option("--json", f.json, "Write results as JSON to this file");
+  cmd->callback([flags] { run_train(*flags); });
+}
+
+}  // namespace gat::app

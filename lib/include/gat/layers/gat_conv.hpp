@@ -1,0 +1,104 @@
+#pragma once
+// GatConv: one graph attention layer (Veličković et al., ICLR 2018), per head h:
+//   z = x·W                                     (N, H·F)  projection
+//   e[j→i, h] = LeakyReLU(a_dst[h]·z[i,h] + a_src[h]·z[j,h])        edge scores
+//   α[j→i, h] = softmax over i's in-edges of e                      attention
+//   out[i, h] = Σ_j dropout(α[j→i, h]) · z[j, h]                    aggregation
+// then heads are concatenated (N, H·F) or averaged (N, F), plus an optional residual x·W_r
+// and bias. Input dropout applies to x before the projection. The forward keeps what the
+// backward needs in a GatConvCache; memory per edge is O(H), never O(H·F).
+
+#include <cstdint>
+#include <vector>
+
+#include "gat/core/random.hpp"
+#include "gat/core/sparse_matrix.hpp"
+#include "gat/core/types.hpp"
+#include "gat/graph/build.hpp"
+#include "gat/graph/csr.hpp"
+#include "gat/layers/parameter.hpp"
+
+namespace gat {
+
+/// @brief Hyper-parameters of a GatConv layer.
+struct GatConvOptions {
+  std::int64_t in_features = 0;    // input width
+  int out_features = 8;            // F, features per head
+  int heads = 1;                   // H
+  bool concat = true;              // concatenate heads (N, H·F), else average them (N, F)
+  double negative_slope = 0.2;     // LeakyReLU slope of the edge score
+  double input_dropout = 0.0;      // dropout on the input features, in training
+  double attention_dropout = 0.0;  // dropout on the attention weights α, in training
+  bool bias = true;
+  bool residual = false;           // add x·W_r (or x itself when widths match)
+  SelfLoops self_loops = SelfLoops::kAdd;  // how prepare_graph treats i → i edges
+};
+
+/// @brief Where a forward pass stands: training or inference, and the keys of its dropout.
+struct ForwardContext {
+  bool training = false;
+  std::uint64_t seed = 0;
+  std::uint64_t step = 0;  // optimisation step: a new dropout mask every step
+};
+
+/// @brief Everything GatConv::backward needs from the forward pass.
+template <typename T>
+struct GatConvCache {
+  const SparseInput<T>* sparse_input = nullptr;  // set when the input is sparse
+  std::vector<T> sparse_values;  // (nnz) input values after dropout
+  Matrix<T> dense_input;         // (N, in) input after dropout, when the input is dense
+  Matrix<T> z;                   // (N, H·F)
+  Matrix<T> s_src, s_dst;        // (N, H)
+  Matrix<T> alpha;               // (E, H) attention after softmax
+  Matrix<T> alpha_used;          // (E, H) attention after dropout (empty when not dropped)
+  bool training = false;
+  CounterRng attention_rng{0, 0, 0, 0};
+  CounterRng input_rng{0, 0, 0, 0};
+};
+
+/// @brief A graph attention layer with explicit forward and backward passes.
+template <typename T>
+class GatConv {
+ public:
+  /// @brief Creates the layer with Glorot-initialised weights drawn from (seed, layer_index).
+  GatConv(const GatConvOptions& options, std::uint64_t seed, int layer_index);
+
+  const GatConvOptions& options() const { return options_; }
+  /// @brief Output width: H·F when concatenating, F when averaging.
+  std::int64_t out_width() const;
+
+  /// @brief The graph this layer expects: the input graph with its self-loop policy applied.
+  CsrGraph prepare_graph(const CsrGraph& graph) const;
+
+  /// @brief Forward pass on dense input x (N, in); returns (N, out_width()).
+  Matrix<T> forward(const CsrGraph& graph, MatrixCRef<T> x, GatConvCache<T>& cache,
+                    const ForwardContext& ctx) const;
+  /// @brief Forward pass on sparse input (N, in); the features are never densified.
+  Matrix<T> forward(const CsrGraph& graph, const SparseInput<T>& x, GatConvCache<T>& cache,
+                    const ForwardContext& ctx) const;
+
+  /// @brief Backward pass: adds parameter gradients into grad members and, when grad_input is
+  /// given (dense input only), writes the input gradient (N, in) into it.
+  /// @param grad_out (N, out_width()).
+  void backward(const CsrGraph& graph, const GatConvCache<T>& cache, MatrixCRef<T> grad_out,
+                Matrix<T>* grad_input);
+
+  /// @brief The trainable parameters, in a fixed order.
+  std::vector<Parameter<T>*> parameters();
+
+  Parameter<T> weight;    // (in, H·F)
+  Parameter<T> att_src;   // (H, F)
+  Parameter<T> att_dst;   // (H, F)
+  Parameter<T> bias;      // (1, out_width) when options.bias
+  Parameter<T> res_weight;  // (in, out_width) when residual and in != out_width
+
+ private:
+  // The shared part of forward after the projection z = x·W.
+  Matrix<T> attend(const CsrGraph& graph, GatConvCache<T>& cache, const ForwardContext& ctx) const;
+  void check_graph(const CsrGraph& graph, std::int64_t rows) const;
+
+  GatConvOptions options_;
+  int layer_index_;
+};
+
+}  // namespace gat

@@ -1,0 +1,25 @@
+#pragma once
+// Attention-weighted aggregation (a sparse × dense product per head):
+//   out[i, h, :] = Σ_{p = (j → i)} alpha[p, h] · z[j, h, :]
+// The destination-keyed CSR makes each out row one segment: parallel over rows, no atomics.
+
+#include "gat/core/types.hpp"
+#include "gat/graph/csr.hpp"
+
+namespace gat::ops {
+
+/// @brief Forward of the aggregation above. A node with no in-edges gets zeros.
+/// @param alpha (E, H) weights in slot order, @param z (N, H·F), @param out (N, H·F) overwritten.
+template <typename T>
+void aggregate_forward(const CsrGraph& graph, MatrixCRef<T> alpha, MatrixCRef<T> z,
+                       MatrixRef<T> out);
+
+/// @brief Backward. grad_alpha[p, h] = <grad_out[i, h, :], z[j, h, :]> (overwritten), and
+/// grad_z[j, h, :] += Σ_{p out of j} alpha[p, h] · grad_out[i, h, :], computed per source row
+/// on the cached transpose (the aggregation run on the reversed graph).
+/// @param grad_out (N, H·F), @param grad_alpha (E, H), @param grad_z (N, H·F) accumulated.
+template <typename T>
+void aggregate_backward(const CsrGraph& graph, MatrixCRef<T> alpha, MatrixCRef<T> z,
+                        MatrixCRef<T> grad_out, MatrixRef<T> grad_alpha, MatrixRef<T> grad_z);
+
+}  // namespace gat::ops

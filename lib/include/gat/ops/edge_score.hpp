@@ -1,0 +1,41 @@
+#pragma once
+// GAT edge scores, the first of the three attention primitives
+// (edge_score → segment_softmax → aggregate).
+//
+// The paper's score e_ij = LeakyReLU(aᵀ[Wh_i ‖ Wh_j]) splits a into a_dst and a_src, so
+//   e_ij = LeakyReLU(s_dst[i] + s_src[j]),  s_dst = Z·a_dst,  s_src = Z·a_src  (per head)
+// with Z = XW. Two (N, H) node scores replace any (E, H·F) edge tensor: memory per edge
+// is O(H).
+
+#include "gat/core/types.hpp"
+#include "gat/graph/csr.hpp"
+
+namespace gat::ops {
+
+/// @brief Per-head dot products s[n, h] = Σ_f z[n, h·F + f] · a[h, f].
+/// @param z (N, H·F) projected node features, @param a (H, F), @param s (N, H) output.
+template <typename T>
+void head_dot_forward(MatrixCRef<T> z, MatrixCRef<T> a, MatrixRef<T> s);
+
+/// @brief Backward of head_dot_forward: grad_z += grad_s ⊗ a; grad_a += Σ_n grad_s ⊗ z.
+/// @param grad_s (N, H), @param grad_z (N, H·F) accumulated, @param grad_a (H, F) accumulated.
+template <typename T>
+void head_dot_backward(MatrixCRef<T> z, MatrixCRef<T> a, MatrixCRef<T> grad_s, MatrixRef<T> grad_z,
+                       MatrixRef<T> grad_a);
+
+/// @brief Edge scores e[p, h] = LeakyReLU(s_dst[i, h] + s_src[j, h]) for slot p = (j → i).
+/// @param s_src (N, H), @param s_dst (N, H), @param e (E, H) output in slot order.
+template <typename T>
+void edge_score_forward(const CsrGraph& graph, MatrixCRef<T> s_src, MatrixCRef<T> s_dst,
+                        T negative_slope, MatrixRef<T> e);
+
+/// @brief Backward of edge_score_forward. With g = grad_e · LeakyReLU'(s_dst[i] + s_src[j]):
+/// grad_s_dst[i] += Σ_{p into i} g[p] (a row sum) and grad_s_src[j] += Σ_{p out of j} g[p]
+/// (a row sum of the transpose). Both are accumulated; no atomics.
+/// @param grad_e (E, H); @param grad_s_src, grad_s_dst (N, H) accumulated.
+template <typename T>
+void edge_score_backward(const CsrGraph& graph, MatrixCRef<T> s_src, MatrixCRef<T> s_dst,
+                         T negative_slope, MatrixCRef<T> grad_e, MatrixRef<T> grad_s_src,
+                         MatrixRef<T> grad_s_dst);
+
+}  // namespace gat::ops

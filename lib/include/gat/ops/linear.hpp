@@ -1,0 +1,43 @@
+#pragma once
+// Projections y = x·W for dense and sparse x, with their backward passes. Work is split
+// into fixed chunks of rows and reductions sum chunks in order, so results do not depend
+// on the thread count.
+
+#include <vector>
+
+#include "gat/core/sparse_matrix.hpp"
+#include "gat/core/types.hpp"
+
+namespace gat::ops {
+
+/// @brief y = x·w.  @param x (N, in), @param w (in, out), @param y (N, out) overwritten.
+template <typename T>
+void matmul_forward(MatrixCRef<T> x, MatrixCRef<T> w, MatrixRef<T> y);
+
+/// @brief Backward of y = x·w: grad_w += xᵀ·grad_y; grad_x = grad_y·wᵀ when grad_x is given.
+/// @param grad_y (N, out), @param grad_w (in, out) accumulated, @param grad_x (N, in) or null.
+template <typename T>
+void matmul_backward(MatrixCRef<T> x, MatrixCRef<T> w, MatrixCRef<T> grad_y, MatrixRef<T> grad_w,
+                     Matrix<T>* grad_x);
+
+/// @brief y = X·w for sparse X whose values are replaced by `values` (same order as X's
+/// entries; input dropout passes the dropped values, or X.val itself).
+/// @param x (N, in) structure, @param values (nnz), @param w (in, out), @param y (N, out).
+template <typename T>
+void spmm_forward(const SparseMatrix<T>& x, const std::vector<T>& values, MatrixCRef<T> w,
+                  MatrixRef<T> y);
+
+/// @brief Weight gradient of spmm_forward: grad_w[k, :] += Σ_{i} X[i, k] · grad_y[i, :],
+/// computed per row k of the cached transpose Xᵀ, so it is a plain row loop (no atomics).
+/// @param xt transpose of X, @param values (nnz) in X's entry order, @param grad_y (N, out),
+/// @param grad_w (in, out) accumulated.
+template <typename T>
+void spmm_backward_weight(const SparseTranspose<T>& xt, const std::vector<T>& values,
+                          MatrixCRef<T> grad_y, MatrixRef<T> grad_w);
+
+/// @brief Bias gradient: grad_b += Σ_n grad_y[n, :], summed in fixed chunks of rows.
+/// @param grad_y (N, out), @param grad_b (1, out) accumulated.
+template <typename T>
+void column_sum_backward(MatrixCRef<T> grad_y, MatrixRef<T> grad_b);
+
+}  // namespace gat::ops

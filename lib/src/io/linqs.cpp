@@ -1,0 +1,447 @@
+#include "gat/io/linqs.hpp"
+
+#include <algorithm>
+#include <cerrno>
+#include <cfloat>
+#include <charconv>
+#include <cmath>
+#include <cstdint>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <limits>
+#include <memory>
+#include <string_view>
+#include <system_error>
+#include <unordered_map>
+#include <vector>
+
+#include "gat/core/error.hpp"
+#include "gat/graph/build.hpp"
+
+namespace gat {
+namespace detail {
+
+// The one place that enforces the 32-bit node id limit. It has external linkage (but no public
+// header) so that a white-box test can exercise the message without writing 2^31 lines.
+void check_linqs_node_count(std::int64_t count, const std::string& path, std::int64_t line);
+
+void check_linqs_node_count(std::int64_t count, const std::string& path, std::int64_t line) {
+  constexpr std::int64_t kMaxNodes = std::numeric_limits<NodeId>::max();
+  GAT_CHECK(count <= kMaxNodes, path << ":" << line
+                                     << ": too many nodes: node ids are 32-bit, so a "
+                                     << "dataset holds at most " << kMaxNodes << " nodes");
+}
+
+}  // namespace detail
+
+namespace {
+
+struct FileCloser {
+  void operator()(std::FILE* f) const { std::fclose(f); }
+};
+
+// The whole file in memory: the parsers below then work on pointers into one buffer, with no
+// per-line or per-token allocation (PubMed's .content is 27 MB of mostly short tokens).
+std::string read_file(const std::string& path) {
+  std::unique_ptr<std::FILE, FileCloser> file(std::fopen(path.c_str(), "rb"));
+  if (!file) {
+    const int err = errno;
+    GAT_FAIL(path << ": cannot open file (" << std::generic_category().message(err) << ")");
+  }
+  std::string text;
+  std::error_code size_error;
+  const auto size = std::filesystem::file_size(path, size_error);
+  if (!size_error) {
+    text.resize(static_cast<std::size_t>(size));
+    text.resize(std::fread(text.data(), 1, text.size(), file.get()));
+  }
+  // Anything beyond the reported size (a file still growing, or a pipe with no size).
+  char chunk[1 << 16];
+  while (std::size_t n = std::fread(chunk, 1, sizeof chunk, file.get())) text.append(chunk, n);
+  if (std::ferror(file.get())) {
+    const int err = errno;
+    GAT_FAIL(path << ": cannot read file (" << std::generic_category().message(err) << ")");
+  }
+  return text;
+}
+
+// '\r' counts as whitespace so that CRLF files parse like LF files.
+inline bool is_space(char c) {
+  return c == ' ' || c == '\t' || c == '\r' || c == '\v' || c == '\f';
+}
+
+// Walks a buffer line by line, yielding each non-blank line with its surrounding whitespace
+// trimmed, and keeps the 1-based number of the line last returned for error messages.
+class LineReader {
+ public:
+  explicit LineReader(std::string_view text) : p_(text.data()), end_(text.data() + text.size()) {
+    // A UTF-8 byte-order mark, as some editors write, is not part of the first node id.
+    if (text.size() >= 3 && text.compare(0, 3, "\xEF\xBB\xBF") == 0) p_ += 3;
+  }
+
+  bool next(std::string_view& line) {
+    while (p_ < end_) {
+      const auto* newline = static_cast<const char*>(std::memchr(p_, '\n', end_ - p_));
+      const char* begin = p_;
+      const char* end = newline ? newline : end_;
+      p_ = newline ? newline + 1 : end_;
+      ++line_;
+      while (begin < end && is_space(*begin)) ++begin;
+      while (end > begin && is_space(end[-1])) --end;
+      if (begin != end) {
+        line = std::string_view(begin, static_cast<std::size_t>(end - begin));
+        return true;
+      }
+    }
+    return false;
+  }
+
+  std::int64_t line_number() const { return line_; }
+
+ private:
+  const char* p_;
+  const char* end_;
+  std::int64_t line_ = 0;
+};
+
+// Whitespace-separated tokens of [begin, end).
+class Tokens {
+ public:
+  Tokens(const char* begin, const char* end) : p_(begin), end_(end) {}
+  explicit Tokens(std::string_view s) : Tokens(s.data(), s.data() + s.size()) {}
+
+  bool next(std::string_view& token) {
+    while (p_ < end_ && is_space(*p_)) ++p_;
+    if (p_ == end_) return false;
+    const char* begin = p_;
+    while (p_ < end_ && !is_space(*p_)) ++p_;
+    token = std::string_view(begin, static_cast<std::size_t>(p_ - begin));
+    return true;
+  }
+
+  // Number of tokens not yet returned (consumes them); only used to word error messages.
+  std::int64_t count_rest() {
+    std::int64_t n = 0;
+    std::string_view token;
+    while (next(token)) ++n;
+    return n;
+  }
+
+ private:
+  const char* p_;
+  const char* end_;
+};
+
+std::int64_t count_tokens(std::string_view line) { return Tokens(line).count_rest(); }
+
+// A token as it appears in a message: quoted, cut short, control bytes replaced, so that a
+// binary or enormous token cannot garble the message.
+std::string shown(std::string_view token) {
+  constexpr std::size_t kMax = 40;
+  std::string out = "'";
+  for (std::size_t i = 0; i < token.size() && i < kMax; ++i) {
+    const auto c = static_cast<unsigned char>(token[i]);
+    out += (c < 0x20 || c == 0x7F) ? '?' : static_cast<char>(c);
+  }
+  if (token.size() > kMax) out += "...";
+  out += "'";
+  return out;
+}
+
+// Parses a whole token as a finite float. from_chars is locale-independent and allocation-free;
+// it accepts "nan" and "inf", which are then refused, because a feature must be a real number.
+bool parse_value(std::string_view token, float& value) {
+  const char* first = token.data();
+  const char* last = first + token.size();
+  // from_chars, unlike strtod, rejects an explicit plus sign; writers such as printf("%+g") emit
+  // it.
+  if (token.size() > 1 && first[0] == '+' && first[1] != '+' && first[1] != '-') ++first;
+  auto [ptr, ec] = std::from_chars(first, last, value);
+  if (ptr != last) return false;
+  if (ec == std::errc::result_out_of_range) {
+    // Out of float range: overflow is an error, but a tiny value (1e-50) is a real number that
+    // rounds to zero or a subnormal, so it is read as double and narrowed.
+    double wide = 0;
+    const auto result = std::from_chars(first, last, wide);
+    if (result.ec != std::errc() || result.ptr != last || !(std::fabs(wide) <= FLT_MAX)) {
+      return false;
+    }
+    value = static_cast<float>(wide);
+    return true;
+  }
+  return ec == std::errc() && std::isfinite(value);
+}
+
+// Natural order: runs of digits compare by numeric value ("class2" < "class10"), everything else
+// byte by byte. Strings equal up to leading zeros ("a01", "a1") fall back to plain byte order, so
+// the order is strict and the class numbering never depends on the order of the file.
+bool natural_less(std::string_view a, std::string_view b) {
+  auto is_digit = [](char c) { return c >= '0' && c <= '9'; };
+  std::size_t i = 0;
+  std::size_t j = 0;
+  while (i < a.size() && j < b.size()) {
+    if (is_digit(a[i]) && is_digit(b[j])) {
+      while (i < a.size() && a[i] == '0') ++i;
+      while (j < b.size() && b[j] == '0') ++j;
+      const std::size_t a_start = i;
+      const std::size_t b_start = j;
+      while (i < a.size() && is_digit(a[i])) ++i;
+      while (j < b.size() && is_digit(b[j])) ++j;
+      // Without leading zeros, a longer run is a larger number; equal lengths compare as text.
+      if (i - a_start != j - b_start) return i - a_start < j - b_start;
+      const int c = a.substr(a_start, i - a_start).compare(b.substr(b_start, j - b_start));
+      if (c != 0) return c < 0;
+    } else {
+      if (a[i] != b[j]) return static_cast<unsigned char>(a[i]) < static_cast<unsigned char>(b[j]);
+      ++i;
+      ++j;
+    }
+  }
+  if (i == a.size() && j == b.size()) return a < b;
+  return i == a.size();
+}
+
+// What .content yields; string views point into the file buffer, which outlives them.
+struct Content {
+  std::vector<std::string_view> ids;                   // (N) node ids, file order
+  std::unordered_map<std::string_view, NodeId> index;  // node id -> node index
+  std::vector<std::int32_t> labels;                    // (N) class in order of first appearance
+  std::vector<std::string_view> classes;  // (C) class names in order of first appearance
+  SparseMatrix<float> features;           // (N, K) raw values
+};
+
+Content parse_content(const std::string& path, std::string_view text) {
+  Content out;
+  std::unordered_map<std::string_view, std::int32_t> class_index;
+  std::vector<std::int64_t> id_line;  // (N) where each id was defined, for duplicate messages
+  auto& features = out.features;
+  std::int64_t num_features = -1;  // K, fixed by the first line
+
+  LineReader lines(text);
+  std::string_view line;
+  while (lines.next(line)) {
+    const std::int64_t line_no = lines.line_number();
+    const char* begin = line.data();
+    const char* end = begin + line.size();
+    // The id is the first token and the label the last; everything between is a feature value.
+    // Lines are trimmed, so a line with one token has id_end == end and an empty label.
+    const char* id_end = begin;
+    while (id_end < end && !is_space(*id_end)) ++id_end;
+    const char* label_begin = end;
+    while (label_begin > id_end && !is_space(label_begin[-1])) --label_begin;
+    const bool has_label = label_begin != end;
+
+    if (num_features < 0) {
+      GAT_CHECK(has_label, path << ":" << line_no << ": expected a node id, feature values and a "
+                                << "class label, found 1 column");
+      num_features = Tokens(id_end, label_begin).count_rest();
+      GAT_CHECK(num_features <= std::numeric_limits<std::int32_t>::max(),
+                path << ":" << line_no << ": " << num_features
+                     << " features do not fit 32-bit column indices");
+    }
+    const std::int64_t expected_columns = num_features + 2;
+    GAT_CHECK(has_label,
+              path << ":" << line_no << ": expected " << expected_columns << " columns, found 1");
+
+    std::int64_t column = 0;
+    const char* p = id_end;
+    while (true) {
+      while (p < label_begin && is_space(*p)) ++p;
+      if (p == label_begin) break;
+      if (column == num_features) {
+        GAT_FAIL(path << ":" << line_no << ": expected " << expected_columns << " columns, found "
+                      << column + Tokens(p, label_begin).count_rest() + 2);
+      }
+      // Fast path for a one-character "0" or "1", nearly every token of a bag-of-words file; it
+      // cuts the load time of Cora to about a third. p[1] lies inside the line because
+      // whitespace and the label still follow.
+      if ((*p == '0' || *p == '1') && is_space(p[1])) {
+        if (*p == '1') {
+          features.col.push_back(static_cast<std::int32_t>(column));
+          features.val.push_back(1.0f);
+        }
+        ++p;
+        ++column;
+        continue;
+      }
+      const char* start = p;
+      while (p < label_begin && !is_space(*p)) ++p;
+      const std::string_view token(start, static_cast<std::size_t>(p - start));
+      float value = 0;
+      if (!parse_value(token, value)) {
+        GAT_FAIL(path << ":" << line_no << ": column " << column + 2 << " (feature " << column
+                      << ") is not a finite number: " << shown(token));
+      }
+      if (value != 0.0f) {
+        features.col.push_back(static_cast<std::int32_t>(column));
+        features.val.push_back(value);
+      }
+      ++column;
+    }
+    if (column != num_features) {
+      GAT_FAIL(path << ":" << line_no << ": expected " << expected_columns << " columns, found "
+                    << column + 2);
+    }
+    features.row_ptr.push_back(features.nnz());
+
+    const auto node = static_cast<std::int64_t>(out.ids.size());
+    detail::check_linqs_node_count(node + 1, path, line_no);
+    const std::string_view id(begin, static_cast<std::size_t>(id_end - begin));
+    const auto [it, inserted] = out.index.emplace(id, static_cast<NodeId>(node));
+    if (!inserted) {
+      GAT_FAIL(path << ":" << line_no << ": duplicate node id " << shown(id)
+                    << " (first defined on line " << id_line[it->second] << ")");
+    }
+    out.ids.push_back(id);
+    id_line.push_back(line_no);
+
+    const std::string_view label(label_begin, static_cast<std::size_t>(end - label_begin));
+    // find before emplace: emplace would allocate a node on every line just to discard it.
+    auto cls = class_index.find(label);
+    if (cls == class_index.end()) {
+      cls = class_index.emplace(label, static_cast<std::int32_t>(out.classes.size())).first;
+      out.classes.push_back(label);
+    }
+    out.labels.push_back(cls->second);
+  }
+  GAT_CHECK(!out.ids.empty(), path << ":1: no nodes: the file is empty or has only blank lines");
+  features.rows = static_cast<std::int64_t>(out.ids.size());
+  features.cols = num_features;
+  return out;
+}
+
+// Reads "cited citing" pairs into edge lists (src = citing, dst = cited, though the graph is
+// symmetrized anyway). Returns the number of lines skipped for naming an unknown node.
+EdgeId parse_cites(const std::string& path, std::string_view text, const Content& content,
+                   bool strict, std::vector<NodeId>& src, std::vector<NodeId>& dst) {
+  EdgeId skipped = 0;
+  LineReader lines(text);
+  std::string_view line;
+  while (lines.next(line)) {
+    const std::int64_t line_no = lines.line_number();
+    Tokens tokens(line);
+    std::string_view cited;
+    std::string_view citing;
+    std::string_view extra;
+    if (!tokens.next(cited) || !tokens.next(citing) || tokens.next(extra)) {
+      GAT_FAIL(path << ":" << line_no << ": expected 2 columns (cited paper, citing paper), found "
+                    << count_tokens(line));
+    }
+    const auto cited_it = content.index.find(cited);
+    const auto citing_it = content.index.find(citing);
+    if (cited_it == content.index.end() || citing_it == content.index.end()) {
+      // Real LINQS files (CiteSeer's) cite papers that have no .content line; by default such a
+      // citation is dropped and counted, since the rest of the graph is still usable.
+      GAT_CHECK(!strict, path << ":" << line_no << ": unknown node id "
+                              << shown(cited_it == content.index.end() ? cited : citing)
+                              << " (not in the .content file)");
+      ++skipped;
+      continue;
+    }
+    dst.push_back(cited_it->second);
+    src.push_back(citing_it->second);
+  }
+  return skipped;
+}
+
+// Reads "node_id train|val|test" lines into the three index lists, ascending.
+void parse_split(const std::string& path, std::string_view text, const Content& content,
+                 Dataset& dataset) {
+  const auto n = content.ids.size();
+  std::vector<std::int64_t> listed_on(n, 0);  // line that put each node in a split; 0 = none
+  LineReader lines(text);
+  std::string_view line;
+  while (lines.next(line)) {
+    const std::int64_t line_no = lines.line_number();
+    Tokens tokens(line);
+    std::string_view id;
+    std::string_view word;
+    std::string_view extra;
+    if (!tokens.next(id) || !tokens.next(word) || tokens.next(extra)) {
+      GAT_FAIL(path << ":" << line_no << ": expected 2 columns (node id, train|val|test), found "
+                    << count_tokens(line));
+    }
+    std::vector<NodeId>* target = nullptr;
+    if (word == "train") {
+      target = &dataset.train;
+    } else if (word == "val") {
+      target = &dataset.val;
+    } else if (word == "test") {
+      target = &dataset.test;
+    } else {
+      GAT_FAIL(path << ":" << line_no << ": unknown split " << shown(word)
+                    << "; expected train, val or test");
+    }
+    const auto it = content.index.find(id);
+    GAT_CHECK(it != content.index.end(), path << ":" << line_no << ": unknown node id " << shown(id)
+                                              << " (not in the .content file)");
+    const NodeId node = it->second;
+    // A node in two splits would leak test labels into training; listing it twice in the same
+    // split is harmless but almost always a sign of a broken file, so both are refused.
+    GAT_CHECK(listed_on[node] == 0, path << ":" << line_no << ": node " << shown(id)
+                                         << " is already in a split (line " << listed_on[node]
+                                         << ")");
+    listed_on[node] = line_no;
+    target->push_back(node);
+  }
+  for (auto* split : {&dataset.train, &dataset.val, &dataset.test}) {
+    std::sort(split->begin(), split->end());
+  }
+}
+
+}  // namespace
+
+Dataset load_linqs(const std::string& dir, const std::string& name, const LinqsOptions& options) {
+  const std::filesystem::path base(dir);
+  const std::string content_path = (base / (name + ".content")).string();
+  const std::string cites_path = (base / (name + ".cites")).string();
+  const std::string split_path = (base / (name + ".split")).string();
+
+  // The buffer must outlive `content`, whose ids and index are views into it.
+  const std::string content_text = read_file(content_path);
+  Content content = parse_content(content_path, content_text);
+  const auto n = static_cast<NodeId>(content.ids.size());
+
+  Dataset dataset;
+  dataset.name = name;
+
+  std::vector<NodeId> src;
+  std::vector<NodeId> dst;
+  dataset.skipped_citations =
+      parse_cites(cites_path, read_file(cites_path), content, options.strict, src, dst);
+  parse_split(split_path, read_file(split_path), content, dataset);
+
+  BuildOptions build;
+  build.symmetrize = true;               // citations are treated as undirected
+  build.duplicates = Duplicates::kDrop;  // "a b" and "b a" are the same undirected edge
+  build.self_loops = SelfLoops::kKeep;   // a layer decides whether to add self loops
+  dataset.graph = build_csr(n, src, dst, build);
+
+  // Classes are numbered in natural order of their names, not in order of appearance, so that
+  // Planetoid's class0..classK map to 0..K and the numbering is the same however lines are sorted.
+  std::vector<std::int32_t> order(content.classes.size());
+  for (std::size_t c = 0; c < order.size(); ++c) order[c] = static_cast<std::int32_t>(c);
+  std::sort(order.begin(), order.end(), [&](std::int32_t a, std::int32_t b) {
+    return natural_less(content.classes[a], content.classes[b]);
+  });
+  std::vector<std::int32_t> rank(order.size());
+  dataset.class_names.reserve(order.size());
+  for (std::size_t r = 0; r < order.size(); ++r) {
+    rank[order[r]] = static_cast<std::int32_t>(r);
+    dataset.class_names.emplace_back(content.classes[order[r]]);
+  }
+  dataset.labels.resize(content.labels.size());
+  for (std::size_t i = 0; i < content.labels.size(); ++i) {
+    dataset.labels[i] = rank[content.labels[i]];
+  }
+
+  dataset.node_names.reserve(content.ids.size());
+  for (const auto id : content.ids) dataset.node_names.emplace_back(id);
+
+  dataset.features = std::move(content.features);
+  if (options.normalize_features) row_normalize(dataset.features);
+  return dataset;
+}
+
+}  // namespace gat

@@ -1,0 +1,242 @@
+#include "gat/layers/gat_conv.hpp"
+
+#include <cmath>
+
+#include "gat/core/error.hpp"
+#include "gat/ops/aggregate.hpp"
+#include "gat/ops/dropout.hpp"
+#include "gat/ops/edge_score.hpp"
+#include "gat/ops/linear.hpp"
+#include "gat/ops/segment_softmax.hpp"
+
+namespace gat {
+
+template <typename T>
+GatConv<T>::GatConv(const GatConvOptions& options, std::uint64_t seed, int layer_index)
+    : options_(options), layer_index_(layer_index) {
+  const auto& o = options_;
+  GAT_CHECK(o.in_features > 0, "GatConv: in_features must be positive, got " << o.in_features);
+  GAT_CHECK(o.out_features > 0, "GatConv: out_features must be positive, got " << o.out_features);
+  GAT_CHECK(o.heads > 0, "GatConv: heads must be positive, got " << o.heads);
+  GAT_CHECK(o.input_dropout >= 0 && o.input_dropout < 1,
+            "GatConv: input dropout must lie in [0, 1), got " << o.input_dropout);
+  GAT_CHECK(o.attention_dropout >= 0 && o.attention_dropout < 1,
+            "GatConv: attention dropout must lie in [0, 1), got " << o.attention_dropout);
+  GAT_CHECK(std::isfinite(o.negative_slope) && o.negative_slope >= 0,
+            "GatConv: negative slope must be finite and non-negative, got " << o.negative_slope);
+  const std::int64_t hf = std::int64_t{o.heads} * o.out_features;
+  const std::string prefix = "layers." + std::to_string(layer_index) + ".";
+  weight = Parameter<T>(prefix + "weight", o.in_features, hf);
+  att_src = Parameter<T>(prefix + "att_src", o.heads, o.out_features);
+  att_dst = Parameter<T>(prefix + "att_dst", o.heads, o.out_features);
+  glorot_uniform(weight, double(o.in_features), double(hf), seed, layer_index, 0);
+  // Each head's attention vector maps its F features to one score: fan-in F, fan-out 1.
+  glorot_uniform(att_src, double(o.out_features), 1.0, seed, layer_index, 1);
+  glorot_uniform(att_dst, double(o.out_features), 1.0, seed, layer_index, 2);
+  if (o.bias) bias = Parameter<T>(prefix + "bias", 1, out_width());
+  if (o.residual && o.in_features != out_width()) {
+    res_weight = Parameter<T>(prefix + "res_weight", o.in_features, out_width());
+    glorot_uniform(res_weight, double(o.in_features), double(out_width()), seed, layer_index, 3);
+  }
+}
+
+template <typename T>
+std::int64_t GatConv<T>::out_width() const {
+  return options_.concat ? std::int64_t{options_.heads} * options_.out_features
+                         : options_.out_features;
+}
+
+template <typename T>
+CsrGraph GatConv<T>::prepare_graph(const CsrGraph& graph) const {
+  return apply_self_loops(graph, options_.self_loops);
+}
+
+template <typename T>
+std::vector<Parameter<T>*> GatConv<T>::parameters() {
+  std::vector<Parameter<T>*> out{&weight, &att_src, &att_dst};
+  if (options_.bias) out.push_back(&bias);
+  if (res_weight.value.size() > 0) out.push_back(&res_weight);
+  return out;
+}
+
+template <typename T>
+void GatConv<T>::check_graph(const CsrGraph& graph, std::int64_t rows) const {
+  GAT_CHECK(rows == graph.num_nodes(), "GatConv layer " << layer_index_ << ": input has " << rows
+                                                        << " rows but the graph has "
+                                                        << graph.num_nodes() << " nodes");
+}
+
+template <typename T>
+Matrix<T> GatConv<T>::forward(const CsrGraph& graph, MatrixCRef<T> x, GatConvCache<T>& cache,
+                              const ForwardContext& ctx) const {
+  check_graph(graph, x.rows());
+  GAT_CHECK(x.cols() == options_.in_features, "GatConv layer " << layer_index_ << ": input has "
+                                                               << x.cols() << " columns, expected "
+                                                               << options_.in_features);
+  cache.sparse_input = nullptr;
+  cache.training = ctx.training;
+  cache.input_rng = CounterRng(ctx.seed, ctx.step, layer_index_, kStreamInputDropout);
+  cache.dense_input = x;
+  if (ctx.training) ops::dropout<T>(cache.dense_input, options_.input_dropout, cache.input_rng);
+  cache.z.resize(x.rows(), weight.value.cols());
+  ops::matmul_forward<T>(cache.dense_input, weight.value, cache.z);
+  Matrix<T> out = attend(graph, cache, ctx);
+  if (options_.residual) {
+    if (res_weight.value.size() > 0) {
+      Matrix<T> r(x.rows(), out_width());
+      ops::matmul_forward<T>(cache.dense_input, res_weight.value, r);
+      out += r;
+    } else {
+      out += cache.dense_input;
+    }
+  }
+  if (options_.bias) out.rowwise() += bias.value.row(0);
+  return out;
+}
+
+template <typename T>
+Matrix<T> GatConv<T>::forward(const CsrGraph& graph, const SparseInput<T>& x,
+                              GatConvCache<T>& cache, const ForwardContext& ctx) const {
+  check_graph(graph, x.matrix.rows);
+  GAT_CHECK(x.matrix.cols == options_.in_features, "GatConv layer "
+                                                       << layer_index_ << ": input has "
+                                                       << x.matrix.cols << " columns, expected "
+                                                       << options_.in_features);
+  cache.sparse_input = &x;
+  cache.dense_input.resize(0, 0);
+  cache.training = ctx.training;
+  cache.input_rng = CounterRng(ctx.seed, ctx.step, layer_index_, kStreamInputDropout);
+  // Dropout of a sparse input only touches its non-zeros: a dropped zero is still zero.
+  cache.sparse_values = x.matrix.val;
+  if (ctx.training) ops::dropout<T>(cache.sparse_values, options_.input_dropout, cache.input_rng);
+  cache.z.resize(x.matrix.rows, weight.value.cols());
+  ops::spmm_forward<T>(x.matrix, cache.sparse_values, weight.value, cache.z);
+  Matrix<T> out = attend(graph, cache, ctx);
+  if (options_.residual) {
+    if (res_weight.value.size() > 0) {
+      Matrix<T> r(x.matrix.rows, out_width());
+      ops::spmm_forward<T>(x.matrix, cache.sparse_values, res_weight.value, r);
+      out += r;
+    } else {
+      for (std::int64_t i = 0; i < x.matrix.rows; ++i) {
+        for (EdgeId k = x.matrix.row_ptr[i]; k < x.matrix.row_ptr[i + 1]; ++k) {
+          out(i, x.matrix.col[k]) += cache.sparse_values[k];
+        }
+      }
+    }
+  }
+  if (options_.bias) out.rowwise() += bias.value.row(0);
+  return out;
+}
+
+template <typename T>
+Matrix<T> GatConv<T>::attend(const CsrGraph& graph, GatConvCache<T>& cache,
+                             const ForwardContext& ctx) const {
+  const Eigen::Index n = graph.num_nodes(), e = graph.num_edges(), h = options_.heads;
+  const Eigen::Index f = options_.out_features;
+  cache.s_src.resize(n, h);
+  cache.s_dst.resize(n, h);
+  ops::head_dot_forward<T>(cache.z, att_src.value, cache.s_src);
+  ops::head_dot_forward<T>(cache.z, att_dst.value, cache.s_dst);
+  // Scores and softmax share one (E, H) buffer: the softmax runs in place.
+  cache.alpha.resize(e, h);
+  ops::edge_score_forward<T>(graph, cache.s_src, cache.s_dst, T(options_.negative_slope),
+                             cache.alpha);
+  ops::segment_softmax_forward<T>(graph.row_ptr(), cache.alpha, cache.alpha);
+  cache.attention_rng = CounterRng(ctx.seed, ctx.step, layer_index_, kStreamAttentionDropout);
+  const bool drop = ctx.training && options_.attention_dropout > 0;
+  if (drop) {
+    cache.alpha_used = cache.alpha;
+    ops::dropout<T>(cache.alpha_used, options_.attention_dropout, cache.attention_rng);
+  } else {
+    cache.alpha_used.resize(0, 0);
+  }
+  Matrix<T> agg(n, h * f);
+  ops::aggregate_forward<T>(graph, drop ? cache.alpha_used : cache.alpha, cache.z, agg);
+  if (options_.concat || h == 1) return agg;
+  // Mean over heads: out[i, c] = (1/H) Σ_h agg[i, h·F + c].
+  Matrix<T> out = Matrix<T>::Zero(n, f);
+  for (Eigen::Index k = 0; k < h; ++k) out += agg.middleCols(k * f, f);
+  out *= T(1) / T(h);
+  return out;
+}
+
+template <typename T>
+void GatConv<T>::backward(const CsrGraph& graph, const GatConvCache<T>& cache,
+                          MatrixCRef<T> grad_out, Matrix<T>* grad_input) {
+  const Eigen::Index n = graph.num_nodes(), e = graph.num_edges(), h = options_.heads;
+  const Eigen::Index f = options_.out_features;
+  GAT_CHECK(grad_out.rows() == n && grad_out.cols() == out_width(),
+            "GatConv layer " << layer_index_ << ": gradient has shape (" << grad_out.rows() << ", "
+                             << grad_out.cols() << "), expected (" << n << ", " << out_width()
+                             << ")");
+  const bool sparse = cache.sparse_input != nullptr;
+  GAT_CHECK(!(sparse && grad_input), "GatConv layer "
+                                         << layer_index_
+                                         << ": no input gradient is computed for sparse input");
+  if (grad_input) grad_input->setZero(n, options_.in_features);
+
+  // out = agg' + x·W_r + b  →  grad_b = Σ_i grad_out[i], grad_W_r = xᵀ·grad_out.
+  if (options_.bias) ops::column_sum_backward<T>(grad_out, bias.grad);
+  if (options_.residual) {
+    if (res_weight.value.size() > 0) {
+      if (sparse) {
+        ops::spmm_backward_weight<T>(cache.sparse_input->transposed, cache.sparse_values, grad_out,
+                                     res_weight.grad);
+      } else {
+        Matrix<T> gx(n, options_.in_features);
+        ops::matmul_backward<T>(cache.dense_input, res_weight.value, grad_out, res_weight.grad,
+                                grad_input ? &gx : nullptr);
+        if (grad_input) *grad_input += gx;
+      }
+    } else if (grad_input) {
+      *grad_input += grad_out;
+    }
+  }
+
+  // Mean over heads: each head's slice receives grad_out / H.
+  Matrix<T> grad_agg;
+  if (options_.concat || h == 1) {
+    grad_agg = grad_out;
+  } else {
+    grad_agg.resize(n, h * f);
+    for (Eigen::Index k = 0; k < h; ++k) grad_agg.middleCols(k * f, f) = grad_out / T(h);
+  }
+
+  // agg = aggregate(α_used, z)  →  grad_α_used (E, H) and grad_z.
+  const bool dropped = cache.alpha_used.size() > 0;
+  Matrix<T> grad_alpha(e, h);
+  Matrix<T> grad_z = Matrix<T>::Zero(n, h * f);
+  ops::aggregate_backward<T>(graph, dropped ? cache.alpha_used : cache.alpha, cache.z, grad_agg,
+                             grad_alpha, grad_z);
+  // α_used = dropout(α): the same mask scales the gradient.
+  if (dropped) ops::dropout<T>(grad_alpha, options_.attention_dropout, cache.attention_rng);
+  // α = softmax(e) per row  →  grad_e, in place.
+  ops::segment_softmax_backward<T>(graph.row_ptr(), cache.alpha, grad_alpha, grad_alpha);
+  // e = LeakyReLU(s_dst[i] + s_src[j])  →  grad_s_src, grad_s_dst.
+  Matrix<T> grad_s_src = Matrix<T>::Zero(n, h), grad_s_dst = Matrix<T>::Zero(n, h);
+  ops::edge_score_backward<T>(graph, cache.s_src, cache.s_dst, T(options_.negative_slope),
+                              grad_alpha, grad_s_src, grad_s_dst);
+  // s = z·a per head  →  grad_z, grad_a.
+  ops::head_dot_backward<T>(cache.z, att_src.value, grad_s_src, grad_z, att_src.grad);
+  ops::head_dot_backward<T>(cache.z, att_dst.value, grad_s_dst, grad_z, att_dst.grad);
+  // z = x·W  →  grad_W (and grad_x for dense input).
+  if (sparse) {
+    ops::spmm_backward_weight<T>(cache.sparse_input->transposed, cache.sparse_values, grad_z,
+                                 weight.grad);
+  } else {
+    Matrix<T> gx(n, options_.in_features);
+    ops::matmul_backward<T>(cache.dense_input, weight.value, grad_z, weight.grad,
+                            grad_input ? &gx : nullptr);
+    if (grad_input) *grad_input += gx;
+  }
+  // x_used = dropout(x): the same mask scales the input gradient.
+  if (grad_input && cache.training) {
+    ops::dropout<T>(*grad_input, options_.input_dropout, cache.input_rng);
+  }
+}
+
+template class GatConv<float>;
+template class GatConv<double>;
+
+}  // namespace gat

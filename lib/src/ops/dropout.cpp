@@ -1,0 +1,67 @@
+#include "gat/ops/dropout.hpp"
+
+#include <algorithm>
+#include <cstdint>
+
+#include "row_access.hpp"
+
+namespace gat::ops {
+namespace {
+
+// x[c] for counters first .. first + count - 1. The counter is split into 32-bit halves and
+// the loop runs over stretches with a fixed high half, so that it vectorises (AVX2 has
+// 32-bit but no 64-bit multiplies); dropping multiplies by 0 instead of branching.
+template <typename T>
+void dropout_span(T* x, std::uint64_t first, std::int64_t count, std::uint32_t threshold, T scale,
+                  const CounterRng& rng) {
+  while (count > 0) {
+    const auto low = static_cast<std::uint32_t>(first);
+    const auto high = static_cast<std::uint32_t>(first >> 32);
+    const std::int64_t stretch = std::min<std::int64_t>(count, (std::int64_t{1} << 32) - low);
+    for (std::int64_t c = 0; c < stretch; ++c) {
+      const std::uint32_t bits = rng.bits32(low + static_cast<std::uint32_t>(c), high);
+      x[c] *= bits >= threshold ? scale : T(0);
+    }
+    x += stretch;
+    first += static_cast<std::uint64_t>(stretch);
+    count -= stretch;
+  }
+}
+
+}  // namespace
+
+using detail::row;
+
+template <typename T>
+void dropout(MatrixRef<T> x, double p, const CounterRng& rng) {
+  if (p <= 0.0) return;
+  const T scale = static_cast<T>(1.0 / (1.0 - p));
+  const std::uint32_t threshold = CounterRng::drop_threshold(p);
+  const Eigen::Index cols = x.cols();
+#pragma omp parallel for schedule(static)
+  for (Eigen::Index r = 0; r < x.rows(); ++r) {
+    dropout_span(row(x, r), static_cast<std::uint64_t>(r * cols), cols, threshold, scale, rng);
+  }
+}
+
+template <typename T>
+void dropout(std::vector<T>& x, double p, const CounterRng& rng) {
+  if (p <= 0.0) return;
+  const T scale = static_cast<T>(1.0 / (1.0 - p));
+  const std::uint32_t threshold = CounterRng::drop_threshold(p);
+  const auto n = static_cast<std::int64_t>(x.size());
+  const std::int64_t chunks = (n + 4095) / 4096;
+#pragma omp parallel for schedule(static)
+  for (std::int64_t c = 0; c < chunks; ++c) {
+    const std::int64_t b = c * 4096;
+    dropout_span(x.data() + b, static_cast<std::uint64_t>(b), std::min<std::int64_t>(4096, n - b),
+                 threshold, scale, rng);
+  }
+}
+
+template void dropout<float>(MatrixRef<float>, double, const CounterRng&);
+template void dropout<double>(MatrixRef<double>, double, const CounterRng&);
+template void dropout<float>(std::vector<float>&, double, const CounterRng&);
+template void dropout<double>(std::vector<double>&, double, const CounterRng&);
+
+}  // namespace gat::ops

@@ -1,0 +1,81 @@
+#pragma once
+// Private helpers of the CPU kernels: compile-time width dispatch and a vectorisable exp.
+
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <cstring>
+#include <type_traits>
+
+#include <Eigen/Core>
+
+namespace gat::ops::detail {
+
+template <int N>
+using Int = std::integral_constant<int, N>;
+
+/// Calls fn(Int<W>{}) when a row width W has a specialised kernel, else fn(Int<0>{}) for the
+/// run-time-width kernel. A compile-time width lets the compiler unroll the inner loops and
+/// keep a whole output row in vector registers.
+template <typename Fn>
+void dispatch_width(Eigen::Index w, Fn&& fn) {
+  switch (w) {
+    case 8: return fn(Int<8>{});
+    case 16: return fn(Int<16>{});
+    case 32: return fn(Int<32>{});
+    case 64: return fn(Int<64>{});
+    case 128: return fn(Int<128>{});
+    default: return fn(Int<0>{});
+  }
+}
+
+/// The same for the (heads, features per head) pair of attention kernels: fn(Int<H>, Int<F>)
+/// for common shapes (the paper's 8 × 8 among them), fn(Int<0>, Int<0>) otherwise.
+template <typename Fn>
+void dispatch_heads(Eigen::Index h, Eigen::Index f, Fn&& fn) {
+  const auto key = h * 1000 + f;
+  switch (key) {
+    case 1008: return fn(Int<1>{}, Int<8>{});
+    case 1016: return fn(Int<1>{}, Int<16>{});
+    case 1032: return fn(Int<1>{}, Int<32>{});
+    case 1064: return fn(Int<1>{}, Int<64>{});
+    case 2008: return fn(Int<2>{}, Int<8>{});
+    case 2016: return fn(Int<2>{}, Int<16>{});
+    case 4008: return fn(Int<4>{}, Int<8>{});
+    case 4016: return fn(Int<4>{}, Int<16>{});
+    case 8008: return fn(Int<8>{}, Int<8>{});
+    case 8016: return fn(Int<8>{}, Int<16>{});
+    default: return fn(Int<0>{}, Int<0>{});
+  }
+}
+
+/// exp(x) for float without a library call, so that loops over it vectorise; within about
+/// 2 ulp of std::exp on [-87, 88] (inputs are clamped to that range). Range reduction
+/// x = n·ln2 + r with |r| ≤ ln2/2, then e^r by its Taylor series to degree 7 (truncation
+/// error below 3e-9 relative), then the exponent n is added to the float's exponent bits.
+inline float fast_exp(float x) {
+  x = std::min(std::max(x, -87.0f), 88.0f);
+  // Round x·log2(e) to the nearest integer by adding and subtracting 1.5·2^23 (exact for
+  // |v| < 2^22): plain arithmetic, so the loop vectorises where nearbyint would not.
+  constexpr float kRound = 12582912.0f;
+  const float n = (x * 1.44269504088896341f + kRound) - kRound;
+  // ln 2 split into a part exact in float and a small remainder (Cody–Waite).
+  const float r = (x - n * 0.693359375f) + n * 2.12194440e-4f;
+  float p = 1.0f / 5040.0f;
+  p = p * r + 1.0f / 720.0f;
+  p = p * r + 1.0f / 120.0f;
+  p = p * r + 1.0f / 24.0f;
+  p = p * r + 1.0f / 6.0f;
+  p = p * r + 0.5f;
+  p = p * r + 1.0f;
+  p = p * r + 1.0f;
+  const std::int32_t bits = (static_cast<std::int32_t>(n) + 127) << 23;
+  return p * __builtin_bit_cast(float, bits);
+}
+
+/// exp for the kernels: the fast float version, the exact library one in double (which the
+/// gradient checks use).
+inline float kernel_exp(float x) { return fast_exp(x); }
+inline double kernel_exp(double x) { return std::exp(x); }
+
+}  // namespace gat::ops::detail

@@ -1,0 +1,129 @@
+#include "gat/train/trainer.hpp"
+
+#include <chrono>
+#include <cmath>
+#include <limits>
+
+#include "gat/core/error.hpp"
+#include "gat/train/loss.hpp"
+#include "gat/train/metrics.hpp"
+
+namespace gat {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double ms_since(Clock::time_point t0) {
+  return std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
+}
+
+void check_dataset(const GatModel<float>& model, const Dataset& data) {
+  GAT_CHECK(data.features.rows == data.num_nodes(),
+            "dataset '" << data.name << "': " << data.features.rows << " feature rows for "
+                        << data.num_nodes() << " nodes");
+  GAT_CHECK(data.features.cols == model.options().in_features,
+            "dataset '" << data.name << "' has " << data.features.cols
+                        << " features but the model expects " << model.options().in_features);
+  GAT_CHECK(static_cast<NodeId>(data.labels.size()) == data.num_nodes(),
+            "dataset '" << data.name << "': " << data.labels.size() << " labels for "
+                        << data.num_nodes() << " nodes");
+  GAT_CHECK(data.num_classes() <= model.options().num_classes,
+            "dataset '" << data.name << "' has " << data.num_classes()
+                        << " classes but the model predicts " << model.options().num_classes);
+}
+
+void check_finite_gradients(const std::vector<Parameter<float>*>& params, int epoch) {
+  for (const auto* p : params) {
+    GAT_CHECK(p->grad.allFinite(), "training diverged: non-finite gradient of "
+                                       << p->name << " at epoch " << epoch
+                                       << " (try a lower learning rate)");
+  }
+}
+
+}  // namespace
+
+TrainResult train_node_classifier(GatModel<float>& model, const Dataset& data,
+                                  const TrainOptions& options, const EpochCallback& on_epoch) {
+  check_dataset(model, data);
+  GAT_CHECK(options.epochs >= 1, "epochs must be at least 1, got " << options.epochs);
+  GAT_CHECK(options.patience >= 1, "patience must be at least 1, got " << options.patience);
+  GAT_CHECK(!data.train.empty(), "dataset '" << data.name << "' has no training nodes");
+
+  const CsrGraph graph = model.prepare_graph(data.graph);
+  const SparseInput<float> x(data.features);
+  auto params = model.parameters();
+  Adam<float> adam(params, options.adam);
+  GatModelCache<float> cache, eval_cache;
+  RowMatrix grad;
+
+  TrainResult result;
+  double best_acc = -1.0, best_loss = std::numeric_limits<double>::infinity();
+  std::vector<RowMatrix> saved;
+  int waited = 0;
+  for (int epoch = 1; epoch <= options.epochs; ++epoch) {
+    EpochStats s;
+    s.epoch = epoch;
+    auto t0 = Clock::now();
+    zero_grad(params);
+    const ForwardContext ctx{true, options.seed, static_cast<std::uint64_t>(epoch - 1)};
+    const RowMatrix logits = model.forward(graph, x, cache, ctx);
+    s.train_loss = nll_loss<float>(logits, data.labels, data.train, &grad);
+    GAT_CHECK(std::isfinite(s.train_loss),
+              "training diverged: non-finite loss at epoch " << epoch
+                                                             << " (try a lower learning rate)");
+    model.backward(graph, cache, grad);
+    check_finite_gradients(params, epoch);
+    adam.step();
+    s.train_ms = ms_since(t0);
+    s.train_acc = accuracy<float>(logits, data.labels, data.train);
+
+    t0 = Clock::now();
+    const RowMatrix eval_logits = model.forward(graph, x, eval_cache, ForwardContext{});
+    s.eval_ms = ms_since(t0);
+    s.val_loss = nll_loss<float>(eval_logits, data.labels, data.val);
+    s.val_acc = accuracy<float>(eval_logits, data.labels, data.val);
+    result.history.push_back(s);
+    result.epochs_run = epoch;
+    if (on_epoch) on_epoch(s);
+
+    // The paper's rule: improvement in either metric resets patience; the weights are
+    // kept only when neither metric got worse than its best.
+    if (s.val_acc >= best_acc || s.val_loss <= best_loss) {
+      if (s.val_acc >= best_acc && s.val_loss <= best_loss) {
+        saved.clear();
+        for (const auto* p : params) saved.push_back(p->value);
+        result.best_epoch = epoch;
+      }
+      best_acc = std::max(best_acc, s.val_acc);
+      best_loss = std::min(best_loss, s.val_loss);
+      waited = 0;
+    } else if (++waited >= options.patience) {
+      break;
+    }
+  }
+  for (std::size_t k = 0; k < params.size(); ++k) params[k]->value = saved[k];
+  const Evaluation ev = evaluate(model, data);
+  result.train_acc = ev.train_acc;
+  result.val_acc = ev.val_acc;
+  result.test_acc = ev.test_acc;
+  result.val_loss = ev.val_loss;
+  return result;
+}
+
+Evaluation evaluate(const GatModel<float>& model, const Dataset& data) {
+  check_dataset(model, data);
+  const CsrGraph graph = model.prepare_graph(data.graph);
+  const SparseInput<float> x(data.features);
+  GatModelCache<float> cache;
+  Evaluation ev;
+  ev.logits = model.forward(graph, x, cache, ForwardContext{});
+  ev.train_acc = accuracy<float>(ev.logits, data.labels, data.train);
+  ev.val_acc = accuracy<float>(ev.logits, data.labels, data.val);
+  ev.test_acc = accuracy<float>(ev.logits, data.labels, data.test);
+  ev.train_loss = nll_loss<float>(ev.logits, data.labels, data.train);
+  ev.val_loss = nll_loss<float>(ev.logits, data.labels, data.val);
+  ev.test_loss = nll_loss<float>(ev.logits, data.labels, data.test);
+  return ev;
+}
+
+}  // namespace gat
