@@ -16,6 +16,7 @@
 
 #include "gat/core/error.hpp"
 #include "gat/core/sparse_matrix.hpp"
+#include "support/data.hpp"
 
 namespace gat::detail {
 // Defined in lib/src/io/linqs.cpp without a public header; see NodeCountBeyond32Bits.
@@ -364,15 +365,6 @@ struct RealStats {
   bool binary;       // bag-of-words 0/1 rather than TF-IDF
 };
 
-// Empty when the variable is unset; the caller then skips, or fails under CI where the data
-// must be present so that these checks cannot silently stop running.
-std::string real_data_dir() {
-  const char* dir = std::getenv("GAT_DATA_DIR");
-  return dir ? std::string(dir) : std::string();
-}
-bool under_ci() { return std::getenv("CI") != nullptr; }
-constexpr const char* kNeedDataUnderCi = "GAT_DATA_DIR must point at ../shared/datasets under CI";
-
 void check_real(const std::string& root, const RealStats& s) {
   LinqsOptions raw_options;
   raw_options.normalize_features = false;
@@ -423,29 +415,17 @@ void check_real(const std::string& root, const RealStats& s) {
 }
 
 TEST_F(LinqsReader, RealCora) {
-  const std::string root = real_data_dir();
-  if (root.empty()) {
-    if (under_ci()) FAIL() << kNeedDataUnderCi;
-    GTEST_SKIP() << "set GAT_DATA_DIR to ../shared/datasets to check the real data";
-  }
+  GAT_REQUIRE_REAL_DATA(root);
   check_real(root, {"cora", 2708, 1433, 49216, 7, 5278, 140, 500, 1000, 0, 0, true});
 }
 
 TEST_F(LinqsReader, RealCiteseer) {
-  const std::string root = real_data_dir();
-  if (root.empty()) {
-    if (under_ci()) FAIL() << kNeedDataUnderCi;
-    GTEST_SKIP() << "set GAT_DATA_DIR to ../shared/datasets to check the real data";
-  }
+  GAT_REQUIRE_REAL_DATA(root);
   check_real(root, {"citeseer", 3327, 3703, 105165, 6, 4552, 120, 500, 1000, 48, 15, true});
 }
 
 TEST_F(LinqsReader, RealPubmed) {
-  const std::string root = real_data_dir();
-  if (root.empty()) {
-    if (under_ci()) FAIL() << kNeedDataUnderCi;
-    GTEST_SKIP() << "set GAT_DATA_DIR to ../shared/datasets to check the real data";
-  }
+  GAT_REQUIRE_REAL_DATA(root);
   check_real(root, {"pubmed", 19717, 500, 988031, 3, 44324, 60, 500, 1000, 0, 0, false});
 }
 

@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# Sets up, builds and runs the whole test suite: the README's test command, and what CI runs.
+#   tools/run-tests.sh              Release build with warnings as errors, then ctest
+#   GAT_SANITIZE=1 tools/run-tests.sh   also an ASan + UBSan build of the whole suite
+# Tests that need real data read $GAT_DATA_DIR (default: ../shared/datasets beside the
+# checkout, when it exists).
+set -euo pipefail
+here=$(cd "$(dirname "$0")/.." && pwd)
+cd "$here"
+
+"$here/tools/install-deps.sh"
+
+if [ -z "${GAT_DATA_DIR:-}" ] && [ -d "$here/../shared/datasets" ]; then
+  GAT_DATA_DIR=$(cd "$here/../shared/datasets" && pwd)
+fi
+export GAT_DATA_DIR="${GAT_DATA_DIR:-}"
+echo "run-tests: GAT_DATA_DIR=${GAT_DATA_DIR:-(unset: tests needing real data will skip)}"
+
+jobs=$(nproc)
+
+run_suite() {  # run_suite BUILD_DIR [cmake args...]
+  local dir=$1
+  shift
+  cmake -S "$here" -B "$dir" -DCMAKE_BUILD_TYPE=Release -DGAT_WERROR=ON "$@" >/dev/null
+  cmake --build "$dir" -j "$jobs"
+  # One OpenMP thread per test process while ctest runs processes side by side; the
+  # determinism tests set their own thread counts (1 and 2).
+  OMP_NUM_THREADS=1 ctest --test-dir "$dir" -j "$jobs" --output-on-failure
+}
+
+run_suite "$here/build"
+if [ "${GAT_SANITIZE:-0}" = 1 ]; then
+  echo "run-tests: sanitizer build (ASan + UBSan)"
+  ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+    run_suite "$here/build-sanitize" -DGAT_SANITIZE=ON -DGAT_NATIVE=OFF
+fi
