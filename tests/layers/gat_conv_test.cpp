@@ -226,10 +226,9 @@ TEST(GatConv, SparseInputGradientMatchesFiniteDifferences) {
   // Without dropout the sparse and dense paths agree.
   const ForwardContext eval{};
   GatConvCache<double> a, b;
-  EXPECT_LT((conv.forward(graph, x, a, eval) - conv.forward(graph, dense, b, eval))
-                .cwiseAbs()
-                .maxCoeff(),
-            1e-12);
+  EXPECT_LT(
+      (conv.forward(graph, x, a, eval) - conv.forward(graph, dense, b, eval)).cwiseAbs().maxCoeff(),
+      1e-12);
   EXPECT_TRUE(out_sparse.allFinite());
 }
 

@@ -69,7 +69,9 @@ TEST_P(GatModelGradient, WholeModelMatchesFiniteDifferences) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Inputs, GatModelGradient, ::testing::Values(0, 1),
-                         [](const auto& param_info) { return param_info.param ? "Sparse" : "Dense"; });
+                         [](const auto& param_info) {
+                           return param_info.param ? "Sparse" : "Dense";
+                         });
 
 TEST(GatModel, PaperShapes) {
   GatModelOptions o;

@@ -19,9 +19,9 @@ inline std::string real_data_dir() {
 }  // namespace gat::test
 
 /// Declares `const std::string var` holding the data folder, or skips / fails the test.
-#define GAT_REQUIRE_REAL_DATA(var)                                                     \
-  const std::string var = ::gat::test::real_data_dir();                                \
-  if (var.empty()) {                                                                   \
+#define GAT_REQUIRE_REAL_DATA(var)                                                             \
+  const std::string var = ::gat::test::real_data_dir();                                        \
+  if (var.empty()) {                                                                           \
     if (std::getenv("CI")) FAIL() << "GAT_DATA_DIR must point at ../shared/datasets under CI"; \
-    GTEST_SKIP() << "set GAT_DATA_DIR to ../shared/datasets to run this test";         \
+    GTEST_SKIP() << "set GAT_DATA_DIR to ../shared/datasets to run this test";                 \
   }

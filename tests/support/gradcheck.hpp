@@ -51,7 +51,8 @@ inline void expect_gradient(const std::string& what, MatrixD& x, const MatrixD& 
     x.data()[k] = saved;
     const double numeric = (up - down) / (2 * h);
     const double a = analytic.data()[k];
-    const double excess = std::abs(a - numeric) - (atol + rtol * std::max(std::abs(a), std::abs(numeric)));
+    const double excess =
+        std::abs(a - numeric) - (atol + rtol * std::max(std::abs(a), std::abs(numeric)));
     if (excess > worst) {
       worst = excess;
       worst_k = k;

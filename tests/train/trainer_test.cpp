@@ -62,7 +62,8 @@ TEST(Trainer, LearnsAndRestoresBestWeights) {
   t.patience = 20;
   GatModel<float> model(model_for(d), 5);
   std::vector<EpochStats> seen;
-  const TrainResult r = train_node_classifier(model, d, t, [&](const EpochStats& s) { seen.push_back(s); });
+  const TrainResult r =
+      train_node_classifier(model, d, t, [&](const EpochStats& s) { seen.push_back(s); });
   EXPECT_EQ(static_cast<int>(seen.size()), r.epochs_run);
   EXPECT_LT(r.epochs_run, 400) << "early stopping never triggered";
   ASSERT_GE(r.best_epoch, 1);

@@ -11,9 +11,10 @@ void validate(const SparseMatrix<T>& m) {
   GAT_CHECK(m.rows >= 0 && m.cols >= 0,
             "sparse matrix: negative shape (" << m.rows << ", " << m.cols << ")");
   GAT_CHECK(m.row_ptr.size() == static_cast<std::size_t>(m.rows) + 1,
-            "sparse matrix: row_ptr has " << m.row_ptr.size() << " entries, expected rows + 1 = "
-                                          << m.rows + 1);
-  GAT_CHECK(m.col.size() == m.val.size(), "sparse matrix: " << m.col.size() << " column indices but "
+            "sparse matrix: row_ptr has " << m.row_ptr.size()
+                                          << " entries, expected rows + 1 = " << m.rows + 1);
+  GAT_CHECK(m.col.size() == m.val.size(), "sparse matrix: " << m.col.size()
+                                                            << " column indices but "
                                                             << m.val.size() << " values");
   GAT_CHECK(m.row_ptr.front() == 0 && m.row_ptr.back() == m.nnz(),
             "sparse matrix: row_ptr must run from 0 to nnz = " << m.nnz());
@@ -24,9 +25,9 @@ void validate(const SparseMatrix<T>& m) {
   }
   for (std::int64_t r = 0; r < m.rows; ++r) {
     for (EdgeId k = m.row_ptr[r]; k < m.row_ptr[r + 1]; ++k) {
-      GAT_CHECK(m.col[k] >= 0 && m.col[k] < m.cols,
-                "sparse matrix: column " << m.col[k] << " in row " << r << " is outside [0, "
-                                         << m.cols << ")");
+      GAT_CHECK(m.col[k] >= 0 && m.col[k] < m.cols, "sparse matrix: column "
+                                                        << m.col[k] << " in row " << r
+                                                        << " is outside [0, " << m.cols << ")");
       GAT_CHECK(k == m.row_ptr[r] || m.col[k - 1] < m.col[k],
                 "sparse matrix: columns of row " << r << " must be strictly ascending");
       GAT_CHECK(std::isfinite(static_cast<double>(m.val[k])),
@@ -96,11 +97,11 @@ SparseMatrix<T> from_dense(const Matrix<T>& d) {
   return m;
 }
 
-#define GAT_INSTANTIATE(T)                                      \
-  template void validate(const SparseMatrix<T>&);               \
+#define GAT_INSTANTIATE(T)                                       \
+  template void validate(const SparseMatrix<T>&);                \
   template SparseTranspose<T> transpose(const SparseMatrix<T>&); \
-  template void row_normalize(SparseMatrix<T>&);                \
-  template Matrix<T> to_dense(const SparseMatrix<T>&);          \
+  template void row_normalize(SparseMatrix<T>&);                 \
+  template Matrix<T> to_dense(const SparseMatrix<T>&);           \
   template SparseMatrix<T> from_dense(const Matrix<T>&);
 GAT_INSTANTIATE(float)
 GAT_INSTANTIATE(double)

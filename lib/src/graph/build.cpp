@@ -29,8 +29,8 @@ CsrGraph assemble(NodeId n, std::vector<std::vector<NodeId>>& rows, Duplicates d
 
 }  // namespace
 
-CsrGraph build_csr(NodeId num_nodes, const std::vector<NodeId>& src,
-                   const std::vector<NodeId>& dst, const BuildOptions& options) {
+CsrGraph build_csr(NodeId num_nodes, const std::vector<NodeId>& src, const std::vector<NodeId>& dst,
+                   const BuildOptions& options) {
   GAT_CHECK(num_nodes >= 0, "build_csr: node count must be non-negative, got " << num_nodes);
   GAT_CHECK(src.size() == dst.size(), "build_csr: " << src.size() << " sources but " << dst.size()
                                                     << " destinations; they must pair up");

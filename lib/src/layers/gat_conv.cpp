@@ -98,10 +98,9 @@ template <typename T>
 Matrix<T> GatConv<T>::forward(const CsrGraph& graph, const SparseInput<T>& x,
                               GatConvCache<T>& cache, const ForwardContext& ctx) const {
   check_graph(graph, x.matrix.rows);
-  GAT_CHECK(x.matrix.cols == options_.in_features, "GatConv layer "
-                                                       << layer_index_ << ": input has "
-                                                       << x.matrix.cols << " columns, expected "
-                                                       << options_.in_features);
+  GAT_CHECK(x.matrix.cols == options_.in_features,
+            "GatConv layer " << layer_index_ << ": input has " << x.matrix.cols
+                             << " columns, expected " << options_.in_features);
   cache.sparse_input = &x;
   cache.dense_input.resize(0, 0);
   cache.training = ctx.training;
@@ -171,9 +170,8 @@ void GatConv<T>::backward(const CsrGraph& graph, const GatConvCache<T>& cache,
                              << grad_out.cols() << "), expected (" << n << ", " << out_width()
                              << ")");
   const bool sparse = cache.sparse_input != nullptr;
-  GAT_CHECK(!(sparse && grad_input), "GatConv layer "
-                                         << layer_index_
-                                         << ": no input gradient is computed for sparse input");
+  GAT_CHECK(!(sparse && grad_input),
+            "GatConv layer " << layer_index_ << ": no input gradient is computed for sparse input");
   if (grad_input) grad_input->setZero(n, options_.in_features);
 
   // out = agg' + x·W_r + b  →  grad_b = Σ_i grad_out[i], grad_W_r = xᵀ·grad_out.

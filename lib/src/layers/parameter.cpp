@@ -20,8 +20,8 @@ void glorot_uniform(Parameter<T>& p, double fan_in, double fan_out, std::uint64_
   }
 }
 
-template void glorot_uniform<float>(Parameter<float>&, double, double, std::uint64_t,
-                                    std::uint64_t, std::uint64_t);
+template void glorot_uniform<float>(Parameter<float>&, double, double, std::uint64_t, std::uint64_t,
+                                    std::uint64_t);
 template void glorot_uniform<double>(Parameter<double>&, double, double, std::uint64_t,
                                      std::uint64_t, std::uint64_t);
 

@@ -4,7 +4,6 @@
 #include <cmath>
 
 #include "kernel_util.hpp"
-
 #include "row_access.hpp"
 
 namespace gat::ops {

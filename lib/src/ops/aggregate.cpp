@@ -137,10 +137,9 @@ void aggregate_backward(const CsrGraph& graph, MatrixCRef<T> alpha, MatrixCRef<T
   });
 }
 
-#define GAT_INSTANTIATE(T)                                                                    \
-  template void aggregate_forward<T>(const CsrGraph&, MatrixCRef<T>, MatrixCRef<T>,           \
-                                     MatrixRef<T>);                                           \
-  template void aggregate_backward<T>(const CsrGraph&, MatrixCRef<T>, MatrixCRef<T>,          \
+#define GAT_INSTANTIATE(T)                                                                         \
+  template void aggregate_forward<T>(const CsrGraph&, MatrixCRef<T>, MatrixCRef<T>, MatrixRef<T>); \
+  template void aggregate_backward<T>(const CsrGraph&, MatrixCRef<T>, MatrixCRef<T>,               \
                                       MatrixCRef<T>, MatrixRef<T>, MatrixRef<T>);
 GAT_INSTANTIATE(float)
 GAT_INSTANTIATE(double)

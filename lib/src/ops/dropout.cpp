@@ -28,6 +28,20 @@ void dropout_span(T* x, std::uint64_t first, std::int64_t count, std::uint32_t t
   }
 }
 
+// Flat stretches of kFlatChunk entries: the unit of parallel work for contiguous data.
+constexpr std::int64_t kFlatChunk = 4096;
+
+template <typename T>
+void dropout_flat(T* x, std::int64_t n, std::uint32_t threshold, T scale, const CounterRng& rng) {
+  const std::int64_t chunks = (n + kFlatChunk - 1) / kFlatChunk;
+#pragma omp parallel for schedule(static)
+  for (std::int64_t c = 0; c < chunks; ++c) {
+    const std::int64_t b = c * kFlatChunk;
+    dropout_span(x + b, static_cast<std::uint64_t>(b), std::min(kFlatChunk, n - b), threshold,
+                 scale, rng);
+  }
+}
+
 }  // namespace
 
 using detail::row;
@@ -38,6 +52,8 @@ void dropout(MatrixRef<T> x, double p, const CounterRng& rng) {
   const T scale = static_cast<T>(1.0 / (1.0 - p));
   const std::uint32_t threshold = CounterRng::drop_threshold(p);
   const Eigen::Index cols = x.cols();
+  // Entry (r, c) has counter r·cols + c either way; contiguous storage runs as one array.
+  if (x.outerStride() == cols) return dropout_flat(x.data(), x.size(), threshold, scale, rng);
 #pragma omp parallel for schedule(static)
   for (Eigen::Index r = 0; r < x.rows(); ++r) {
     dropout_span(row(x, r), static_cast<std::uint64_t>(r * cols), cols, threshold, scale, rng);
@@ -47,16 +63,8 @@ void dropout(MatrixRef<T> x, double p, const CounterRng& rng) {
 template <typename T>
 void dropout(std::vector<T>& x, double p, const CounterRng& rng) {
   if (p <= 0.0) return;
-  const T scale = static_cast<T>(1.0 / (1.0 - p));
-  const std::uint32_t threshold = CounterRng::drop_threshold(p);
-  const auto n = static_cast<std::int64_t>(x.size());
-  const std::int64_t chunks = (n + 4095) / 4096;
-#pragma omp parallel for schedule(static)
-  for (std::int64_t c = 0; c < chunks; ++c) {
-    const std::int64_t b = c * 4096;
-    dropout_span(x.data() + b, static_cast<std::uint64_t>(b), std::min<std::int64_t>(4096, n - b),
-                 threshold, scale, rng);
-  }
+  dropout_flat(x.data(), static_cast<std::int64_t>(x.size()), CounterRng::drop_threshold(p),
+               static_cast<T>(1.0 / (1.0 - p)), rng);
 }
 
 template void dropout<float>(MatrixRef<float>, double, const CounterRng&);

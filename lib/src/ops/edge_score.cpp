@@ -5,16 +5,21 @@
 #include <vector>
 
 #include "gat/core/threads.hpp"
+#include "kernel_util.hpp"
 #include "row_access.hpp"
 
 namespace gat::ops {
 
 using detail::row;
 
-template <typename T>
-void head_dot_forward(MatrixCRef<T> z, MatrixCRef<T> a, MatrixRef<T> s) {
-  const Eigen::Index n = z.rows(), h_count = a.rows(), f_count = a.cols();
-  assert(z.cols() == h_count * f_count && s.rows() == n && s.cols() == h_count);
+namespace {
+
+// Kernels take kH, kF > 0 as compile-time heads and features per head (loops unroll and
+// vectorise), or 0 for run-time shapes.
+template <typename T, int kH, int kF>
+void head_dot_forward_kernel(const MatrixCRef<T>& z, const MatrixCRef<T>& a, MatrixRef<T>& s) {
+  const Eigen::Index n = z.rows();
+  const Eigen::Index h_count = kH > 0 ? kH : a.rows(), f_count = kF > 0 ? kF : a.cols();
 #pragma omp parallel for schedule(static)
   for (Eigen::Index i = 0; i < n; ++i) {
     const T* zi = row(z, i);
@@ -28,10 +33,12 @@ void head_dot_forward(MatrixCRef<T> z, MatrixCRef<T> a, MatrixRef<T> s) {
   }
 }
 
-template <typename T>
-void head_dot_backward(MatrixCRef<T> z, MatrixCRef<T> a, MatrixCRef<T> grad_s, MatrixRef<T> grad_z,
-                       MatrixRef<T> grad_a) {
-  const Eigen::Index n = z.rows(), h_count = a.rows(), f_count = a.cols();
+template <typename T, int kH, int kF>
+void head_dot_backward_kernel(const MatrixCRef<T>& z, const MatrixCRef<T>& a,
+                              const MatrixCRef<T>& grad_s, MatrixRef<T>& grad_z,
+                              MatrixRef<T>& grad_a) {
+  const Eigen::Index n = z.rows();
+  const Eigen::Index h_count = kH > 0 ? kH : a.rows(), f_count = kF > 0 ? kF : a.cols();
   // grad_z[i, h·F + f] += grad_s[i, h] · a[h, f]: independent per row.
 #pragma omp parallel for schedule(static)
   for (Eigen::Index i = 0; i < n; ++i) {
@@ -62,13 +69,12 @@ void head_dot_backward(MatrixCRef<T> z, MatrixCRef<T> a, MatrixCRef<T> grad_s, M
   for (const auto& p : partial) grad_a += p;
 }
 
-template <typename T>
-void edge_score_forward(const CsrGraph& graph, MatrixCRef<T> s_src, MatrixCRef<T> s_dst,
-                        T negative_slope, MatrixRef<T> e) {
+template <typename T, int kH>
+void edge_score_forward_kernel(const CsrGraph& graph, const MatrixCRef<T>& s_src,
+                               const MatrixCRef<T>& s_dst, T negative_slope, MatrixRef<T>& e) {
   const auto& rp = graph.row_ptr();
   const auto& src = graph.src();
-  const Eigen::Index h_count = s_src.cols();
-  assert(e.rows() == graph.num_edges() && e.cols() == h_count);
+  const Eigen::Index h_count = kH > 0 ? kH : s_src.cols();
 #pragma omp parallel for schedule(dynamic, 64)
   for (NodeId i = 0; i < graph.num_nodes(); ++i) {
     const T* di = row(s_dst, i);
@@ -84,13 +90,14 @@ void edge_score_forward(const CsrGraph& graph, MatrixCRef<T> s_src, MatrixCRef<T
   }
 }
 
-template <typename T>
-void edge_score_backward(const CsrGraph& graph, MatrixCRef<T> s_src, MatrixCRef<T> s_dst,
-                         T negative_slope, MatrixCRef<T> grad_e, MatrixRef<T> grad_s_src,
-                         MatrixRef<T> grad_s_dst) {
+template <typename T, int kH>
+void edge_score_backward_kernel(const CsrGraph& graph, const MatrixCRef<T>& s_src,
+                                const MatrixCRef<T>& s_dst, T negative_slope,
+                                const MatrixCRef<T>& grad_e, MatrixRef<T>& grad_s_src,
+                                MatrixRef<T>& grad_s_dst) {
   const auto& rp = graph.row_ptr();
   const auto& src = graph.src();
-  const Eigen::Index h_count = s_src.cols();
+  const Eigen::Index h_count = kH > 0 ? kH : s_src.cols();
   // LeakyReLU'(x) is 1 for x > 0 and the slope otherwise; the pre-activation is recomputed
   // from the two node scores rather than stored, keeping memory per edge at O(H).
   auto slope_at = [&](NodeId i, NodeId j, Eigen::Index h) {
@@ -118,13 +125,51 @@ void edge_score_backward(const CsrGraph& graph, MatrixCRef<T> s_src, MatrixCRef<
   }
 }
 
-#define GAT_INSTANTIATE(T)                                                                     \
-  template void head_dot_forward<T>(MatrixCRef<T>, MatrixCRef<T>, MatrixRef<T>);               \
+}  // namespace
+
+template <typename T>
+void head_dot_forward(MatrixCRef<T> z, MatrixCRef<T> a, MatrixRef<T> s) {
+  assert(z.cols() == a.rows() * a.cols() && s.rows() == z.rows() && s.cols() == a.rows());
+  detail::dispatch_heads(a.rows(), a.cols(), [&](auto h, auto f) {
+    head_dot_forward_kernel<T, decltype(h)::value, decltype(f)::value>(z, a, s);
+  });
+}
+
+template <typename T>
+void head_dot_backward(MatrixCRef<T> z, MatrixCRef<T> a, MatrixCRef<T> grad_s, MatrixRef<T> grad_z,
+                       MatrixRef<T> grad_a) {
+  detail::dispatch_heads(a.rows(), a.cols(), [&](auto h, auto f) {
+    head_dot_backward_kernel<T, decltype(h)::value, decltype(f)::value>(z, a, grad_s, grad_z,
+                                                                        grad_a);
+  });
+}
+
+template <typename T>
+void edge_score_forward(const CsrGraph& graph, MatrixCRef<T> s_src, MatrixCRef<T> s_dst,
+                        T negative_slope, MatrixRef<T> e) {
+  assert(e.rows() == graph.num_edges() && e.cols() == s_src.cols());
+  detail::dispatch_head_count(s_src.cols(), [&](auto h) {
+    edge_score_forward_kernel<T, decltype(h)::value>(graph, s_src, s_dst, negative_slope, e);
+  });
+}
+
+template <typename T>
+void edge_score_backward(const CsrGraph& graph, MatrixCRef<T> s_src, MatrixCRef<T> s_dst,
+                         T negative_slope, MatrixCRef<T> grad_e, MatrixRef<T> grad_s_src,
+                         MatrixRef<T> grad_s_dst) {
+  detail::dispatch_head_count(s_src.cols(), [&](auto h) {
+    edge_score_backward_kernel<T, decltype(h)::value>(graph, s_src, s_dst, negative_slope, grad_e,
+                                                      grad_s_src, grad_s_dst);
+  });
+}
+
+#define GAT_INSTANTIATE(T)                                                                      \
+  template void head_dot_forward<T>(MatrixCRef<T>, MatrixCRef<T>, MatrixRef<T>);                \
   template void head_dot_backward<T>(MatrixCRef<T>, MatrixCRef<T>, MatrixCRef<T>, MatrixRef<T>, \
-                                     MatrixRef<T>);                                            \
-  template void edge_score_forward<T>(const CsrGraph&, MatrixCRef<T>, MatrixCRef<T>, T,        \
-                                      MatrixRef<T>);                                           \
-  template void edge_score_backward<T>(const CsrGraph&, MatrixCRef<T>, MatrixCRef<T>, T,       \
+                                     MatrixRef<T>);                                             \
+  template void edge_score_forward<T>(const CsrGraph&, MatrixCRef<T>, MatrixCRef<T>, T,         \
+                                      MatrixRef<T>);                                            \
+  template void edge_score_backward<T>(const CsrGraph&, MatrixCRef<T>, MatrixCRef<T>, T,        \
                                        MatrixCRef<T>, MatrixRef<T>, MatrixRef<T>);
 GAT_INSTANTIATE(float)
 GAT_INSTANTIATE(double)

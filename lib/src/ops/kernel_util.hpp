@@ -1,13 +1,12 @@
 #pragma once
 // Private helpers of the CPU kernels: compile-time width dispatch and a vectorisable exp.
 
+#include <Eigen/Core>
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <cstring>
 #include <type_traits>
-
-#include <Eigen/Core>
 
 namespace gat::ops::detail {
 
@@ -20,12 +19,37 @@ using Int = std::integral_constant<int, N>;
 template <typename Fn>
 void dispatch_width(Eigen::Index w, Fn&& fn) {
   switch (w) {
-    case 8: return fn(Int<8>{});
-    case 16: return fn(Int<16>{});
-    case 32: return fn(Int<32>{});
-    case 64: return fn(Int<64>{});
-    case 128: return fn(Int<128>{});
-    default: return fn(Int<0>{});
+    case 8:
+      return fn(Int<8>{});
+    case 16:
+      return fn(Int<16>{});
+    case 32:
+      return fn(Int<32>{});
+    case 64:
+      return fn(Int<64>{});
+    case 128:
+      return fn(Int<128>{});
+    default:
+      return fn(Int<0>{});
+  }
+}
+
+/// The same for a head count H: fn(Int<H>{}) for H in {1, 2, 4, 8, 16}, else fn(Int<0>{}).
+template <typename Fn>
+void dispatch_head_count(Eigen::Index h, Fn&& fn) {
+  switch (h) {
+    case 1:
+      return fn(Int<1>{});
+    case 2:
+      return fn(Int<2>{});
+    case 4:
+      return fn(Int<4>{});
+    case 8:
+      return fn(Int<8>{});
+    case 16:
+      return fn(Int<16>{});
+    default:
+      return fn(Int<0>{});
   }
 }
 
@@ -35,17 +59,28 @@ template <typename Fn>
 void dispatch_heads(Eigen::Index h, Eigen::Index f, Fn&& fn) {
   const auto key = h * 1000 + f;
   switch (key) {
-    case 1008: return fn(Int<1>{}, Int<8>{});
-    case 1016: return fn(Int<1>{}, Int<16>{});
-    case 1032: return fn(Int<1>{}, Int<32>{});
-    case 1064: return fn(Int<1>{}, Int<64>{});
-    case 2008: return fn(Int<2>{}, Int<8>{});
-    case 2016: return fn(Int<2>{}, Int<16>{});
-    case 4008: return fn(Int<4>{}, Int<8>{});
-    case 4016: return fn(Int<4>{}, Int<16>{});
-    case 8008: return fn(Int<8>{}, Int<8>{});
-    case 8016: return fn(Int<8>{}, Int<16>{});
-    default: return fn(Int<0>{}, Int<0>{});
+    case 1008:
+      return fn(Int<1>{}, Int<8>{});
+    case 1016:
+      return fn(Int<1>{}, Int<16>{});
+    case 1032:
+      return fn(Int<1>{}, Int<32>{});
+    case 1064:
+      return fn(Int<1>{}, Int<64>{});
+    case 2008:
+      return fn(Int<2>{}, Int<8>{});
+    case 2016:
+      return fn(Int<2>{}, Int<16>{});
+    case 4008:
+      return fn(Int<4>{}, Int<8>{});
+    case 4016:
+      return fn(Int<4>{}, Int<16>{});
+    case 8008:
+      return fn(Int<8>{}, Int<8>{});
+    case 8016:
+      return fn(Int<8>{}, Int<16>{});
+    default:
+      return fn(Int<0>{}, Int<0>{});
   }
 }
 

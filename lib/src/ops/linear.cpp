@@ -134,14 +134,14 @@ void column_sum_backward(MatrixCRef<T> grad_y, MatrixRef<T> grad_b) {
   for (const auto& p : partial) grad_b += p;
 }
 
-#define GAT_INSTANTIATE(T)                                                                     \
-  template void matmul_forward<T>(MatrixCRef<T>, MatrixCRef<T>, MatrixRef<T>);                 \
-  template void matmul_backward<T>(MatrixCRef<T>, MatrixCRef<T>, MatrixCRef<T>, MatrixRef<T>,  \
-                                   Matrix<T>*);                                                \
-  template void spmm_forward<T>(const SparseMatrix<T>&, const std::vector<T>&, MatrixCRef<T>,  \
-                                MatrixRef<T>);                                                 \
-  template void spmm_backward_weight<T>(const SparseTranspose<T>&, const std::vector<T>&,      \
-                                        MatrixCRef<T>, MatrixRef<T>);             \
+#define GAT_INSTANTIATE(T)                                                                    \
+  template void matmul_forward<T>(MatrixCRef<T>, MatrixCRef<T>, MatrixRef<T>);                \
+  template void matmul_backward<T>(MatrixCRef<T>, MatrixCRef<T>, MatrixCRef<T>, MatrixRef<T>, \
+                                   Matrix<T>*);                                               \
+  template void spmm_forward<T>(const SparseMatrix<T>&, const std::vector<T>&, MatrixCRef<T>, \
+                                MatrixRef<T>);                                                \
+  template void spmm_backward_weight<T>(const SparseTranspose<T>&, const std::vector<T>&,     \
+                                        MatrixCRef<T>, MatrixRef<T>);                         \
   template void column_sum_backward<T>(MatrixCRef<T>, MatrixRef<T>);
 GAT_INSTANTIATE(float)
 GAT_INSTANTIATE(double)

@@ -11,15 +11,18 @@ namespace gat::ops {
 
 using detail::row;
 
-template <typename T>
-void segment_softmax_forward(const std::vector<EdgeId>& offsets, MatrixCRef<T> x, MatrixRef<T> y) {
-  const Eigen::Index h_count = x.cols();
+namespace {
+
+// kH > 0: compile-time head count, so the H running maxima and sums live in registers.
+template <typename T, int kH>
+void segment_softmax_forward_kernel(const std::vector<EdgeId>& offsets, const MatrixCRef<T>& x,
+                                    MatrixRef<T>& y) {
+  const Eigen::Index h_count = kH > 0 ? kH : x.cols();
   const auto segments = static_cast<Eigen::Index>(offsets.size()) - 1;
-  assert(y.rows() == x.rows() && y.cols() == h_count);
 #pragma omp parallel
   {
-    // Per-thread scratch of H running maxima and sums, allocated once.
-    std::vector<T> mx(h_count), sum(h_count);
+    // Scratch of H maxima and sums: fixed-size arrays when H is known, else per thread.
+    Eigen::Array<T, 1, (kH > 0 ? kH : Eigen::Dynamic)> mx(h_count), sum(h_count);
 #pragma omp for schedule(dynamic, 64)
     for (Eigen::Index s = 0; s < segments; ++s) {
       const EdgeId b = offsets[s], e = offsets[s + 1];
@@ -31,7 +34,7 @@ void segment_softmax_forward(const std::vector<EdgeId>& offsets, MatrixCRef<T> x
       }
       // Subtracting the maximum keeps every exponent ≤ 0: no overflow, and the largest
       // term is exactly 1, so the sum is ≥ 1 and the division is safe.
-      std::fill(sum.begin(), sum.end(), T(0));
+      sum.setZero();
       for (EdgeId p = b; p < e; ++p) {
         const T* xp = row(x, p);
         T* yp = row(y, p);
@@ -49,19 +52,19 @@ void segment_softmax_forward(const std::vector<EdgeId>& offsets, MatrixCRef<T> x
   }
 }
 
-template <typename T>
-void segment_softmax_backward(const std::vector<EdgeId>& offsets, MatrixCRef<T> y,
-                              MatrixCRef<T> grad_y, MatrixRef<T> grad_x) {
-  const Eigen::Index h_count = y.cols();
+template <typename T, int kH>
+void segment_softmax_backward_kernel(const std::vector<EdgeId>& offsets, const MatrixCRef<T>& y,
+                                     const MatrixCRef<T>& grad_y, MatrixRef<T>& grad_x) {
+  const Eigen::Index h_count = kH > 0 ? kH : y.cols();
   const auto segments = static_cast<Eigen::Index>(offsets.size()) - 1;
 #pragma omp parallel
   {
-    std::vector<T> dot(h_count);
+    Eigen::Array<T, 1, (kH > 0 ? kH : Eigen::Dynamic)> dot(h_count);
 #pragma omp for schedule(dynamic, 64)
     for (Eigen::Index s = 0; s < segments; ++s) {
       const EdgeId b = offsets[s], e = offsets[s + 1];
       // The Jacobian of softmax is diag(y) - y yᵀ, so grad_x = y ⊙ (grad_y - <y, grad_y>).
-      std::fill(dot.begin(), dot.end(), T(0));
+      dot.setZero();
       for (EdgeId p = b; p < e; ++p) {
         const T* yp = row(y, p);
         const T* gp = row(grad_y, p);
@@ -77,10 +80,28 @@ void segment_softmax_backward(const std::vector<EdgeId>& offsets, MatrixCRef<T> 
   }
 }
 
-#define GAT_INSTANTIATE(T)                                                                    \
-  template void segment_softmax_forward<T>(const std::vector<EdgeId>&, MatrixCRef<T>,         \
-                                           MatrixRef<T>);                                     \
-  template void segment_softmax_backward<T>(const std::vector<EdgeId>&, MatrixCRef<T>,        \
+}  // namespace
+
+template <typename T>
+void segment_softmax_forward(const std::vector<EdgeId>& offsets, MatrixCRef<T> x, MatrixRef<T> y) {
+  assert(y.rows() == x.rows() && y.cols() == x.cols());
+  detail::dispatch_head_count(x.cols(), [&](auto h) {
+    segment_softmax_forward_kernel<T, decltype(h)::value>(offsets, x, y);
+  });
+}
+
+template <typename T>
+void segment_softmax_backward(const std::vector<EdgeId>& offsets, MatrixCRef<T> y,
+                              MatrixCRef<T> grad_y, MatrixRef<T> grad_x) {
+  detail::dispatch_head_count(y.cols(), [&](auto h) {
+    segment_softmax_backward_kernel<T, decltype(h)::value>(offsets, y, grad_y, grad_x);
+  });
+}
+
+#define GAT_INSTANTIATE(T)                                                             \
+  template void segment_softmax_forward<T>(const std::vector<EdgeId>&, MatrixCRef<T>,  \
+                                           MatrixRef<T>);                              \
+  template void segment_softmax_backward<T>(const std::vector<EdgeId>&, MatrixCRef<T>, \
                                             MatrixCRef<T>, MatrixRef<T>);
 GAT_INSTANTIATE(float)
 GAT_INSTANTIATE(double)

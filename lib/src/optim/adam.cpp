@@ -40,6 +40,8 @@ void Adam<T>::step() {
     T* m = m_[k].data();
     T* v = v_[k].data();
     const Eigen::Index n = p.value.size();
+    // Element-wise, so splitting across threads cannot change any result.
+#pragma omp parallel for schedule(static) if (n > 16384)
     for (Eigen::Index i = 0; i < n; ++i) {
       const T g = g0[i] + wd * w[i];
       m[i] = b1 * m[i] + (T(1) - b1) * g;

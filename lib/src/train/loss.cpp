@@ -16,11 +16,11 @@ double nll_loss(MatrixCRef<T> logits, const std::vector<std::int32_t>& labels,
   double total = 0.0;
   // Sequential over the (few) labelled nodes: a fixed summation order.
   for (const auto i : nodes) {
-    GAT_CHECK(i >= 0 && i < logits.rows(), "nll_loss: node " << i << " outside [0, "
-                                                             << logits.rows() << ")");
+    GAT_CHECK(i >= 0 && i < logits.rows(),
+              "nll_loss: node " << i << " outside [0, " << logits.rows() << ")");
     const auto y = labels[i];
-    GAT_CHECK(y >= 0 && y < c, "nll_loss: node " << i << " has label " << y
-                                                 << ", outside [0, " << c << ")");
+    GAT_CHECK(y >= 0 && y < c,
+              "nll_loss: node " << i << " has label " << y << ", outside [0, " << c << ")");
     // log softmax with the row maximum subtracted: log Σ exp(l - m) is finite.
     const double m = double(logits.row(i).maxCoeff());
     double sum = 0.0;
@@ -37,8 +37,8 @@ double nll_loss(MatrixCRef<T> logits, const std::vector<std::int32_t>& labels,
   return total * inv;
 }
 
-#define GAT_INSTANTIATE(T)                                                                     \
-  template double nll_loss<T>(MatrixCRef<T>, const std::vector<std::int32_t>&,                 \
+#define GAT_INSTANTIATE(T)                                                     \
+  template double nll_loss<T>(MatrixCRef<T>, const std::vector<std::int32_t>&, \
                               const std::vector<std::int32_t>&, Matrix<T>*);
 GAT_INSTANTIATE(float)
 GAT_INSTANTIATE(double)

@@ -31,9 +31,9 @@ double accuracy(MatrixCRef<T> logits, const std::vector<std::int32_t>& labels,
   return double(correct) / double(nodes.size());
 }
 
-#define GAT_INSTANTIATE(T)                                                                     \
-  template std::vector<std::int32_t> predict<T>(MatrixCRef<T>);                                \
-  template double accuracy<T>(MatrixCRef<T>, const std::vector<std::int32_t>&,                 \
+#define GAT_INSTANTIATE(T)                                                     \
+  template std::vector<std::int32_t> predict<T>(MatrixCRef<T>);                \
+  template double accuracy<T>(MatrixCRef<T>, const std::vector<std::int32_t>&, \
                               const std::vector<std::int32_t>&);
 GAT_INSTANTIATE(float)
 GAT_INSTANTIATE(double)

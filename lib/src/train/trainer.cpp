@@ -68,9 +68,8 @@ TrainResult train_node_classifier(GatModel<float>& model, const Dataset& data,
     const ForwardContext ctx{true, options.seed, static_cast<std::uint64_t>(epoch - 1)};
     const RowMatrix logits = model.forward(graph, x, cache, ctx);
     s.train_loss = nll_loss<float>(logits, data.labels, data.train, &grad);
-    GAT_CHECK(std::isfinite(s.train_loss),
-              "training diverged: non-finite loss at epoch " << epoch
-                                                             << " (try a lower learning rate)");
+    GAT_CHECK(std::isfinite(s.train_loss), "training diverged: non-finite loss at epoch "
+                                               << epoch << " (try a lower learning rate)");
     model.backward(graph, cache, grad);
     check_finite_gradients(params, epoch);
     adam.step();

@@ -19,13 +19,13 @@ class Error : public std::runtime_error {
 /// Throws gat::Error with a streamed message when cond is false, e.g.
 ///   GAT_CHECK(n >= 0, "node count must be non-negative, got " << n);
 /// Used at public entry points; kernels rely on assert for internal invariants.
-#define GAT_CHECK(cond, msg)                 \
-  do {                                       \
-    if (!(cond)) {                           \
-      std::ostringstream gat_check_stream_;  \
-      gat_check_stream_ << msg;              \
+#define GAT_CHECK(cond, msg)                       \
+  do {                                             \
+    if (!(cond)) {                                 \
+      std::ostringstream gat_check_stream_;        \
+      gat_check_stream_ << msg;                    \
       throw ::gat::Error(gat_check_stream_.str()); \
-    }                                        \
+    }                                              \
   } while (false)
 
 /// Throws gat::Error unconditionally with a streamed message.

@@ -28,8 +28,9 @@ struct SparseMatrix {
 /// same entry in the original (so per-entry data such as dropout masks can be looked up).
 template <typename T>
 struct SparseTranspose {
-  SparseMatrix<T> matrix;          // (cols, rows)
-  std::vector<EdgeId> source_slot;  // (nnz): entry k of matrix is entry source_slot[k] of the original
+  SparseMatrix<T> matrix;  // (cols, rows)
+  std::vector<EdgeId>
+      source_slot;  // (nnz): entry k of matrix is entry source_slot[k] of the original
 };
 
 /// @brief Checks shape and index invariants; throws gat::Error naming what is wrong.
@@ -73,7 +74,7 @@ namespace gat {
 /// is constant across steps (bag-of-words features) need Xᵀ for every weight gradient.
 template <typename T>
 struct SparseInput {
-  SparseMatrix<T> matrix;        // (N, in)
+  SparseMatrix<T> matrix;         // (N, in)
   SparseTranspose<T> transposed;  // (in, N)
 
   SparseInput() = default;

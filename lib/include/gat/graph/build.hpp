@@ -15,7 +15,7 @@ enum class SelfLoops { kKeep, kRemove, kAdd };
 
 /// @brief Options for build_csr.
 struct BuildOptions {
-  bool symmetrize = false;             // also add j→i for every i→j (undirected graphs)
+  bool symmetrize = false;  // also add j→i for every i→j (undirected graphs)
   Duplicates duplicates = Duplicates::kKeep;
   SelfLoops self_loops = SelfLoops::kKeep;
 };
@@ -25,8 +25,8 @@ struct BuildOptions {
 /// @param src (M) sources, @param dst (M) destinations.
 /// Within each row, sources are sorted ascending (stable for kept duplicates), so the
 /// result does not depend on the order of the input edges.
-CsrGraph build_csr(NodeId num_nodes, const std::vector<NodeId>& src,
-                   const std::vector<NodeId>& dst, const BuildOptions& options = {});
+CsrGraph build_csr(NodeId num_nodes, const std::vector<NodeId>& src, const std::vector<NodeId>& dst,
+                   const BuildOptions& options = {});
 
 /// @brief The same graph with self loops handled by policy (kKeep returns a copy).
 CsrGraph apply_self_loops(const CsrGraph& graph, SelfLoops policy);

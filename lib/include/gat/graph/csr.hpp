@@ -46,9 +46,7 @@ class CsrGraph {
   /// @brief Number of edges into i (its neighbourhood size).
   EdgeId in_degree(NodeId i) const { return row_ptr_[i + 1] - row_ptr_[i]; }
   /// @brief Number of edges out of j.
-  EdgeId out_degree(NodeId j) const {
-    return transpose_->row_ptr[j + 1] - transpose_->row_ptr[j];
-  }
+  EdgeId out_degree(NodeId j) const { return transpose_->row_ptr[j + 1] - transpose_->row_ptr[j]; }
   /// @brief (N) in-degrees of all nodes.
   std::vector<EdgeId> in_degrees() const;
   /// @brief (N) out-degrees of all nodes.

@@ -30,7 +30,7 @@ struct GatConvOptions {
   double input_dropout = 0.0;      // dropout on the input features, in training
   double attention_dropout = 0.0;  // dropout on the attention weights α, in training
   bool bias = true;
-  bool residual = false;           // add x·W_r (or x itself when widths match)
+  bool residual = false;                   // add x·W_r (or x itself when widths match)
   SelfLoops self_loops = SelfLoops::kAdd;  // how prepare_graph treats i → i edges
 };
 
@@ -45,12 +45,12 @@ struct ForwardContext {
 template <typename T>
 struct GatConvCache {
   const SparseInput<T>* sparse_input = nullptr;  // set when the input is sparse
-  std::vector<T> sparse_values;  // (nnz) input values after dropout
-  Matrix<T> dense_input;         // (N, in) input after dropout, when the input is dense
-  Matrix<T> z;                   // (N, H·F)
-  Matrix<T> s_src, s_dst;        // (N, H)
-  Matrix<T> alpha;               // (E, H) attention after softmax
-  Matrix<T> alpha_used;          // (E, H) attention after dropout (empty when not dropped)
+  std::vector<T> sparse_values;                  // (nnz) input values after dropout
+  Matrix<T> dense_input;   // (N, in) input after dropout, when the input is dense
+  Matrix<T> z;             // (N, H·F)
+  Matrix<T> s_src, s_dst;  // (N, H)
+  Matrix<T> alpha;         // (E, H) attention after softmax
+  Matrix<T> alpha_used;    // (E, H) attention after dropout (empty when not dropped)
   bool training = false;
   CounterRng attention_rng{0, 0, 0, 0};
   CounterRng input_rng{0, 0, 0, 0};
@@ -86,10 +86,10 @@ class GatConv {
   /// @brief The trainable parameters, in a fixed order.
   std::vector<Parameter<T>*> parameters();
 
-  Parameter<T> weight;    // (in, H·F)
-  Parameter<T> att_src;   // (H, F)
-  Parameter<T> att_dst;   // (H, F)
-  Parameter<T> bias;      // (1, out_width) when options.bias
+  Parameter<T> weight;      // (in, H·F)
+  Parameter<T> att_src;     // (H, F)
+  Parameter<T> att_dst;     // (H, F)
+  Parameter<T> bias;        // (1, out_width) when options.bias
   Parameter<T> res_weight;  // (in, out_width) when residual and in != out_width
 
  private:

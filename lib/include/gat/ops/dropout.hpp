@@ -1,8 +1,8 @@
 #pragma once
 // Inverted dropout with counter-based masks: entry k is kept with probability 1 - p and
-// scaled by 1 / (1 - p), the decision being rng.keep(k, CounterRng::drop_threshold(p)). Dropout is linear in its input,
-// so the backward pass is the same call on the gradient with the same rng: the mask is
-// recomputed, never stored.
+// scaled by 1 / (1 - p), the decision being rng.keep(k, CounterRng::drop_threshold(p)). Dropout is
+// linear in its input, so the backward pass is the same call on the gradient with the same rng: the
+// mask is recomputed, never stored.
 
 #include <vector>
 

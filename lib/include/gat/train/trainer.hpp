@@ -13,27 +13,27 @@ namespace gat {
 
 /// @brief Training hyper-parameters; defaults are the GAT paper's Cora settings.
 struct TrainOptions {
-  int epochs = 1000;    // upper bound on epochs
-  int patience = 100;   // epochs without improvement of validation loss or accuracy
+  int epochs = 1000;   // upper bound on epochs
+  int patience = 100;  // epochs without improvement of validation loss or accuracy
   AdamOptions adam;
   std::uint64_t seed = 0;  // keys every dropout mask (the model's init has its own seed)
 };
 
 /// @brief What one epoch measured. Times are wall-clock milliseconds.
 struct EpochStats {
-  int epoch = 0;             // 1-based
-  double train_loss = 0;     // on the training nodes, with dropout (the loss minimised)
-  double train_acc = 0;      // on the training nodes, with dropout
-  double val_loss = 0;       // inference mode
+  int epoch = 0;          // 1-based
+  double train_loss = 0;  // on the training nodes, with dropout (the loss minimised)
+  double train_acc = 0;   // on the training nodes, with dropout
+  double val_loss = 0;    // inference mode
   double val_acc = 0;
-  double train_ms = 0;       // forward + backward + optimiser step
-  double eval_ms = 0;        // one inference forward pass over the whole graph
+  double train_ms = 0;  // forward + backward + optimiser step
+  double eval_ms = 0;   // one inference forward pass over the whole graph
 };
 
 /// @brief The outcome of a training run, evaluated with the restored best weights.
 struct TrainResult {
   int epochs_run = 0;
-  int best_epoch = 0;   // epoch whose weights were restored
+  int best_epoch = 0;  // epoch whose weights were restored
   double train_acc = 0, val_acc = 0, test_acc = 0;
   double val_loss = 0;
   std::vector<EpochStats> history;

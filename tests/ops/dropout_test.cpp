@@ -1,0 +1,144 @@
+#include "gat/ops/dropout.hpp"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <vector>
+
+#include "support/gradcheck.hpp"
+
+namespace gat::ops {
+namespace {
+
+using test::MatrixD;
+using test::random_matrix;
+
+// Inputs bounded away from zero, so that an output of 0 always means "dropped".
+MatrixD nonzero_input(Eigen::Index rows, Eigen::Index cols, std::uint64_t seed) {
+  return random_matrix(rows, cols, seed, 0.5, 2.0);
+}
+
+TEST(Dropout, RateAndScale) {
+  // 200 000 entries at p = 0.3: the dropped fraction has standard deviation
+  // sqrt(0.3 · 0.7 / 200 000) ≈ 0.001, so ±0.006 is a six-sigma band.
+  const double p = 0.3;
+  const MatrixD x = nonzero_input(400, 500, 81);
+  MatrixD y = x;
+  dropout<double>(y, p, CounterRng(1, 0, 0, kStreamInputDropout));
+  Eigen::Index dropped = 0;
+  for (Eigen::Index k = 0; k < y.size(); ++k) {
+    if (y.data()[k] == 0) {
+      ++dropped;
+    } else {
+      // Kept entries are scaled by 1 / (1 - p) = 1 / 0.7.
+      ASSERT_NEAR(y.data()[k], x.data()[k] / 0.7, 1e-14) << "entry " << k;
+    }
+  }
+  EXPECT_NEAR(static_cast<double>(dropped) / static_cast<double>(y.size()), p, 0.006);
+}
+
+TEST(Dropout, ScaleInFloat) {
+  Matrix<float> y = Matrix<float>::Ones(50, 40);
+  dropout<float>(y, 0.5, CounterRng(3, 1, 0, kStreamAttentionDropout));
+  int kept = 0;
+  for (Eigen::Index k = 0; k < y.size(); ++k) {
+    EXPECT_TRUE(y.data()[k] == 0.0f || y.data()[k] == 2.0f) << y.data()[k];
+    kept += y.data()[k] != 0.0f;
+  }
+  EXPECT_GT(kept, 0);
+  EXPECT_LT(kept, 2000);
+}
+
+TEST(Dropout, RateZeroIsIdentity) {
+  const MatrixD x = random_matrix(10, 7, 82);
+  MatrixD y = x;
+  dropout<double>(y, 0.0, CounterRng(1, 0, 0, kStreamInputDropout));
+  EXPECT_EQ(y, x);
+}
+
+TEST(Dropout, SameRngSameMask) {
+  const MatrixD x = nonzero_input(30, 20, 83);
+  MatrixD a = x, b = x;
+  dropout<double>(a, 0.4, CounterRng(5, 2, 1, kStreamInputDropout));
+  dropout<double>(b, 0.4, CounterRng(5, 2, 1, kStreamInputDropout));
+  EXPECT_EQ(a, b);
+}
+
+// Fraction of entries where exactly one of the two outputs was dropped.
+double mask_difference(const MatrixD& a, const MatrixD& b) {
+  Eigen::Index differ = 0;
+  for (Eigen::Index k = 0; k < a.size(); ++k) differ += (a.data()[k] == 0) != (b.data()[k] == 0);
+  return static_cast<double>(differ) / static_cast<double>(a.size());
+}
+
+TEST(Dropout, DifferentStepLayerOrStreamDifferentMask) {
+  // Independent masks at p = 0.4 disagree on 2 · 0.4 · 0.6 = 48% of 2000 entries.
+  const MatrixD x = nonzero_input(40, 50, 84);
+  const double p = 0.4;
+  MatrixD base = x;
+  dropout<double>(base, p, CounterRng(5, 2, 1, kStreamInputDropout));
+  for (const CounterRng& other : {CounterRng(5, 3, 1, kStreamInputDropout),      // next step
+                                  CounterRng(5, 2, 2, kStreamInputDropout),      // next layer
+                                  CounterRng(5, 2, 1, kStreamAttentionDropout),  // other use
+                                  CounterRng(6, 2, 1, kStreamInputDropout)}) {   // other seed
+    MatrixD y = x;
+    dropout<double>(y, p, other);
+    EXPECT_NEAR(mask_difference(base, y), 0.48, 0.06);
+  }
+}
+
+TEST(Dropout, GradientUsesTheForwardMask) {
+  // y = dropout(x) is linear, so dL/dx = dropout(dL/dy) with the same rng: the gradient is
+  // zero exactly where the forward dropped, and scaled by 1 / (1 - p) elsewhere.
+  const double p = 0.25;
+  const CounterRng rng(9, 4, 0, kStreamAttentionDropout);
+  MatrixD y = nonzero_input(20, 30, 85);
+  dropout<double>(y, p, rng);
+  const MatrixD grad_y = nonzero_input(20, 30, 86);
+  MatrixD grad_x = grad_y;
+  dropout<double>(grad_x, p, rng);
+  for (Eigen::Index k = 0; k < y.size(); ++k) {
+    if (y.data()[k] == 0) {
+      EXPECT_EQ(grad_x.data()[k], 0.0) << "entry " << k;
+    } else {
+      EXPECT_NEAR(grad_x.data()[k], grad_y.data()[k] / 0.75, 1e-14) << "entry " << k;
+    }
+  }
+}
+
+TEST(Dropout, FlatArrayMatchesRowMajorMatrix) {
+  // Entry (r, c) of a matrix and entry r·cols + c of a flat array share one decision.
+  const MatrixD x = nonzero_input(12, 9, 87);
+  const CounterRng rng(2, 0, 0, kStreamInputDropout);
+  MatrixD m = x;
+  dropout<double>(m, 0.5, rng);
+  std::vector<double> flat(x.data(), x.data() + x.size());
+  dropout<double>(flat, 0.5, rng);
+  for (Eigen::Index k = 0; k < x.size(); ++k) EXPECT_EQ(flat[k], m.data()[k]) << "entry " << k;
+}
+
+TEST(Dropout, FlatArrayRateZeroAndEmpty) {
+  std::vector<float> v = {1, 2, 3};
+  dropout<float>(v, 0.0, CounterRng(1, 0, 0, kStreamInputDropout));
+  EXPECT_EQ(v, (std::vector<float>{1, 2, 3}));
+  std::vector<float> empty;
+  dropout<float>(empty, 0.5, CounterRng(1, 0, 0, kStreamInputDropout));
+  EXPECT_TRUE(empty.empty());
+}
+
+TEST(Dropout, BlockIsIndexedByItsOwnShape) {
+  // On a (4, 3) block of a (4, 8) matrix, entry (r, c) uses index r·3 + c, exactly as a (4, 3)
+  // matrix would, and the columns outside the block are untouched.
+  const MatrixD wide = nonzero_input(4, 8, 88);
+  MatrixD in_place = wide;
+  const CounterRng rng(4, 0, 0, kStreamInputDropout);
+  dropout<double>(in_place.middleCols(2, 3), 0.5, rng);
+  MatrixD compact = wide.middleCols(2, 3);
+  dropout<double>(compact, 0.5, rng);
+  EXPECT_EQ(MatrixD(in_place.middleCols(2, 3)), compact);
+  EXPECT_EQ(MatrixD(in_place.leftCols(2)), MatrixD(wide.leftCols(2)));
+  EXPECT_EQ(MatrixD(in_place.rightCols(3)), MatrixD(wide.rightCols(3)));
+}
+
+}  // namespace
+}  // namespace gat::ops

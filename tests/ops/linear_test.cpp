@@ -1,0 +1,220 @@
+#include "gat/ops/linear.hpp"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <limits>
+#include <string>
+#include <vector>
+
+#include "support/gradcheck.hpp"
+
+namespace gat::ops {
+namespace {
+
+using test::expect_gradient;
+using test::MatrixD;
+using test::random_matrix;
+
+void expect_matrix_near(const MatrixD& actual, const MatrixD& expected, double tol = 1e-12) {
+  ASSERT_EQ(actual.rows(), expected.rows());
+  ASSERT_EQ(actual.cols(), expected.cols());
+  for (Eigen::Index r = 0; r < actual.rows(); ++r) {
+    for (Eigen::Index c = 0; c < actual.cols(); ++c) {
+      EXPECT_NEAR(actual(r, c), expected(r, c), tol) << "entry (" << r << ", " << c << ")";
+    }
+  }
+}
+
+double weighted_sum(const MatrixD& w, const MatrixD& out) {
+  return (w.array() * out.array()).sum();
+}
+
+// A random sparse (7, 5) matrix with an empty row (3) and an empty column (4): entries of a
+// random dense matrix with |value| < 0.4 become zeros.
+SparseMatrix<double> random_sparse() {
+  MatrixD d = random_matrix(7, 5, 51);
+  for (Eigen::Index k = 0; k < d.size(); ++k) {
+    if (std::abs(d.data()[k]) < 0.4) d.data()[k] = 0;
+  }
+  d.row(3).setZero();
+  d.col(4).setZero();
+  return from_dense(d);
+}
+
+// ---- matmul -----------------------------------------------------------------------------
+
+TEST(MatmulForward, HandComputed) {
+  MatrixD x(2, 3), w(3, 2), expected(2, 2);
+  x << 1, 2, 3,  //
+      4, 5, 6;
+  w << 1, 0,  //
+      0, 1,   //
+      1, -1;
+  // Row r: [x0 + x2, x1 - x2].
+  expected << 1 + 3, 2 - 3,  //
+      4 + 6, 5 - 6;
+  MatrixD y = MatrixD::Constant(2, 2, 123.0);
+  matmul_forward<double>(x, w, y);
+  expect_matrix_near(y, expected);
+}
+
+TEST(MatmulForward, SeveralChunksMatchOneProduct) {
+  // 600 rows = chunks of 256, 256 and 88: every row, including the ragged tail, is computed.
+  const MatrixD x = random_matrix(600, 9, 52), w = random_matrix(9, 5, 53);
+  MatrixD y = MatrixD::Constant(600, 5, std::numeric_limits<double>::quiet_NaN());
+  matmul_forward<double>(x, w, y);
+  expect_matrix_near(y, x * w, 1e-12);
+}
+
+void check_matmul_gradients(Eigen::Index n) {
+  const Eigen::Index in = 4, out = 3;
+  MatrixD x = random_matrix(n, in, 54), w = random_matrix(in, out, 55);
+  const MatrixD wl = random_matrix(n, out, 56);  // the loss weights
+  auto loss = [&] {
+    MatrixD y(n, out);
+    matmul_forward<double>(x, w, y);
+    return weighted_sum(wl, y);
+  };
+  const MatrixD grad_w0 = random_matrix(in, out, 57);
+  MatrixD grad_w = grad_w0;                   // accumulated
+  MatrixD grad_x = random_matrix(n, in, 58);  // junk: overwritten
+  matmul_backward<double>(x, w, wl, grad_w, &grad_x);
+  expect_gradient("matmul grad_w", w, grad_w - grad_w0, loss);
+  if (n <= 64) expect_gradient("matmul grad_x", x, grad_x, loss);
+
+  // Without grad_x, grad_w is the same.
+  MatrixD grad_w_only = grad_w0;
+  matmul_backward<double>(x, w, wl, grad_w_only, nullptr);
+  EXPECT_EQ(grad_w_only, grad_w);
+}
+
+TEST(MatmulBackward, Gradient) { check_matmul_gradients(7); }
+TEST(MatmulBackward, GradientOfWeightOverSeveralChunks) { check_matmul_gradients(600); }
+
+// ---- spmm -------------------------------------------------------------------------------
+
+TEST(SpmmForward, HandComputed) {
+  //        c0 c1 c2
+  //   X = [ 1  .  2 ]      w = [1 2]
+  //       [ .  .  . ]          [3 4]
+  //       [ .  3  . ]          [5 6]
+  Matrix<double> d(3, 3);
+  d << 1, 0, 2,  //
+      0, 0, 0,   //
+      0, 3, 0;
+  const SparseMatrix<double> x = from_dense(d);
+  MatrixD w(3, 2);
+  w << 1, 2,  //
+      3, 4,   //
+      5, 6;
+  MatrixD y = MatrixD::Constant(3, 2, 123.0);
+  spmm_forward<double>(x, x.val, w, y);
+  MatrixD expected(3, 2);
+  expected << 1 + 10, 2 + 12,  // 1·[1, 2] + 2·[5, 6]
+      0, 0,                    // an empty row gives zeros
+      9, 12;                   // 3·[3, 4]
+  expect_matrix_near(y, expected);
+
+  // Replaced values (as input dropout passes them): entry 1 (the 2) dropped, entry 0 doubled.
+  spmm_forward<double>(x, {2, 0, 3}, w, y);
+  expected.row(0) << 2, 4;
+  expect_matrix_near(y, expected);
+}
+
+// Output widths: the sparse kernels have fixed-width versions (8, 16, 32, 64, 128) and a
+// run-time-width one; both kinds are covered.
+class SpmmWidths : public ::testing::TestWithParam<int> {};
+
+TEST_P(SpmmWidths, ForwardEqualsDenseProduct) {
+  const int out = GetParam();
+  const SparseMatrix<double> x = random_sparse();
+  ASSERT_GT(x.nnz(), 5);
+  const MatrixD w = random_matrix(5, out, 59);
+  MatrixD y = MatrixD::Constant(7, out, std::numeric_limits<double>::quiet_NaN());
+  spmm_forward<double>(x, x.val, w, y);
+  expect_matrix_near(y, to_dense(x) * w);
+
+  // With other values: the dense product of the matrix holding those values.
+  std::vector<double> values = x.val;
+  for (std::size_t k = 0; k < values.size(); ++k) values[k] = k % 3 == 0 ? 0.0 : 1.5 * values[k];
+  SparseMatrix<double> replaced = x;
+  replaced.val = values;
+  const MatrixD expected = to_dense(replaced) * w;
+  spmm_forward<double>(x, values, w, y);
+  expect_matrix_near(y, expected);
+
+  // The float kernels are separate code: they agree to float precision.
+  const SparseMatrix<float> xf = cast<float>(x);
+  Matrix<float> yf(7, out);
+  spmm_forward<float>(xf, std::vector<float>(values.begin(), values.end()), w.cast<float>(), yf);
+  expect_matrix_near(yf.cast<double>(), expected, 1e-5);
+}
+
+TEST_P(SpmmWidths, BackwardWeightGradient) {
+  const int out = GetParam();
+  const SparseMatrix<double> x = random_sparse();
+  const SparseTranspose<double> xt = transpose(x);
+  // Values differing from x.val, one of them dropped to zero.
+  std::vector<double> values = x.val;
+  for (std::size_t k = 0; k < values.size(); ++k) values[k] *= 1.0 + 0.1 * static_cast<double>(k);
+  values[1] = 0;
+  MatrixD w = random_matrix(5, out, 60);
+  const MatrixD wl = random_matrix(7, out, 61);
+  auto loss = [&] {
+    MatrixD y(7, out);
+    spmm_forward<double>(x, values, w, y);
+    return weighted_sum(wl, y);
+  };
+  const MatrixD grad_w0 = random_matrix(5, out, 62);
+  MatrixD grad_w = grad_w0;  // accumulated
+  spmm_backward_weight<double>(xt, values, wl, grad_w);
+  expect_gradient("spmm grad_w", w, grad_w - grad_w0, loss);
+  // Row 4 of w multiplies the empty column 4 of X: its gradient is exactly zero.
+  EXPECT_EQ(grad_w.row(4), grad_w0.row(4));
+
+  // Float agrees with double, including the accumulation.
+  Matrix<float> grad_w_f = grad_w0.cast<float>();
+  spmm_backward_weight<float>(transpose(cast<float>(x)),
+                              std::vector<float>(values.begin(), values.end()), wl.cast<float>(),
+                              grad_w_f);
+  expect_matrix_near(grad_w_f.cast<double>(), grad_w, 1e-5);
+}
+
+INSTANTIATE_TEST_SUITE_P(OutputWidth, SpmmWidths, ::testing::Values(3, 8, 16, 24, 64),
+                         [](const auto& param_info) {
+                           return "W" + std::to_string(param_info.param);
+                         });
+
+// ---- bias ---------------------------------------------------------------------------------
+
+TEST(ColumnSumBackward, HandComputed) {
+  MatrixD grad_y(3, 2);
+  grad_y << 1, 2,  //
+      3, 4,        //
+      5, -6;
+  MatrixD grad_b(1, 2);
+  grad_b << 10, 10;  // accumulated onto
+  column_sum_backward<double>(grad_y, grad_b);
+  EXPECT_DOUBLE_EQ(grad_b(0, 0), 10 + 1 + 3 + 5);
+  EXPECT_DOUBLE_EQ(grad_b(0, 1), 10 + 2 + 4 - 6);
+}
+
+TEST(ColumnSumBackward, GradientOverSeveralChunks) {
+  // L = Σ W ⊙ (Y + 1·b) over 600 rows (three chunks, the last partial).
+  const Eigen::Index n = 600, out = 4;
+  const MatrixD y = random_matrix(n, out, 63), wl = random_matrix(n, out, 64);
+  MatrixD b = random_matrix(1, out, 65);
+  auto loss = [&] {
+    MatrixD biased = y;
+    biased.rowwise() += b.row(0);
+    return weighted_sum(wl, biased);
+  };
+  const MatrixD grad_b0 = random_matrix(1, out, 66);
+  MatrixD grad_b = grad_b0;
+  column_sum_backward<double>(wl, grad_b);
+  expect_gradient("column_sum grad_b", b, grad_b - grad_b0, loss);
+}
+
+}  // namespace
+}  // namespace gat::ops
