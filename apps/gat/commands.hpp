@@ -1,10 +1,9 @@
 #pragma once
 // The subcommands of the gat app; each file registers one.
 
-#include <string>
-
 #include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
+#include <string>
 
 namespace gat::app {
 

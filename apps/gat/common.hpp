@@ -1,10 +1,9 @@
 #pragma once
 // Helpers shared by the gat subcommands: finding datasets, summary statistics, memory.
 
+#include <CLI/CLI.hpp>
 #include <string>
 #include <vector>
-
-#include <CLI/CLI.hpp>
 
 #include "gat/io/dataset.hpp"
 #include "gat/io/linqs.hpp"

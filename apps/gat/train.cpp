@@ -5,9 +5,8 @@
 #include <iostream>
 #include <map>
 #include <memory>
-#include <string>
-
 #include <nlohmann/json.hpp>
+#include <string>
 
 #include "commands.hpp"
 #include "common.hpp"
@@ -23,6 +22,7 @@ struct TrainFlags {
   GatModelOptions model;
   TrainOptions train;
   std::string self_loops = "add";
+  std::string attention = "sparse";
   bool no_bias = false;
   std::uint64_t seed = 0;
   int runs = 1;
@@ -47,6 +47,7 @@ void run_train(TrainFlags& f) {
   f.model.num_classes = data.num_classes();
   f.model.self_loops = parse_self_loops(f.self_loops);
   f.model.bias = !f.no_bias;
+  f.model.attention = f.attention == "dense" ? AttentionMode::kDense : AttentionMode::kSparse;
 
   std::printf("dataset %s: %d nodes, %lld edges, %lld features, %d classes; split %zu/%zu/%zu",
               data.name.c_str(), data.num_nodes(), static_cast<long long>(data.graph.num_edges()),
@@ -71,6 +72,7 @@ void run_train(TrainFlags& f) {
                     {"bias", f.model.bias},
                     {"residual", f.model.residual},
                     {"self_loops", f.self_loops},
+                    {"attention", f.attention},
                     {"lr", f.train.adam.lr},
                     {"weight_decay", f.train.adam.weight_decay},
                     {"epochs", f.train.epochs},
@@ -86,8 +88,8 @@ void run_train(TrainFlags& f) {
       std::fprintf(stderr,
                    "[run %d seed %llu] epoch %4d  loss %.4f  train acc %.4f  val loss %.4f  val "
                    "acc %.4f  %.2f ms\n",
-                   r + 1, static_cast<unsigned long long>(seed), s.epoch, s.train_loss,
-                   s.train_acc, s.val_loss, s.val_acc, s.train_ms);
+                   r + 1, static_cast<unsigned long long>(seed), s.epoch, s.train_loss, s.train_acc,
+                   s.val_loss, s.val_acc, s.train_ms);
     };
     const TrainResult res = train_node_classifier(model, data, options, log);
     std::vector<double> tms, ems;
@@ -143,39 +145,58 @@ void register_train(CLI::App& app) {
   CLI::App* cmd = app.add_subcommand("train", "Train a GAT for node classification");
   add_data_flags(*cmd, f.data);
   cmd->add_option("--layers", f.model.layers, "GAT layers (the last one is the classifier)")
-      ->capture_default_str()->check(CLI::Range(1, 64));
+      ->capture_default_str()
+      ->check(CLI::Range(1, 64));
   cmd->add_option("--hidden", f.model.hidden, "Features per head in hidden layers")
-      ->capture_default_str()->check(CLI::Range(1, 1 << 16));
+      ->capture_default_str()
+      ->check(CLI::Range(1, 1 << 16));
   cmd->add_option("--heads", f.model.heads, "Heads in hidden layers (concatenated)")
-      ->capture_default_str()->check(CLI::Range(1, 1024));
+      ->capture_default_str()
+      ->check(CLI::Range(1, 1024));
   cmd->add_option("--out-heads", f.model.out_heads, "Heads in the output layer (averaged)")
-      ->capture_default_str()->check(CLI::Range(1, 1024));
+      ->capture_default_str()
+      ->check(CLI::Range(1, 1024));
   cmd->add_option("--dropout", f.model.dropout, "Dropout on every layer's input")
-      ->capture_default_str()->check(CLI::Range(0.0, 0.999));
+      ->capture_default_str()
+      ->check(CLI::Range(0.0, 0.999));
   cmd->add_option("--attn-dropout", f.model.attention_dropout, "Dropout on attention weights")
-      ->capture_default_str()->check(CLI::Range(0.0, 0.999));
+      ->capture_default_str()
+      ->check(CLI::Range(0.0, 0.999));
   cmd->add_option("--negative-slope", f.model.negative_slope, "LeakyReLU slope of edge scores")
-      ->capture_default_str()->check(CLI::Range(0.0, 1.0));
+      ->capture_default_str()
+      ->check(CLI::Range(0.0, 1.0));
   cmd->add_flag("--no-bias", f.no_bias, "Layers without bias");
   cmd->add_flag("--residual", f.model.residual, "Residual connection in every layer");
   cmd->add_option("--self-loops", f.self_loops, "Self loops: add (one per node), keep, remove")
-      ->capture_default_str()->check(CLI::IsMember({"add", "keep", "remove"}));
+      ->capture_default_str()
+      ->check(CLI::IsMember({"add", "keep", "remove"}));
+  cmd->add_option("--attention", f.attention,
+                  "Attention over CSR edges (sparse) or N x N score matrices per head (dense)")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"sparse", "dense"}));
   cmd->add_option("--lr", f.train.adam.lr, "Adam learning rate")
-      ->capture_default_str()->check(CLI::PositiveNumber);
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
   cmd->add_option("--weight-decay", f.train.adam.weight_decay, "L2 penalty on all weights")
-      ->capture_default_str()->check(CLI::NonNegativeNumber);
+      ->capture_default_str()
+      ->check(CLI::NonNegativeNumber);
   cmd->add_option("--epochs", f.train.epochs, "Maximum epochs")
-      ->capture_default_str()->check(CLI::Range(1, 1 << 30));
+      ->capture_default_str()
+      ->check(CLI::Range(1, 1 << 30));
   cmd->add_option("--patience", f.train.patience, "Early-stopping patience (epochs)")
-      ->capture_default_str()->check(CLI::Range(1, 1 << 30));
-  cmd->add_option("--seed", f.seed, "Seed of run 1 (run r uses seed + r - 1)")->capture_default_str();
+      ->capture_default_str()
+      ->check(CLI::Range(1, 1 << 30));
+  cmd->add_option("--seed", f.seed, "Seed of run 1 (run r uses seed + r - 1)")
+      ->capture_default_str();
   cmd->add_option("--runs", f.runs, "Independent runs; reports mean ± std")
-      ->capture_default_str()->check(CLI::Range(1, 100000));
+      ->capture_default_str()
+      ->check(CLI::Range(1, 100000));
   cmd->add_option("--threads", f.threads, "OpenMP threads (default: all cores)")
       ->check(CLI::Range(1, 4096));
   cmd->add_flag("-q,--quiet", f.quiet, "No per-epoch progress on stderr");
   cmd->add_option("--log-every", f.log_every, "Print progress every N epochs")
-      ->capture_default_str()->check(CLI::Range(1, 1 << 30));
+      ->capture_default_str()
+      ->check(CLI::Range(1, 1 << 30));
   cmd->add_option("--json", f.json, "Write results as JSON to this file");
   cmd->callback([flags] { run_train(*flags); });
 }

@@ -4,6 +4,7 @@
 
 #include "gat/core/error.hpp"
 #include "gat/ops/aggregate.hpp"
+#include "gat/ops/dense_attention.hpp"
 #include "gat/ops/dropout.hpp"
 #include "gat/ops/edge_score.hpp"
 #include "gat/ops/linear.hpp"
@@ -137,11 +138,22 @@ Matrix<T> GatConv<T>::attend(const CsrGraph& graph, GatConvCache<T>& cache,
   cache.s_dst.resize(n, h);
   ops::head_dot_forward<T>(cache.z, att_src.value, cache.s_src);
   ops::head_dot_forward<T>(cache.z, att_dst.value, cache.s_dst);
-  // Scores and softmax share one (E, H) buffer: the softmax runs in place.
-  cache.alpha.resize(e, h);
-  ops::edge_score_forward<T>(graph, cache.s_src, cache.s_dst, T(options_.negative_slope),
-                             cache.alpha);
-  ops::segment_softmax_forward<T>(graph.row_ptr(), cache.alpha, cache.alpha);
+  const bool dense = options_.attention == AttentionMode::kDense;
+  if (dense) {
+    // Refuse before allocating anything N²-sized.
+    ops::check_dense_attention_fits(n, h, ctx.training, sizeof(T), options_.dense_memory_limit);
+    Matrix<T> adjacency(n, n);
+    ops::dense_adjacency<T>(graph, adjacency);
+    cache.alpha.resize(h * n, n);
+    ops::dense_attention_forward<T>(adjacency, cache.s_src, cache.s_dst, T(options_.negative_slope),
+                                    cache.alpha);
+  } else {
+    // Scores and softmax share one (E, H) buffer: the softmax runs in place.
+    cache.alpha.resize(e, h);
+    ops::edge_score_forward<T>(graph, cache.s_src, cache.s_dst, T(options_.negative_slope),
+                               cache.alpha);
+    ops::segment_softmax_forward<T>(graph.row_ptr(), cache.alpha, cache.alpha);
+  }
   cache.attention_rng = CounterRng(ctx.seed, ctx.step, layer_index_, kStreamAttentionDropout);
   const bool drop = ctx.training && options_.attention_dropout > 0;
   if (drop) {
@@ -150,8 +162,13 @@ Matrix<T> GatConv<T>::attend(const CsrGraph& graph, GatConvCache<T>& cache,
   } else {
     cache.alpha_used.resize(0, 0);
   }
+  const Matrix<T>& used = drop ? cache.alpha_used : cache.alpha;
   Matrix<T> agg(n, h * f);
-  ops::aggregate_forward<T>(graph, drop ? cache.alpha_used : cache.alpha, cache.z, agg);
+  if (dense) {
+    ops::dense_aggregate_forward<T>(used, cache.z, agg);
+  } else {
+    ops::aggregate_forward<T>(graph, used, cache.z, agg);
+  }
   if (options_.concat || h == 1) return agg;
   // Mean over heads: out[i, c] = (1/H) Σ_h agg[i, h·F + c].
   Matrix<T> out = Matrix<T>::Zero(n, f);
@@ -163,7 +180,7 @@ Matrix<T> GatConv<T>::attend(const CsrGraph& graph, GatConvCache<T>& cache,
 template <typename T>
 void GatConv<T>::backward(const CsrGraph& graph, const GatConvCache<T>& cache,
                           MatrixCRef<T> grad_out, Matrix<T>* grad_input) {
-  const Eigen::Index n = graph.num_nodes(), e = graph.num_edges(), h = options_.heads;
+  const Eigen::Index n = graph.num_nodes(), h = options_.heads;
   const Eigen::Index f = options_.out_features;
   GAT_CHECK(grad_out.rows() == n && grad_out.cols() == out_width(),
             "GatConv layer " << layer_index_ << ": gradient has shape (" << grad_out.rows() << ", "
@@ -201,20 +218,31 @@ void GatConv<T>::backward(const CsrGraph& graph, const GatConvCache<T>& cache,
     for (Eigen::Index k = 0; k < h; ++k) grad_agg.middleCols(k * f, f) = grad_out / T(h);
   }
 
-  // agg = aggregate(α_used, z)  →  grad_α_used (E, H) and grad_z.
+  // agg = aggregate(α_used, z)  →  grad_α_used and grad_z.
+  const bool dense = options_.attention == AttentionMode::kDense;
   const bool dropped = cache.alpha_used.size() > 0;
-  Matrix<T> grad_alpha(e, h);
+  const Matrix<T>& used = dropped ? cache.alpha_used : cache.alpha;
+  Matrix<T> grad_alpha(cache.alpha.rows(), cache.alpha.cols());
   Matrix<T> grad_z = Matrix<T>::Zero(n, h * f);
-  ops::aggregate_backward<T>(graph, dropped ? cache.alpha_used : cache.alpha, cache.z, grad_agg,
-                             grad_alpha, grad_z);
+  if (dense) {
+    ops::dense_aggregate_backward<T>(used, cache.z, grad_agg, grad_alpha, grad_z);
+  } else {
+    ops::aggregate_backward<T>(graph, used, cache.z, grad_agg, grad_alpha, grad_z);
+  }
   // α_used = dropout(α): the same mask scales the gradient.
   if (dropped) ops::dropout<T>(grad_alpha, options_.attention_dropout, cache.attention_rng);
-  // α = softmax(e) per row  →  grad_e, in place.
-  ops::segment_softmax_backward<T>(graph.row_ptr(), cache.alpha, grad_alpha, grad_alpha);
-  // e = LeakyReLU(s_dst[i] + s_src[j])  →  grad_s_src, grad_s_dst.
+  // α = softmax over neighbours of LeakyReLU(s_dst[i] + s_src[j])  →  grad_s_src, grad_s_dst.
   Matrix<T> grad_s_src = Matrix<T>::Zero(n, h), grad_s_dst = Matrix<T>::Zero(n, h);
-  ops::edge_score_backward<T>(graph, cache.s_src, cache.s_dst, T(options_.negative_slope),
-                              grad_alpha, grad_s_src, grad_s_dst);
+  const T slope = T(options_.negative_slope);
+  if (dense) {
+    ops::dense_attention_backward<T>(cache.s_src, cache.s_dst, slope, cache.alpha, grad_alpha,
+                                     grad_s_src, grad_s_dst);
+  } else {
+    // Softmax backward in place (grad_α becomes grad_e), then the edge scores.
+    ops::segment_softmax_backward<T>(graph.row_ptr(), cache.alpha, grad_alpha, grad_alpha);
+    ops::edge_score_backward<T>(graph, cache.s_src, cache.s_dst, slope, grad_alpha, grad_s_src,
+                                grad_s_dst);
+  }
   // s = z·a per head  →  grad_z, grad_a.
   ops::head_dot_backward<T>(cache.z, att_src.value, grad_s_src, grad_z, att_src.grad);
   ops::head_dot_backward<T>(cache.z, att_dst.value, grad_s_dst, grad_z, att_dst.grad);

@@ -24,6 +24,8 @@ GatModel<T>::GatModel(const GatModelOptions& options, std::uint64_t seed) : opti
     c.bias = o.bias;
     c.residual = o.residual;
     c.self_loops = o.self_loops;
+    c.attention = o.attention;
+    c.dense_memory_limit = o.dense_memory_limit;
     layers_.emplace_back(c, seed, l);
     in = layers_.back().out_width();
   }

@@ -25,19 +25,31 @@ void matmul_forward(MatrixCRef<T> x, MatrixCRef<T> w, MatrixRef<T> y) {
 }
 
 template <typename T>
-void matmul_backward(MatrixCRef<T> x, MatrixCRef<T> w, MatrixCRef<T> grad_y, MatrixRef<T> grad_w,
-                     Matrix<T>* grad_x) {
+void matmul_tn_accumulate(MatrixCRef<T> x, MatrixCRef<T> g, MatrixRef<T> out) {
   const Eigen::Index n = x.rows();
   const Eigen::Index chunks = (n + kRowChunk - 1) / kRowChunk;
   std::vector<Matrix<T>> partial(chunks);
 #pragma omp parallel for schedule(static)
   for (Eigen::Index c = 0; c < chunks; ++c) {
     const Eigen::Index b = c * kRowChunk, len = std::min(kRowChunk, n - b);
-    partial[c].noalias() = x.middleRows(b, len).transpose() * grad_y.middleRows(b, len);
-    if (grad_x) grad_x->middleRows(b, len).noalias() = grad_y.middleRows(b, len) * w.transpose();
+    partial[c].noalias() = x.middleRows(b, len).transpose() * g.middleRows(b, len);
   }
-  // Chunks summed in order: xᵀ·grad_y with a summation order fixed by kRowChunk alone.
-  for (const auto& p : partial) grad_w += p;
+  // Chunks summed in order: the summation order is fixed by kRowChunk alone.
+  for (const auto& p : partial) out += p;
+}
+
+template <typename T>
+void matmul_backward(MatrixCRef<T> x, MatrixCRef<T> w, MatrixCRef<T> grad_y, MatrixRef<T> grad_w,
+                     Matrix<T>* grad_x) {
+  matmul_tn_accumulate<T>(x, grad_y, grad_w);
+  if (!grad_x) return;
+  const Eigen::Index n = x.rows();
+  const Eigen::Index chunks = (n + kRowChunk - 1) / kRowChunk;
+#pragma omp parallel for schedule(static)
+  for (Eigen::Index c = 0; c < chunks; ++c) {
+    const Eigen::Index b = c * kRowChunk, len = std::min(kRowChunk, n - b);
+    grad_x->middleRows(b, len).noalias() = grad_y.middleRows(b, len) * w.transpose();
+  }
 }
 
 namespace {
@@ -136,6 +148,7 @@ void column_sum_backward(MatrixCRef<T> grad_y, MatrixRef<T> grad_b) {
 
 #define GAT_INSTANTIATE(T)                                                                    \
   template void matmul_forward<T>(MatrixCRef<T>, MatrixCRef<T>, MatrixRef<T>);                \
+  template void matmul_tn_accumulate<T>(MatrixCRef<T>, MatrixCRef<T>, MatrixRef<T>);          \
   template void matmul_backward<T>(MatrixCRef<T>, MatrixCRef<T>, MatrixCRef<T>, MatrixRef<T>, \
                                    Matrix<T>*);                                               \
   template void spmm_forward<T>(const SparseMatrix<T>&, const std::vector<T>&, MatrixCRef<T>, \

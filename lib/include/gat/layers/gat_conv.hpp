@@ -20,6 +20,11 @@
 
 namespace gat {
 
+/// How attention is computed: over CSR edge slots (O(E·H) memory and time), or densely
+/// with an (N, N) score matrix per head masked by the adjacency (O(N²·H)), as pyGAT and the
+/// original TensorFlow code do. Both give the same outputs and gradients.
+enum class AttentionMode { kSparse, kDense };
+
 /// @brief Hyper-parameters of a GatConv layer.
 struct GatConvOptions {
   std::int64_t in_features = 0;    // input width
@@ -32,6 +37,8 @@ struct GatConvOptions {
   bool bias = true;
   bool residual = false;                   // add x·W_r (or x itself when widths match)
   SelfLoops self_loops = SelfLoops::kAdd;  // how prepare_graph treats i → i edges
+  AttentionMode attention = AttentionMode::kSparse;
+  std::uint64_t dense_memory_limit = 0;  // bytes dense attention may use; 0: what is available
 };
 
 /// @brief Where a forward pass stands: training or inference, and the keys of its dropout.
@@ -44,7 +51,7 @@ struct ForwardContext {
 /// @brief Everything GatConv::backward needs from the forward pass.
 template <typename T>
 struct GatConvCache {
-  const SparseInput<T>* sparse_input = nullptr;  // set when the input is sparse
+  const SparseInput<T>* sparse_input = nullptr;  // the sparse input; must outlive backward
   std::vector<T> sparse_values;                  // (nnz) input values after dropout
   Matrix<T> dense_input;   // (N, in) input after dropout, when the input is dense
   Matrix<T> z;             // (N, H·F)

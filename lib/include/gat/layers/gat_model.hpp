@@ -24,6 +24,8 @@ struct GatModelOptions {
   bool bias = true;
   bool residual = false;
   SelfLoops self_loops = SelfLoops::kAdd;
+  AttentionMode attention = AttentionMode::kSparse;  // sparse (CSR) or dense (N × N) attention
+  std::uint64_t dense_memory_limit = 0;  // bytes dense attention may use; 0: what is available
 };
 
 /// @brief What GatModel::backward needs from the forward pass.

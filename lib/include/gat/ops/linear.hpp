@@ -14,6 +14,11 @@ namespace gat::ops {
 template <typename T>
 void matmul_forward(MatrixCRef<T> x, MatrixCRef<T> w, MatrixRef<T> y);
 
+/// @brief out += xᵀ·g, a reduction over the N rows summed in fixed chunks of rows, in order.
+/// @param x (N, a), @param g (N, b), @param out (a, b) accumulated.
+template <typename T>
+void matmul_tn_accumulate(MatrixCRef<T> x, MatrixCRef<T> g, MatrixRef<T> out);
+
 /// @brief Backward of y = x·w: grad_w += xᵀ·grad_y; grad_x = grad_y·wᵀ when grad_x is given.
 /// @param grad_y (N, out), @param grad_w (in, out) accumulated, @param grad_x (N, in) or null.
 template <typename T>

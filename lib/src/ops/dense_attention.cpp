@@ -1,0 +1,190 @@
+#include "gat/ops/dense_attention.hpp"
+
+#include <algorithm>
+#include <cassert>
+#include <cstdio>
+#include <fstream>
+#include <limits>
+#include <string>
+#include <vector>
+
+#include "gat/core/error.hpp"
+#include "gat/core/threads.hpp"
+#include "gat/ops/linear.hpp"
+#include "kernel_util.hpp"
+#include "row_access.hpp"
+
+namespace gat::ops {
+
+using detail::row;
+
+template <typename T>
+void dense_adjacency(const CsrGraph& graph, MatrixRef<T> a) {
+  const auto& rp = graph.row_ptr();
+  const auto& src = graph.src();
+#pragma omp parallel for schedule(static)
+  for (NodeId i = 0; i < graph.num_nodes(); ++i) {
+    T* ai = row(a, i);
+    std::fill(ai, ai + graph.num_nodes(), T(0));
+    for (EdgeId p = rp[i]; p < rp[i + 1]; ++p) ai[src[p]] += T(1);
+  }
+}
+
+template <typename T>
+void dense_attention_forward(MatrixCRef<T> adj, MatrixCRef<T> s_src, MatrixCRef<T> s_dst,
+                             T negative_slope, MatrixRef<T> alpha) {
+  const Eigen::Index n = adj.rows(), h_count = s_src.cols();
+  assert(alpha.rows() == h_count * n && alpha.cols() == n);
+  for (Eigen::Index h = 0; h < h_count; ++h) {
+    // Head h's source scores as one contiguous vector (a column of s_src is strided).
+    Eigen::Matrix<T, Eigen::Dynamic, 1> sh = s_src.col(h);
+#pragma omp parallel for schedule(static)
+    for (Eigen::Index i = 0; i < n; ++i) {
+      const T* __restrict ai = row(adj, i);
+      const T* __restrict sj = sh.data();
+      T* __restrict yi = row(alpha, h * n + i);
+      const T d = s_dst(i, h);
+      // Masked maximum: entries without an edge count as -inf (branch-free select).
+      T m = -std::numeric_limits<T>::infinity();
+      for (Eigen::Index j = 0; j < n; ++j) {
+        const T x = d + sj[j];
+        const T e = std::max(x, T(0)) + negative_slope * std::min(x, T(0));
+        m = std::max(m, ai[j] > T(0) ? e : -std::numeric_limits<T>::infinity());
+      }
+      if (m == -std::numeric_limits<T>::infinity()) {  // no in-edges: a zero row
+        std::fill(yi, yi + n, T(0));
+        continue;
+      }
+      // A[i, j]·exp(e_ij - m): min(·, 0) keeps masked entries (whose e may exceed m) from
+      // overflowing before they are multiplied by their zero count.
+      T sum = 0;
+      for (Eigen::Index j = 0; j < n; ++j) {
+        const T x = d + sj[j];
+        const T e = std::max(x, T(0)) + negative_slope * std::min(x, T(0));
+        yi[j] = ai[j] * detail::kernel_exp(std::min(e - m, T(0)));
+        sum += yi[j];
+      }
+      const T inv = T(1) / sum;
+      for (Eigen::Index j = 0; j < n; ++j) yi[j] *= inv;
+    }
+  }
+}
+
+template <typename T>
+void dense_attention_backward(MatrixCRef<T> s_src, MatrixCRef<T> s_dst, T negative_slope,
+                              MatrixCRef<T> alpha, MatrixCRef<T> grad_alpha,
+                              MatrixRef<T> grad_s_src, MatrixRef<T> grad_s_dst) {
+  const Eigen::Index n = s_src.rows(), h_count = s_src.cols();
+  const Eigen::Index chunks = (n + kRowChunk - 1) / kRowChunk;
+  // Column sums (into sources) are a reduction over rows: per fixed chunk, then in order.
+  Matrix<T> partial(chunks, n);
+  for (Eigen::Index h = 0; h < h_count; ++h) {
+    Eigen::Matrix<T, Eigen::Dynamic, 1> sh = s_src.col(h);
+#pragma omp parallel for schedule(static)
+    for (Eigen::Index c = 0; c < chunks; ++c) {
+      T* __restrict col_acc = partial.row(c).data();
+      std::fill(col_acc, col_acc + n, T(0));
+      const Eigen::Index end = std::min(n, (c + 1) * kRowChunk);
+      for (Eigen::Index i = c * kRowChunk; i < end; ++i) {
+        const T* __restrict yi = row(alpha, h * n + i);
+        const T* __restrict gi = row(grad_alpha, h * n + i);
+        const T* __restrict sj = sh.data();
+        const T d = s_dst(i, h);
+        // Softmax backward: g = y ⊙ (grad_y - <y, grad_y>); masked entries have y = 0.
+        T dot = 0;
+        for (Eigen::Index j = 0; j < n; ++j) dot += yi[j] * gi[j];
+        T row_sum = 0;
+        for (Eigen::Index j = 0; j < n; ++j) {
+          const T x = d + sj[j];
+          const T slope = T(1) + (negative_slope - T(1)) * T(x <= T(0));
+          const T g = yi[j] * (gi[j] - dot) * slope;
+          row_sum += g;
+          col_acc[j] += g;
+        }
+        grad_s_dst(i, h) += row_sum;
+      }
+    }
+    for (Eigen::Index c = 0; c < chunks; ++c) grad_s_src.col(h) += partial.row(c).transpose();
+  }
+}
+
+template <typename T>
+void dense_aggregate_forward(MatrixCRef<T> alpha, MatrixCRef<T> z, MatrixRef<T> out) {
+  const Eigen::Index n = z.rows();
+  const Eigen::Index h_count = alpha.rows() / n, f = z.cols() / h_count;
+  for (Eigen::Index h = 0; h < h_count; ++h) {
+    matmul_forward<T>(alpha.middleRows(h * n, n), z.middleCols(h * f, f), out.middleCols(h * f, f));
+  }
+}
+
+template <typename T>
+void dense_aggregate_backward(MatrixCRef<T> alpha, MatrixCRef<T> z, MatrixCRef<T> grad_out,
+                              MatrixRef<T> grad_alpha, MatrixRef<T> grad_z) {
+  const Eigen::Index n = z.rows();
+  const Eigen::Index h_count = alpha.rows() / n, f = z.cols() / h_count;
+  for (Eigen::Index h = 0; h < h_count; ++h) {
+    // grad_alpha_h = grad_out_h · z_hᵀ (N, N); grad_z_h += alpha_hᵀ · grad_out_h (N, F).
+    const Matrix<T> z_t = z.middleCols(h * f, f).transpose();
+    matmul_forward<T>(grad_out.middleCols(h * f, f), z_t, grad_alpha.middleRows(h * n, n));
+    matmul_tn_accumulate<T>(alpha.middleRows(h * n, n), grad_out.middleCols(h * f, f),
+                            grad_z.middleCols(h * f, f));
+  }
+}
+
+std::uint64_t dense_attention_bytes(std::int64_t nodes, std::int64_t heads, bool training,
+                                    std::size_t scalar_bytes) {
+  const auto n2 = static_cast<std::uint64_t>(nodes) * static_cast<std::uint64_t>(nodes);
+  // adjacency (N²) + attention (H·N²) [+ attention after dropout and its gradient in training]
+  const std::uint64_t matrices = 1 + static_cast<std::uint64_t>(heads) * (training ? 3 : 1);
+  return matrices * n2 * scalar_bytes;
+}
+
+namespace {
+
+// MemAvailable from /proc/meminfo in bytes, or 0 when it cannot be read.
+std::uint64_t available_memory_bytes() {
+  std::ifstream meminfo("/proc/meminfo");
+  std::string key;
+  std::uint64_t kib = 0;
+  while (meminfo >> key >> kib) {
+    if (key == "MemAvailable:") return kib * 1024;
+    meminfo.ignore(256, '\n');
+  }
+  return 0;
+}
+
+std::string gib(std::uint64_t bytes) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.2f GiB", static_cast<double>(bytes) / (1024.0 * 1024 * 1024));
+  return buf;
+}
+
+}  // namespace
+
+void check_dense_attention_fits(std::int64_t nodes, std::int64_t heads, bool training,
+                                std::size_t scalar_bytes, std::uint64_t limit_bytes) {
+  const std::uint64_t need = dense_attention_bytes(nodes, heads, training, scalar_bytes);
+  const std::uint64_t limit = limit_bytes ? limit_bytes : available_memory_bytes();
+  if (limit == 0) return;  // nothing known about memory: let the allocation decide
+  GAT_CHECK(need <= limit, "dense attention needs "
+                               << gib(need) << " for N = " << nodes << " nodes and H = " << heads
+                               << " heads (score matrices of N² values per "
+                                  "head), but only "
+                               << gib(limit) << (limit_bytes ? " are allowed" : " are available")
+                               << "; use sparse attention for this graph");
+}
+
+#define GAT_INSTANTIATE(T)                                                                  \
+  template void dense_adjacency<T>(const CsrGraph&, MatrixRef<T>);                          \
+  template void dense_attention_forward<T>(MatrixCRef<T>, MatrixCRef<T>, MatrixCRef<T>, T,  \
+                                           MatrixRef<T>);                                   \
+  template void dense_attention_backward<T>(MatrixCRef<T>, MatrixCRef<T>, T, MatrixCRef<T>, \
+                                            MatrixCRef<T>, MatrixRef<T>, MatrixRef<T>);     \
+  template void dense_aggregate_forward<T>(MatrixCRef<T>, MatrixCRef<T>, MatrixRef<T>);     \
+  template void dense_aggregate_backward<T>(MatrixCRef<T>, MatrixCRef<T>, MatrixCRef<T>,    \
+                                            MatrixRef<T>, MatrixRef<T>);
+GAT_INSTANTIATE(float)
+GAT_INSTANTIATE(double)
+#undef GAT_INSTANTIATE
+
+}  // namespace gat::ops
