@@ -8,6 +8,7 @@
 namespace gat::app {
 
 void register_train(CLI::App& app);
+void register_bench(CLI::App& app);
 
 /// Writes JSON to path through a temporary file and a rename, so a crash never leaves a
 /// half-written result file.

@@ -84,5 +84,22 @@ for args in "--dropout 1.5" "--heads 0" "--self-loops sometimes" "--epochs x"; d
 done
 if "$gat" >/dev/null 2>&1; then fail "no subcommand is an error"; else pass "no subcommand is an error"; fi
 
+# 6. gat bench: a tiny sweep in both modes writes a CSV with one row per (config, mode),
+# and a dense run over a tight memory limit is reported as refused, not crashed.
+if "$gat" bench --nodes 50,80 --degree 4 --heads 2 --features 4 --in 8 --reps 2 --warmup 0 \
+  --csv "$work/b.csv" >"$work/out" 2>"$work/err" && [ "$(grep -c ',ok$' "$work/b.csv")" -eq 4 ] &&
+  grep -q "dense" "$work/out"; then
+  pass "bench sweep writes CSV"
+else
+  fail "bench sweep writes CSV: $(cat "$work/out" "$work/err")"
+fi
+"$gat" bench --nodes 3000 --degree 4 --mode dense --reps 1 --warmup 0 --dense-limit-gib 0.01 \
+  >"$work/out" 2>"$work/err"
+if grep -q "dense attention needs" "$work/out"; then
+  pass "bench reports a refused dense run"
+else
+  fail "bench reports a refused dense run: $(cat "$work/out" "$work/err")"
+fi
+
 echo "$passes passed, $failures failed"
 [ "$failures" -eq 0 ]

@@ -4,6 +4,7 @@
 #include <cassert>
 #include <cstdio>
 #include <fstream>
+#include <functional>
 #include <limits>
 #include <string>
 #include <vector>
@@ -17,6 +18,28 @@
 namespace gat::ops {
 
 using detail::row;
+
+namespace {
+
+// Reduces f(0), …, f(n-1) with op over 8 interleaved lanes, then the lanes in order: the
+// lanes make the loop vectorise (an in-order float reduction would not), and the order is
+// fixed by n alone, so the result is still the same on every run and thread count.
+template <typename T, typename F, typename Op>
+T lane_reduce(Eigen::Index n, T init, F&& f, Op&& op) {
+  constexpr int kLanes = 8;
+  T lane[kLanes];
+  for (T& l : lane) l = init;
+  Eigen::Index j = 0;
+  for (; j + kLanes <= n; j += kLanes) {
+    for (int l = 0; l < kLanes; ++l) lane[l] = op(lane[l], f(j + l));
+  }
+  for (; j < n; ++j) lane[0] = op(lane[0], f(j));
+  T out = lane[0];
+  for (int l = 1; l < kLanes; ++l) out = op(out, lane[l]);
+  return out;
+}
+
+}  // namespace
 
 template <typename T>
 void dense_adjacency(const CsrGraph& graph, MatrixRef<T> a) {
@@ -44,26 +67,27 @@ void dense_attention_forward(MatrixCRef<T> adj, MatrixCRef<T> s_src, MatrixCRef<
       const T* __restrict sj = sh.data();
       T* __restrict yi = row(alpha, h * n + i);
       const T d = s_dst(i, h);
-      // Masked maximum: entries without an edge count as -inf (branch-free select).
-      T m = -std::numeric_limits<T>::infinity();
-      for (Eigen::Index j = 0; j < n; ++j) {
+      // LeakyReLU of the pair score, and the same with -inf where there is no edge.
+      auto score = [&](Eigen::Index j) {
         const T x = d + sj[j];
-        const T e = std::max(x, T(0)) + negative_slope * std::min(x, T(0));
-        m = std::max(m, ai[j] > T(0) ? e : -std::numeric_limits<T>::infinity());
-      }
+        return std::max(x, T(0)) + negative_slope * std::min(x, T(0));
+      };
+      auto masked = [&](Eigen::Index j) {
+        return ai[j] > T(0) ? score(j) : -std::numeric_limits<T>::infinity();
+      };
+      const T m = lane_reduce<T>(n, -std::numeric_limits<T>::infinity(), masked,
+                                 [](T a, T b) { return std::max(a, b); });
       if (m == -std::numeric_limits<T>::infinity()) {  // no in-edges: a zero row
         std::fill(yi, yi + n, T(0));
         continue;
       }
       // A[i, j]·exp(e_ij - m): min(·, 0) keeps masked entries (whose e may exceed m) from
       // overflowing before they are multiplied by their zero count.
-      T sum = 0;
       for (Eigen::Index j = 0; j < n; ++j) {
-        const T x = d + sj[j];
-        const T e = std::max(x, T(0)) + negative_slope * std::min(x, T(0));
-        yi[j] = ai[j] * detail::kernel_exp(std::min(e - m, T(0)));
-        sum += yi[j];
+        yi[j] = ai[j] * detail::kernel_exp(std::min(score(j) - m, T(0)));
       }
+      const T sum = lane_reduce<T>(
+          n, T(0), [&](Eigen::Index j) { return yi[j]; }, std::plus<T>());
       const T inv = T(1) / sum;
       for (Eigen::Index j = 0; j < n; ++j) yi[j] *= inv;
     }
@@ -82,6 +106,7 @@ void dense_attention_backward(MatrixCRef<T> s_src, MatrixCRef<T> s_dst, T negati
     Eigen::Matrix<T, Eigen::Dynamic, 1> sh = s_src.col(h);
 #pragma omp parallel for schedule(static)
     for (Eigen::Index c = 0; c < chunks; ++c) {
+      std::vector<T> scratch(n);
       T* __restrict col_acc = partial.row(c).data();
       std::fill(col_acc, col_acc + n, T(0));
       const Eigen::Index end = std::min(n, (c + 1) * kRowChunk);
@@ -91,16 +116,17 @@ void dense_attention_backward(MatrixCRef<T> s_src, MatrixCRef<T> s_dst, T negati
         const T* __restrict sj = sh.data();
         const T d = s_dst(i, h);
         // Softmax backward: g = y ⊙ (grad_y - <y, grad_y>); masked entries have y = 0.
-        T dot = 0;
-        for (Eigen::Index j = 0; j < n; ++j) dot += yi[j] * gi[j];
-        T row_sum = 0;
+        const T dot = lane_reduce<T>(
+            n, T(0), [&](Eigen::Index j) { return yi[j] * gi[j]; }, std::plus<T>());
+        T* __restrict g_row = scratch.data();
         for (Eigen::Index j = 0; j < n; ++j) {
           const T x = d + sj[j];
           const T slope = T(1) + (negative_slope - T(1)) * T(x <= T(0));
-          const T g = yi[j] * (gi[j] - dot) * slope;
-          row_sum += g;
-          col_acc[j] += g;
+          g_row[j] = yi[j] * (gi[j] - dot) * slope;
+          col_acc[j] += g_row[j];
         }
+        const T row_sum = lane_reduce<T>(
+            n, T(0), [&](Eigen::Index j) { return g_row[j]; }, std::plus<T>());
         grad_s_dst(i, h) += row_sum;
       }
     }

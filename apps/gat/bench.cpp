@@ -1,0 +1,365 @@
+// gat bench: times sparse and dense attention over graph sizes and densities.
+//
+// Each configuration runs in a child process (fork) so that its peak memory (VmHWM) is its
+// own, and so that a dense run the machine cannot hold fails alone. The parent only parses
+// flags, forks and collects one JSON line per child through a pipe: it never enters an
+// OpenMP region, so the children start from a clean runtime.
+
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "commands.hpp"
+#include "common.hpp"
+#include "gat/core/error.hpp"
+#include "gat/core/random.hpp"
+#include "gat/core/threads.hpp"
+#include "gat/graph/generate.hpp"
+#include "gat/layers/gat_model.hpp"
+#include "gat/optim/adam.hpp"
+#include "gat/train/loss.hpp"
+
+namespace gat::app {
+namespace {
+
+using json = nlohmann::json;
+using Clock = std::chrono::steady_clock;
+
+struct BenchFlags {
+  DataFlags data;
+  bool use_dataset = false;
+  std::vector<long> nodes{1000, 4000, 16000};
+  std::vector<double> degree{4, 16, 64};
+  std::vector<double> density;  // overrides --degree when given
+  std::string graph = "er";
+  std::string mode = "both";
+  std::vector<int> heads{8};
+  std::vector<int> features{8};
+  int in_features = 64;
+  int classes = 7;
+  int warmup = 2;
+  int reps = 10;
+  int threads = 0;
+  std::uint64_t seed = 0;
+  double dense_limit_gib = 0;
+  std::string csv, json_path;
+};
+
+// One point of the sweep.
+struct Config {
+  long nodes = 0;
+  double degree = 0;   // target average degree (when by_density is false)
+  double density = 0;  // target fraction of the N² pairs (when by_density is true)
+  bool by_density = false;
+  int heads = 8, features = 8;
+  std::string mode;
+};
+
+double ms(Clock::time_point a, Clock::time_point b) {
+  return std::chrono::duration<double, std::milli>(b - a).count();
+}
+
+json summarize(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  return {{"median", median(v)}, {"min", v.front()}, {"max", v.back()}};
+}
+
+// Runs one configuration in the current (child) process and returns its measurements.
+json run_config(const BenchFlags& f, const Config& c) {
+  apply_threads(f.threads);
+  Dataset data;
+  CsrGraph graph;
+  std::string graph_name = f.graph;
+  if (f.use_dataset) {
+    data = load_dataset(f.data);
+    graph = data.graph;
+    graph_name = data.name;
+  } else if (f.graph == "rmat") {
+    const int scale = static_cast<int>(std::ceil(std::log2(double(c.nodes))));
+    const auto edges = static_cast<EdgeId>(double(EdgeId{1} << scale) * c.degree / 2);
+    graph = rmat(scale, edges, 0.57, 0.19, 0.19, f.seed);
+  } else if (c.by_density) {
+    graph = erdos_renyi_density(static_cast<NodeId>(c.nodes), c.density, f.seed);
+  } else {
+    graph = erdos_renyi(static_cast<NodeId>(c.nodes), c.degree, f.seed);
+  }
+  GatModelOptions o;
+  o.in_features = f.use_dataset ? data.num_features() : f.in_features;
+  o.num_classes = f.use_dataset ? data.num_classes() : f.classes;
+  o.hidden = c.features;
+  o.heads = c.heads;
+  o.attention = c.mode == "dense" ? AttentionMode::kDense : AttentionMode::kSparse;
+  o.dense_memory_limit = static_cast<std::uint64_t>(f.dense_limit_gib * 1024 * 1024 * 1024);
+  GatModel<float> model(o, f.seed);
+  const CsrGraph g = model.prepare_graph(graph);
+  const NodeId n = g.num_nodes();
+
+  // Inputs: the dataset's sparse features, or dense random features (N, in).
+  SparseInput<float> sparse_x;
+  RowMatrix dense_x;
+  std::vector<std::int32_t> labels(n), train;
+  if (f.use_dataset) {
+    sparse_x = SparseInput<float>(data.features);
+    labels = data.labels;
+    train = data.train;
+  } else {
+    const CounterRng rng(f.seed, 0, 0, 77);
+    dense_x.resize(n, f.in_features);
+    for (Eigen::Index k = 0; k < dense_x.size(); ++k) {
+      dense_x.data()[k] = float(rng.uniform(std::uint64_t(k)) * 2 - 1);
+    }
+    for (NodeId i = 0; i < n; ++i) {
+      labels[i] =
+          static_cast<std::int32_t>(rng.bits(std::uint64_t(dense_x.size() + i)) % o.num_classes);
+      train.push_back(i);
+    }
+  }
+  auto params = model.parameters();
+  Adam<float> adam(params, AdamOptions{});
+  GatModelCache<float> cache;
+  RowMatrix grad;
+  std::vector<double> fwd, bwd, step, infer;
+  for (int r = 0; r < f.warmup + f.reps; ++r) {
+    const ForwardContext ctx{true, f.seed, static_cast<std::uint64_t>(r)};
+    const auto t0 = Clock::now();
+    const RowMatrix logits = f.use_dataset ? model.forward(g, sparse_x, cache, ctx)
+                                           : model.forward(g, dense_x, cache, ctx);
+    const auto t1 = Clock::now();
+    nll_loss<float>(logits, labels, train, &grad);
+    zero_grad(params);
+    model.backward(g, cache, grad);
+    const auto t2 = Clock::now();
+    adam.step();
+    const auto t3 = Clock::now();
+    GatModelCache<float> eval_cache;
+    const auto t4 = Clock::now();
+    const RowMatrix eval = f.use_dataset ? model.forward(g, sparse_x, eval_cache, ForwardContext{})
+                                         : model.forward(g, dense_x, eval_cache, ForwardContext{});
+    const auto t5 = Clock::now();
+    if (r < f.warmup) continue;
+    fwd.push_back(ms(t0, t1));
+    bwd.push_back(ms(t1, t2));
+    step.push_back(ms(t0, t3));
+    infer.push_back(ms(t4, t5));
+  }
+  const double e = double(g.num_edges());
+  return {{"graph", graph_name},
+          {"nodes", n},
+          {"edges", g.num_edges()},
+          {"density", e / (double(n) * double(n))},
+          {"avg_degree", e / double(n)},
+          {"mode", c.mode},
+          {"heads", c.heads},
+          {"features", c.features},
+          {"threads", num_threads()},
+          {"forward_ms", summarize(fwd)},
+          {"backward_ms", summarize(bwd)},
+          {"step_ms", summarize(step)},
+          {"inference_ms", summarize(infer)},
+          {"peak_mib", peak_rss_mib()},
+          {"status", "ok"}};
+}
+
+// Forks, runs the configuration in the child, and returns the child's JSON (or an error
+// record when the child reported one or died).
+json run_in_child(const BenchFlags& f, const Config& c) {
+  int fds[2];
+  GAT_CHECK(pipe(fds) == 0, "bench: cannot create a pipe");
+  const pid_t pid = fork();
+  GAT_CHECK(pid >= 0, "bench: cannot fork");
+  if (pid == 0) {
+    close(fds[0]);
+    std::string line;
+    try {
+      line = run_config(f, c).dump();
+    } catch (const std::exception& e) {
+      line = json{{"status", "error"}, {"error", e.what()}}.dump();
+    }
+    line += "\n";
+    [[maybe_unused]] const auto written = write(fds[1], line.data(), line.size());
+    close(fds[1]);
+    _exit(0);
+  }
+  close(fds[1]);
+  std::string text;
+  char buf[4096];
+  ssize_t got;
+  while ((got = read(fds[0], buf, sizeof buf)) > 0) text.append(buf, static_cast<std::size_t>(got));
+  close(fds[0]);
+  int status = 0;
+  waitpid(pid, &status, 0);
+  json r;
+  if (!text.empty()) r = json::parse(text, nullptr, false);
+  if (text.empty() || r.is_discarded()) {
+    r = {{"status", "error"},
+         {"error", WIFSIGNALED(status) ? "killed by signal " + std::to_string(WTERMSIG(status))
+                                       : std::string("no result")}};
+  }
+  r["mode"] = c.mode;
+  if (!r.contains("nodes")) r["nodes"] = c.nodes;
+  return r;
+}
+
+void print_header() {
+  std::printf("%-10s %7s %10s %9s %7s %6s %3s %3s %11s %11s %11s %11s %9s\n", "graph", "nodes",
+              "edges", "density", "degree", "mode", "H", "F", "forward ms", "backward ms",
+              "step ms", "infer ms", "peak MiB");
+}
+
+void print_row(const json& r) {
+  if (r["status"] != "ok") {
+    std::printf("%-10s %7ld %10s %9s %7s %6s  %s\n", "-", r["nodes"].get<long>(), "-", "-", "-",
+                r["mode"].get<std::string>().c_str(), r["error"].get<std::string>().c_str());
+    return;
+  }
+  std::printf("%-10s %7ld %10ld %9.5f %7.1f %6s %3d %3d %11.3f %11.3f %11.3f %11.3f %9.1f\n",
+              r["graph"].get<std::string>().c_str(), r["nodes"].get<long>(), r["edges"].get<long>(),
+              r["density"].get<double>(), r["avg_degree"].get<double>(),
+              r["mode"].get<std::string>().c_str(), r["heads"].get<int>(), r["features"].get<int>(),
+              r["forward_ms"]["median"].get<double>(), r["backward_ms"]["median"].get<double>(),
+              r["step_ms"]["median"].get<double>(), r["inference_ms"]["median"].get<double>(),
+              r["peak_mib"].get<double>());
+  std::fflush(stdout);
+}
+
+void write_csv(const std::string& path, const std::vector<json>& rows) {
+  const std::string tmp = path + ".tmp";
+  {
+    std::ofstream out(tmp, std::ios::trunc);
+    GAT_CHECK(out, "cannot write " << tmp);
+    out << "graph,nodes,edges,density,avg_degree,mode,heads,features,threads,"
+           "forward_ms,forward_min_ms,forward_max_ms,backward_ms,backward_min_ms,backward_max_ms,"
+           "step_ms,step_min_ms,step_max_ms,inference_ms,inference_min_ms,inference_max_ms,"
+           "peak_mib,status\n";
+    for (const auto& r : rows) {
+      if (r["status"] != "ok") {
+        out << ",," << r["nodes"] << ",,," << r["mode"].get<std::string>() << ",,,,,,,,,,,,,,,,,"
+            << "error\n";
+        continue;
+      }
+      out << r["graph"].get<std::string>() << ',' << r["nodes"] << ',' << r["edges"] << ','
+          << r["density"] << ',' << r["avg_degree"] << ',' << r["mode"].get<std::string>() << ','
+          << r["heads"] << ',' << r["features"] << ',' << r["threads"];
+      for (const char* k : {"forward_ms", "backward_ms", "step_ms", "inference_ms"}) {
+        out << ',' << r[k]["median"] << ',' << r[k]["min"] << ',' << r[k]["max"];
+      }
+      out << ',' << r["peak_mib"] << ",ok\n";
+    }
+    GAT_CHECK(out, "cannot write " << tmp);
+  }
+  std::error_code ec;
+  std::filesystem::rename(tmp, path, ec);
+  GAT_CHECK(!ec, "cannot rename " << tmp << " to " << path << ": " << ec.message());
+}
+
+void run_bench(BenchFlags& f) {
+  GAT_CHECK(f.reps >= 1, "--reps must be at least 1");
+  std::vector<std::string> modes;
+  if (f.mode == "both")
+    modes = {"sparse", "dense"};
+  else
+    modes = {f.mode};
+  std::vector<Config> configs;
+  const bool by_density = !f.density.empty();
+  const std::vector<long> nodes = f.use_dataset ? std::vector<long>{0} : f.nodes;
+  const std::vector<double> sweep = f.use_dataset ? std::vector<double>{0}
+                                    : by_density  ? f.density
+                                                  : f.degree;
+  for (const long n : nodes) {
+    for (const double x : sweep) {
+      for (const int h : f.heads) {
+        for (const int feat : f.features) {
+          for (const auto& m : modes) {
+            Config c;
+            c.nodes = n;
+            c.by_density = by_density;
+            (by_density ? c.density : c.degree) = x;
+            c.heads = h;
+            c.features = feat;
+            c.mode = m;
+            configs.push_back(c);
+          }
+        }
+      }
+    }
+  }
+  print_header();
+  std::vector<json> rows;
+  for (const auto& c : configs) {
+    rows.push_back(run_in_child(f, c));
+    print_row(rows.back());
+  }
+  if (!f.csv.empty()) write_csv(f.csv, rows);
+  if (!f.json_path.empty()) write_json(f.json_path, json{{"results", rows}});
+}
+
+}  // namespace
+
+void register_bench(CLI::App& app) {
+  auto flags = std::make_shared<BenchFlags>();
+  auto& f = *flags;
+  CLI::App* cmd = app.add_subcommand(
+      "bench", "Time sparse vs dense attention (forward, backward, training step, memory)");
+  add_data_flags(*cmd, f.data);
+  cmd->get_option("--dataset")
+      ->description("Benchmark on a real dataset instead of generated graphs (e.g. cora)");
+  cmd->add_option("--nodes", f.nodes, "Node counts of generated graphs")
+      ->delimiter(',')
+      ->capture_default_str()
+      ->check(CLI::Range(2L, 1L << 30));
+  cmd->add_option("--degree", f.degree, "Target average degrees of generated graphs")
+      ->delimiter(',')
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
+  cmd->add_option("--density", f.density,
+                  "Target densities (edges / N^2) instead of degrees, e.g. 0.001,0.01,0.1")
+      ->delimiter(',')
+      ->check(CLI::Range(0.0, 1.0));
+  cmd->add_option("--graph", f.graph, "Generator: er (Erdos-Renyi) or rmat (power law)")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"er", "rmat"}));
+  cmd->add_option("--mode", f.mode, "sparse, dense or both")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"sparse", "dense", "both"}));
+  cmd->add_option("--heads", f.heads, "Heads H (list)")
+      ->delimiter(',')
+      ->capture_default_str()
+      ->check(CLI::Range(1, 1024));
+  cmd->add_option("--features", f.features, "Features per head F (list)")
+      ->delimiter(',')
+      ->capture_default_str()
+      ->check(CLI::Range(1, 1 << 16));
+  cmd->add_option("--in", f.in_features, "Input features of generated graphs")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 1 << 20));
+  cmd->add_option("--warmup", f.warmup, "Untimed repetitions first")
+      ->capture_default_str()
+      ->check(CLI::Range(0, 1000));
+  cmd->add_option("--reps", f.reps, "Timed repetitions (median, min, max reported)")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 100000));
+  cmd->add_option("--threads", f.threads, "OpenMP threads (default: all cores)")
+      ->check(CLI::Range(1, 4096));
+  cmd->add_option("--seed", f.seed, "Seed of graphs, features and weights")->capture_default_str();
+  cmd->add_option("--dense-limit-gib", f.dense_limit_gib,
+                  "Refuse dense runs needing more than this (default: available memory)")
+      ->check(CLI::NonNegativeNumber);
+  cmd->add_option("--csv", f.csv, "Write results as CSV");
+  cmd->add_option("--json", f.json_path, "Write results as JSON");
+  cmd->callback([flags, cmd] {
+    flags->use_dataset = cmd->count("--dataset") > 0;
+    run_bench(*flags);
+  });
+}
+
+}  // namespace gat::app
