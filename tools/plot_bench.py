@@ -149,7 +149,7 @@ def parse_error_row(raw):
     nodes = None
     for name in ("nodes", "edges"):
         try:
-            nodes = int(raw[name])
+            nodes = int(raw[name]) or None  # 0: size unknown (dataset not loaded)
             break
         except ValueError:
             pass
@@ -399,19 +399,24 @@ def failed_modes(errors, n):
     return out
 
 
-def error_note(errors):
-    if not errors:
-        return ""
+def error_list(errors):
+    """e.g. "dense at N=2000 (x2), sparse at N unknown"."""
     counts = {}
     for e in errors:
         counts[(e["mode"], e["nodes"])] = counts.get((e["mode"], e["nodes"]), 0) + 1
     parts = []
     for (mode, n), c in sorted(counts.items(), key=lambda kv: (kv[0][0], kv[0][1] or 0)):
-        where = f"N={n}" if n is not None else "N unknown"
+        where = f"N={n}" if n else "N unknown"
         parts.append(f"{mode} at {where}" + (f" (x{c})" if c > 1 else ""))
+    return ", ".join(parts)
+
+
+def error_note(errors):
+    if not errors:
+        return ""
     total = len(errors)
     return (f"{total} run{'s' if total != 1 else ''} failed and not plotted "
-            f"(status=error): " + ", ".join(parts))
+            f"(status=error): {error_list(errors)}")
 
 
 def save_png(fig, path):
@@ -422,6 +427,9 @@ def save_png(fig, path):
     try:
         with os.fdopen(fd, "wb") as f:
             fig.savefig(f, format="png", dpi=120, bbox_inches="tight")
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)  # mkstemp made it private; use the usual mode
         os.replace(tmp, path)
     except BaseException:
         try:
@@ -554,6 +562,10 @@ def plot_time_vs_density(plt, rows, errors, metric, varying, pairs, path):
                         **MODE_STYLE[mode])
         ax.set_xscale("log")
         ax.set_yscale("log")
+        measured = {r["density"] for r in rows if setting_of(r) == setting and r["nodes"] == n}
+        if len(measured) == 1:  # matplotlib would pick an arbitrary decade around it
+            only = next(iter(measured))
+            ax.set_xlim(only / 2, only * 2)
         x_lo, x_hi = ax.get_xlim()
         points = pairs.get((setting, n), [])
         found = crossovers(points)
@@ -593,7 +605,7 @@ def plot_time_vs_density(plt, rows, errors, metric, varying, pairs, path):
         extra = describe_setting(setting, varying)
         ax.set_title(f"N = {n}" + (f" ({extra})" if extra else "") + f"\n{head}", fontsize=10)
         ax.grid(True, which="both", alpha=0.3)
-        ax.legend(fontsize=8, loc="lower right")
+        ax.legend(fontsize=8, loc="best")
         top = ax.secondary_xaxis("top", functions=(lambda d, n=n: d * n,
                                                    lambda k, n=n: k / n))
         style_log_axis(top.xaxis, x_lo * n, x_hi * n)
@@ -671,11 +683,24 @@ def main(argv=None):
         print(f"{PROG}: error: {e}", file=sys.stderr)
         return 1
     if not rows:
-        print(f"{PROG}: error: {args.csv}: every row has status=error; nothing to plot "
-              f"({error_note(errors)})", file=sys.stderr)
+        print(f"{PROG}: error: {args.csv}: every row has status=error, nothing to plot; "
+              f"failed runs: {error_list(errors)}", file=sys.stderr)
         return 1
 
+    # The same configuration twice (e.g. two CSV files joined): keep the later row.
+    latest = {}
+    for r in rows:
+        latest[(setting_of(r), r["nodes"], r["edges"], r["mode"])] = r
+    if len(latest) != len(rows):
+        print(f"{PROG}: warning: {args.csv}: {len(rows) - len(latest)} row(s) repeat an "
+              f"earlier configuration (same graph, size, edges, mode, H, F, threads); "
+              f"using the later one", file=sys.stderr)
+        rows = list(latest.values())
+
     out_dir = args.out if args.out else (os.path.dirname(os.path.abspath(args.csv)))
+    if os.path.exists(out_dir) and not os.path.isdir(out_dir):
+        print(f"{PROG}: error: --out {out_dir} exists and is not a folder", file=sys.stderr)
+        return 1
     try:
         os.makedirs(out_dir, exist_ok=True)
     except OSError as e:
@@ -700,16 +725,25 @@ def main(argv=None):
         (os.path.join(out_dir, f"{stem}_memory_vs_nodes.png"),
          lambda p: plot_memory_vs_nodes(plt, rows, errors, sweep, groups, varying, p)),
     ]
-    print_summary(args.csv, rows, errors, sweep, args.metric, pairs, varying)
+    # Draw everything before printing, so that a closed stdout (`| head`) cannot stop
+    # the figures half way.
     for path, draw in outputs:
         try:
             draw(path)
         except OSError as e:
             print(f"{PROG}: error: cannot write {path}: {e.strerror or e}", file=sys.stderr)
             return 1
+    print_summary(args.csv, rows, errors, sweep, args.metric, pairs, varying)
+    for path, _ in outputs:
         print(f"wrote {path}")
+    sys.stdout.flush()
     return 0
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    try:
+        sys.exit(main())
+    except BrokenPipeError:
+        # stdout was closed early (e.g. piped into head); the figures are written.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        sys.exit(0)

@@ -205,8 +205,14 @@ json run_in_child(const BenchFlags& f, const Config& c) {
          {"error", WIFSIGNALED(status) ? "killed by signal " + std::to_string(WTERMSIG(status))
                                        : std::string("no result")}};
   }
+  // Error records carry the configuration, so that a failed run can be placed in its sweep.
   r["mode"] = c.mode;
   if (!r.contains("nodes")) r["nodes"] = c.nodes;
+  if (!r.contains("graph")) r["graph"] = f.use_dataset ? f.data.dataset : f.graph;
+  if (!r.contains("heads")) r["heads"] = c.heads;
+  if (!r.contains("features")) r["features"] = c.features;
+  if (!r.contains("density") && c.by_density) r["density"] = c.density;
+  if (!r.contains("avg_degree") && !c.by_density) r["avg_degree"] = c.degree;
   return r;
 }
 
@@ -242,9 +248,11 @@ void write_csv(const std::string& path, const std::vector<json>& rows) {
            "step_ms,step_min_ms,step_max_ms,inference_ms,inference_min_ms,inference_max_ms,"
            "peak_mib,status\n";
     for (const auto& r : rows) {
-      if (r["status"] != "ok") {
-        out << ",," << r["nodes"] << ",,," << r["mode"].get<std::string>() << ",,,,,,,,,,,,,,,,,"
-            << "error\n";
+      if (r["status"] != "ok") {  // the configuration, no measurements
+        auto opt = [&](const char* k) { return r.contains(k) ? r[k].dump() : std::string(); };
+        out << r["graph"].get<std::string>() << ',' << r["nodes"] << ",," << opt("density") << ','
+            << opt("avg_degree") << ',' << r["mode"].get<std::string>() << ',' << r["heads"] << ','
+            << r["features"] << ",,,,,,,,,,,,,,,error\n";
         continue;
       }
       out << r["graph"].get<std::string>() << ',' << r["nodes"] << ',' << r["edges"] << ','

@@ -68,6 +68,7 @@ void run_train(TrainFlags& f) {
                     {"out_heads", f.model.out_heads},
                     {"dropout", f.model.dropout},
                     {"attention_dropout", f.model.attention_dropout},
+                    {"feature_dropout", f.model.feature_dropout},
                     {"negative_slope", f.model.negative_slope},
                     {"bias", f.model.bias},
                     {"residual", f.model.residual},
@@ -157,6 +158,11 @@ void register_train(CLI::App& app) {
       ->capture_default_str()
       ->check(CLI::Range(1, 1024));
   cmd->add_option("--dropout", f.model.dropout, "Dropout on every layer's input")
+      ->capture_default_str()
+      ->check(CLI::Range(0.0, 0.999));
+  cmd->add_option("--feature-dropout", f.model.feature_dropout,
+                  "Dropout on projected features where they are aggregated (as the reference "
+                  "implementation does)")
       ->capture_default_str()
       ->check(CLI::Range(0.0, 0.999));
   cmd->add_option("--attn-dropout", f.model.attention_dropout, "Dropout on attention weights")

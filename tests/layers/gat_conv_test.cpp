@@ -161,6 +161,7 @@ TEST_P(GatConvGradient, MatchesFiniteDifferences) {
   o.negative_slope = 0.2;
   o.input_dropout = c.training ? 0.3 : 0.0;
   o.attention_dropout = c.training ? 0.3 : 0.0;
+  o.feature_dropout = c.training ? 0.3 : 0.0;
   GatConv<double> conv(o, 5, 1);
   for (auto* p : conv.parameters()) p->value = random_matrix(p->value.rows(), p->value.cols(), 17);
   MatrixD x = random_matrix(n, c.in_features, 3);

@@ -23,6 +23,8 @@ GatConv<T>::GatConv(const GatConvOptions& options, std::uint64_t seed, int layer
             "GatConv: input dropout must lie in [0, 1), got " << o.input_dropout);
   GAT_CHECK(o.attention_dropout >= 0 && o.attention_dropout < 1,
             "GatConv: attention dropout must lie in [0, 1), got " << o.attention_dropout);
+  GAT_CHECK(o.feature_dropout >= 0 && o.feature_dropout < 1,
+            "GatConv: feature dropout must lie in [0, 1), got " << o.feature_dropout);
   GAT_CHECK(std::isfinite(o.negative_slope) && o.negative_slope >= 0,
             "GatConv: negative slope must be finite and non-negative, got " << o.negative_slope);
   const std::int64_t hf = std::int64_t{o.heads} * o.out_features;
@@ -163,11 +165,20 @@ Matrix<T> GatConv<T>::attend(const CsrGraph& graph, GatConvCache<T>& cache,
     cache.alpha_used.resize(0, 0);
   }
   const Matrix<T>& used = drop ? cache.alpha_used : cache.alpha;
+  // The values aggregated may be dropped out; the scores above used z as it was.
+  cache.feature_rng = CounterRng(ctx.seed, ctx.step, layer_index_, kStreamFeatureDropout);
+  if (ctx.training && options_.feature_dropout > 0) {
+    cache.z_used = cache.z;
+    ops::dropout<T>(cache.z_used, options_.feature_dropout, cache.feature_rng);
+  } else {
+    cache.z_used.resize(0, 0);
+  }
+  const Matrix<T>& values = cache.z_used.size() > 0 ? cache.z_used : cache.z;
   Matrix<T> agg(n, h * f);
   if (dense) {
-    ops::dense_aggregate_forward<T>(used, cache.z, agg);
+    ops::dense_aggregate_forward<T>(used, values, agg);
   } else {
-    ops::aggregate_forward<T>(graph, used, cache.z, agg);
+    ops::aggregate_forward<T>(graph, used, values, agg);
   }
   if (options_.concat || h == 1) return agg;
   // Mean over heads: out[i, c] = (1/H) Σ_h agg[i, h·F + c].
@@ -224,10 +235,21 @@ void GatConv<T>::backward(const CsrGraph& graph, const GatConvCache<T>& cache,
   const Matrix<T>& used = dropped ? cache.alpha_used : cache.alpha;
   Matrix<T> grad_alpha(cache.alpha.rows(), cache.alpha.cols());
   Matrix<T> grad_z = Matrix<T>::Zero(n, h * f);
+  const bool values_dropped = cache.z_used.size() > 0;
+  const Matrix<T>& values = values_dropped ? cache.z_used : cache.z;
+  // With feature dropout the aggregation's gradient reaches z through the same mask, so it
+  // is collected apart and masked before joining the gradient through the scores.
+  Matrix<T> grad_values;
+  if (values_dropped) grad_values = Matrix<T>::Zero(n, h * f);
+  Matrix<T>& grad_v = values_dropped ? grad_values : grad_z;
   if (dense) {
-    ops::dense_aggregate_backward<T>(used, cache.z, grad_agg, grad_alpha, grad_z);
+    ops::dense_aggregate_backward<T>(used, values, grad_agg, grad_alpha, grad_v);
   } else {
-    ops::aggregate_backward<T>(graph, used, cache.z, grad_agg, grad_alpha, grad_z);
+    ops::aggregate_backward<T>(graph, used, values, grad_agg, grad_alpha, grad_v);
+  }
+  if (values_dropped) {
+    ops::dropout<T>(grad_values, options_.feature_dropout, cache.feature_rng);
+    grad_z += grad_values;
   }
   // α_used = dropout(α): the same mask scales the gradient.
   if (dropped) ops::dropout<T>(grad_alpha, options_.attention_dropout, cache.attention_rng);

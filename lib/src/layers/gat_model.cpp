@@ -21,6 +21,7 @@ GatModel<T>::GatModel(const GatModelOptions& options, std::uint64_t seed) : opti
     c.negative_slope = o.negative_slope;
     c.input_dropout = o.dropout;
     c.attention_dropout = o.attention_dropout;
+    c.feature_dropout = o.feature_dropout;
     c.bias = o.bias;
     c.residual = o.residual;
     c.self_loops = o.self_loops;

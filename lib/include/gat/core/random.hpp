@@ -79,6 +79,7 @@ enum RngStream : std::uint64_t {
   kStreamInputDropout = 2,
   kStreamAttentionDropout = 3,
   kStreamShuffle = 4,
+  kStreamFeatureDropout = 5,
 };
 
 }  // namespace gat

@@ -34,6 +34,9 @@ struct GatConvOptions {
   double negative_slope = 0.2;     // LeakyReLU slope of the edge score
   double input_dropout = 0.0;      // dropout on the input features, in training
   double attention_dropout = 0.0;  // dropout on the attention weights α, in training
+  // Dropout on the projected features z where they are aggregated (the scores use z as is),
+  // as the reference implementation of the GAT paper applies its input dropout rate there.
+  double feature_dropout = 0.0;
   bool bias = true;
   bool residual = false;                   // add x·W_r (or x itself when widths match)
   SelfLoops self_loops = SelfLoops::kAdd;  // how prepare_graph treats i → i edges
@@ -56,10 +59,12 @@ struct GatConvCache {
   Matrix<T> dense_input;   // (N, in) input after dropout, when the input is dense
   Matrix<T> z;             // (N, H·F)
   Matrix<T> s_src, s_dst;  // (N, H)
-  Matrix<T> alpha;         // (E, H) attention after softmax
-  Matrix<T> alpha_used;    // (E, H) attention after dropout (empty when not dropped)
+  Matrix<T> z_used;        // (N, H·F) z after feature dropout (empty when not dropped)
+  Matrix<T> alpha;         // attention after softmax: (E, H) sparse, (H·N, N) dense
+  Matrix<T> alpha_used;    // the same after dropout (empty when not dropped)
   bool training = false;
   CounterRng attention_rng{0, 0, 0, 0};
+  CounterRng feature_rng{0, 0, 0, 0};
   CounterRng input_rng{0, 0, 0, 0};
 };
 

@@ -20,6 +20,7 @@ struct GatModelOptions {
   int out_heads = 1;             // heads of the output layer (averaged)
   double dropout = 0.6;          // input dropout of every layer
   double attention_dropout = 0.6;
+  double feature_dropout = 0.6;  // dropout on projected features where they are aggregated
   double negative_slope = 0.2;
   bool bias = true;
   bool residual = false;
