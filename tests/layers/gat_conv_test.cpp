@@ -18,11 +18,7 @@ namespace {
 
 using test::MatrixD;
 using test::random_matrix;
-
-// Σ weights ⊙ out: a loss whose gradient with respect to out is `weights`.
-double weighted_sum(const MatrixD& out, const MatrixD& weights) {
-  return (out.array() * weights.array()).sum();
-}
+using test::weighted_sum;
 
 // A random graph on n nodes with the awkward cases: an isolated node (n - 1, no edges at
 // all), a duplicate edge, and a self loop.

@@ -17,18 +17,9 @@ namespace gat::ops {
 namespace {
 
 using test::expect_gradient;
+using test::expect_matrix_near;
 using test::MatrixD;
 using test::random_matrix;
-
-void expect_matrix_near(const MatrixD& actual, const MatrixD& expected, double tol = 1e-12) {
-  ASSERT_EQ(actual.rows(), expected.rows());
-  ASSERT_EQ(actual.cols(), expected.cols());
-  for (Eigen::Index r = 0; r < actual.rows(); ++r) {
-    for (Eigen::Index c = 0; c < actual.cols(); ++c) {
-      EXPECT_NEAR(actual(r, c), expected(r, c), tol) << "entry (" << r << ", " << c << ")";
-    }
-  }
-}
 
 // The graph of the hand-computed tests (N = 4, E = 5):
 //

@@ -13,22 +13,10 @@ namespace gat::ops {
 namespace {
 
 using test::expect_gradient;
+using test::expect_matrix_near;
 using test::MatrixD;
 using test::random_matrix;
-
-void expect_matrix_near(const MatrixD& actual, const MatrixD& expected, double tol = 1e-12) {
-  ASSERT_EQ(actual.rows(), expected.rows());
-  ASSERT_EQ(actual.cols(), expected.cols());
-  for (Eigen::Index r = 0; r < actual.rows(); ++r) {
-    for (Eigen::Index c = 0; c < actual.cols(); ++c) {
-      EXPECT_NEAR(actual(r, c), expected(r, c), tol) << "entry (" << r << ", " << c << ")";
-    }
-  }
-}
-
-double weighted_sum(const MatrixD& w, const MatrixD& out) {
-  return (w.array() * out.array()).sum();
-}
+using test::weighted_sum;
 
 // A random sparse (7, 5) matrix with an empty row (3) and an empty column (4): entries of a
 // random dense matrix with |value| < 0.4 become zeros.

@@ -32,6 +32,22 @@ inline MatrixD random_matrix(Eigen::Index rows, Eigen::Index cols, std::uint64_t
   return m;
 }
 
+/// Σ a ⊙ b: with b a fixed random matrix, a loss whose gradient with respect to a is b.
+inline double weighted_sum(const MatrixD& a, const MatrixD& b) {
+  return (a.array() * b.array()).sum();
+}
+
+/// Entry-wise EXPECT_NEAR with the failing entry named.
+inline void expect_matrix_near(const MatrixD& actual, const MatrixD& expected, double tol = 1e-12) {
+  ASSERT_EQ(actual.rows(), expected.rows());
+  ASSERT_EQ(actual.cols(), expected.cols());
+  for (Eigen::Index r = 0; r < actual.rows(); ++r) {
+    for (Eigen::Index c = 0; c < actual.cols(); ++c) {
+      EXPECT_NEAR(actual(r, c), expected(r, c), tol) << "entry (" << r << ", " << c << ")";
+    }
+  }
+}
+
 /// Checks `analytic` against central differences of `loss` with respect to every entry of
 /// `x` (x is perturbed in place and restored). Fails the test with the worst entry named.
 inline void expect_gradient(const std::string& what, MatrixD& x, const MatrixD& analytic,

@@ -81,20 +81,7 @@ Matrix<T> GatConv<T>::forward(const CsrGraph& graph, MatrixCRef<T> x, GatConvCac
   cache.input_rng = CounterRng(ctx.seed, ctx.step, layer_index_, kStreamInputDropout);
   cache.dense_input = x;
   if (ctx.training) ops::dropout<T>(cache.dense_input, options_.input_dropout, cache.input_rng);
-  cache.z.resize(x.rows(), weight.value.cols());
-  ops::matmul_forward<T>(cache.dense_input, weight.value, cache.z);
-  Matrix<T> out = attend(graph, cache, ctx);
-  if (options_.residual) {
-    if (res_weight.value.size() > 0) {
-      Matrix<T> r(x.rows(), out_width());
-      ops::matmul_forward<T>(cache.dense_input, res_weight.value, r);
-      out += r;
-    } else {
-      out += cache.dense_input;
-    }
-  }
-  if (options_.bias) out.rowwise() += bias.value.row(0);
-  return out;
+  return forward_cached(graph, cache, ctx);
 }
 
 template <typename T>
@@ -111,20 +98,39 @@ Matrix<T> GatConv<T>::forward(const CsrGraph& graph, const SparseInput<T>& x,
   // Dropout of a sparse input only touches its non-zeros: a dropped zero is still zero.
   cache.sparse_values = x.matrix.val;
   if (ctx.training) ops::dropout<T>(cache.sparse_values, options_.input_dropout, cache.input_rng);
-  cache.z.resize(x.matrix.rows, weight.value.cols());
-  ops::spmm_forward<T>(x.matrix, cache.sparse_values, weight.value, cache.z);
+  return forward_cached(graph, cache, ctx);
+}
+
+template <typename T>
+Matrix<T> GatConv<T>::projection_forward(const GatConvCache<T>& cache,
+                                         const Parameter<T>& w) const {
+  if (cache.sparse_input) {
+    Matrix<T> y(cache.sparse_input->matrix.rows, w.value.cols());
+    ops::spmm_forward<T>(cache.sparse_input->matrix, cache.sparse_values, w.value, y);
+    return y;
+  }
+  Matrix<T> y(cache.dense_input.rows(), w.value.cols());
+  ops::matmul_forward<T>(cache.dense_input, w.value, y);
+  return y;
+}
+
+template <typename T>
+Matrix<T> GatConv<T>::forward_cached(const CsrGraph& graph, GatConvCache<T>& cache,
+                                     const ForwardContext& ctx) const {
+  cache.z = projection_forward(cache, weight);
   Matrix<T> out = attend(graph, cache, ctx);
   if (options_.residual) {
     if (res_weight.value.size() > 0) {
-      Matrix<T> r(x.matrix.rows, out_width());
-      ops::spmm_forward<T>(x.matrix, cache.sparse_values, res_weight.value, r);
-      out += r;
-    } else {
-      for (std::int64_t i = 0; i < x.matrix.rows; ++i) {
-        for (EdgeId k = x.matrix.row_ptr[i]; k < x.matrix.row_ptr[i + 1]; ++k) {
-          out(i, x.matrix.col[k]) += cache.sparse_values[k];
+      out += projection_forward(cache, res_weight);
+    } else if (cache.sparse_input) {  // identity: in = out_width
+      const auto& m = cache.sparse_input->matrix;
+      for (std::int64_t i = 0; i < m.rows; ++i) {
+        for (EdgeId k = m.row_ptr[i]; k < m.row_ptr[i + 1]; ++k) {
+          out(i, m.col[k]) += cache.sparse_values[k];
         }
       }
+    } else {
+      out += cache.dense_input;
     }
   }
   if (options_.bias) out.rowwise() += bias.value.row(0);
@@ -189,6 +195,19 @@ Matrix<T> GatConv<T>::attend(const CsrGraph& graph, GatConvCache<T>& cache,
 }
 
 template <typename T>
+void GatConv<T>::projection_backward(const GatConvCache<T>& cache, Parameter<T>& w,
+                                     MatrixCRef<T> grad_y, Matrix<T>* grad_input) const {
+  if (cache.sparse_input) {
+    ops::spmm_backward_weight<T>(cache.sparse_input->transposed, cache.sparse_values, grad_y,
+                                 w.grad);
+    return;
+  }
+  Matrix<T> gx(grad_y.rows(), options_.in_features);
+  ops::matmul_backward<T>(cache.dense_input, w.value, grad_y, w.grad, grad_input ? &gx : nullptr);
+  if (grad_input) *grad_input += gx;
+}
+
+template <typename T>
 void GatConv<T>::backward(const CsrGraph& graph, const GatConvCache<T>& cache,
                           MatrixCRef<T> grad_out, Matrix<T>* grad_input) {
   const Eigen::Index n = graph.num_nodes(), h = options_.heads;
@@ -206,15 +225,7 @@ void GatConv<T>::backward(const CsrGraph& graph, const GatConvCache<T>& cache,
   if (options_.bias) ops::column_sum_backward<T>(grad_out, bias.grad);
   if (options_.residual) {
     if (res_weight.value.size() > 0) {
-      if (sparse) {
-        ops::spmm_backward_weight<T>(cache.sparse_input->transposed, cache.sparse_values, grad_out,
-                                     res_weight.grad);
-      } else {
-        Matrix<T> gx(n, options_.in_features);
-        ops::matmul_backward<T>(cache.dense_input, res_weight.value, grad_out, res_weight.grad,
-                                grad_input ? &gx : nullptr);
-        if (grad_input) *grad_input += gx;
-      }
+      projection_backward(cache, res_weight, grad_out, grad_input);
     } else if (grad_input) {
       *grad_input += grad_out;
     }
@@ -269,15 +280,7 @@ void GatConv<T>::backward(const CsrGraph& graph, const GatConvCache<T>& cache,
   ops::head_dot_backward<T>(cache.z, att_src.value, grad_s_src, grad_z, att_src.grad);
   ops::head_dot_backward<T>(cache.z, att_dst.value, grad_s_dst, grad_z, att_dst.grad);
   // z = x·W  →  grad_W (and grad_x for dense input).
-  if (sparse) {
-    ops::spmm_backward_weight<T>(cache.sparse_input->transposed, cache.sparse_values, grad_z,
-                                 weight.grad);
-  } else {
-    Matrix<T> gx(n, options_.in_features);
-    ops::matmul_backward<T>(cache.dense_input, weight.value, grad_z, weight.grad,
-                            grad_input ? &gx : nullptr);
-    if (grad_input) *grad_input += gx;
-  }
+  projection_backward(cache, weight, grad_z, grad_input);
   // x_used = dropout(x): the same mask scales the input gradient.
   if (grad_input && cache.training) {
     ops::dropout<T>(*grad_input, options_.input_dropout, cache.input_rng);

@@ -105,9 +105,19 @@ class GatConv {
   Parameter<T> res_weight;  // (in, out_width) when residual and in != out_width
 
  private:
-  // The shared part of forward after the projection z = x·W.
+  // The shared part of both forwards, once the (dropped-out) input is in the cache:
+  // z = x·W, attention, residual and bias.
+  Matrix<T> forward_cached(const CsrGraph& graph, GatConvCache<T>& cache,
+                           const ForwardContext& ctx) const;
+  // y = x_used·w for the cached input, sparse or dense.
+  Matrix<T> projection_forward(const GatConvCache<T>& cache, const Parameter<T>& w) const;
+  // Attention and aggregation of cache.z.
   Matrix<T> attend(const CsrGraph& graph, GatConvCache<T>& cache, const ForwardContext& ctx) const;
   void check_graph(const CsrGraph& graph, std::int64_t rows) const;
+  // Backward of y = x_used·w for the cached input (sparse or dense): adds into w.grad and,
+  // for dense input when asked, into grad_input.
+  void projection_backward(const GatConvCache<T>& cache, Parameter<T>& w, MatrixCRef<T> grad_y,
+                           Matrix<T>* grad_input) const;
 
   GatConvOptions options_;
   int layer_index_;
