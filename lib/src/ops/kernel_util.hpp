@@ -88,8 +88,11 @@ void dispatch_heads(Eigen::Index h, Eigen::Index f, Fn&& fn) {
 /// 2 ulp of std::exp on [-87, 88] (inputs are clamped to that range). Range reduction
 /// x = n·ln2 + r with |r| ≤ ln2/2, then e^r by its Taylor series to degree 7 (truncation
 /// error below 3e-9 relative), then the exponent n is added to the float's exponent bits.
-inline float fast_exp(float x) {
-  x = std::min(std::max(x, -87.0f), 88.0f);
+inline float fast_exp(float x_in) {
+  // Clamped with the bound first, so that a NaN becomes -87 here (std::max returns its first
+  // argument when the comparison fails) and every integer step below is defined; the NaN is
+  // given back at the end, so a diverging model still shows NaN, never a made-up number.
+  const float x = std::min(std::max(-87.0f, x_in), 88.0f);
   // Round x·log2(e) to the nearest integer by adding and subtracting 1.5·2^23 (exact for
   // |v| < 2^22): plain arithmetic, so the loop vectorises where nearbyint would not.
   constexpr float kRound = 12582912.0f;
@@ -104,8 +107,10 @@ inline float fast_exp(float x) {
   p = p * r + 0.5f;
   p = p * r + 1.0f;
   p = p * r + 1.0f;
-  const std::int32_t bits = (static_cast<std::int32_t>(n) + 127) << 23;
-  return p * __builtin_bit_cast(float, bits);
+  // n lies in [-87, 127] after the clamp, so the biased exponent n + 127 is in [40, 254].
+  const auto bits = static_cast<std::uint32_t>(static_cast<std::int32_t>(n) + 127) << 23;
+  const float e = p * __builtin_bit_cast(float, bits);
+  return x_in == x_in ? e : x_in;
 }
 
 /// exp for the kernels: the fast float version, the exact library one in double (which the
