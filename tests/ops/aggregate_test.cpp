@@ -12,13 +12,16 @@
 #include "gat/core/random.hpp"
 #include "gat/graph/build.hpp"
 #include "support/gradcheck.hpp"
+#include "support/graphs.hpp"
 
 namespace gat::ops {
 namespace {
 
+using test::check_graph;
 using test::expect_gradient;
 using test::expect_matrix_near;
 using test::MatrixD;
+using test::random_graph;
 using test::random_matrix;
 
 // The graph of the hand-computed tests (N = 4, E = 5):
@@ -98,38 +101,6 @@ TEST(AggregateBackward, HandComputed) {
   expected_z(1, 1) += 0.5;
   expected_z(2, 1) += 2;
   expect_matrix_near(grad_z, expected_z);
-}
-
-// The graph of the gradient checks (N = 7, E = 10):
-//
-//   3 ──▶ 0 ──▶ 1 ◀══ 2      2→1 twice (a duplicate edge), 1→1 (a self loop)
-//   ▲     ▲     │ ↺
-//   │     │     ▼
-//   └──── 4 ◀───┘
-//         ▲
-//         │
-//         5 ↺                5→5 (a self loop)       6 (isolated)
-//
-// Node 2 has no in-edges (an empty neighbourhood); node 6 has no edges at all.
-CsrGraph check_graph() {
-  return build_csr(7, {3, 0, 1, 2, 2, 1, 4, 4, 5, 5}, {0, 1, 1, 1, 1, 4, 3, 0, 4, 5});
-}
-
-// A random multigraph: 30 edges drawn uniformly among nodes 0..10, so that self loops and
-// duplicate edges occur (the tests assert it), and node 11 without edges.
-CsrGraph random_graph(std::uint64_t seed) {
-  const CounterRng rng(seed, 0, 0, 0);
-  std::vector<NodeId> src, dst;
-  for (std::uint64_t k = 0; k < 30; ++k) {
-    src.push_back(static_cast<NodeId>(rng.bits(2 * k) % 11));
-    dst.push_back(static_cast<NodeId>(rng.bits(2 * k + 1) % 11));
-  }
-  const CsrGraph g = build_csr(12, src, dst);
-  const CsrGraph simple = build_csr(12, src, dst, {false, Duplicates::kDrop, SelfLoops::kKeep});
-  EXPECT_GT(g.num_self_loops(), 0);
-  EXPECT_LT(simple.num_edges(), g.num_edges()) << "no duplicate edges drawn";
-  EXPECT_EQ(g.in_degree(11) + g.out_degree(11), 0);
-  return g;
 }
 
 // Reference: edge by edge, scattering into destinations (the kernel gathers per row instead).
