@@ -182,6 +182,75 @@ TEST(EdgeScoreBackward, GradientRandomGraphThreeHeads) {
   check_edge_score_gradients(random_graph(6), 3);
 }
 
+// ---- edge_score with an edge-feature term ------------------------------------------------
+
+TEST(EdgeScoreForward, EdgeTermHandComputed) {
+  // The small graph again, with s_edge added to each slot's pre-activation:
+  //   slot 0: [2.5 - 3, 2 + 0]     = [-0.5, 2  ]  → [-0.1, 2  ]
+  //   slot 1: [0.5 + 1, -1.5 + 2]  = [ 1.5, 0.5]  → [ 1.5, 0.5]
+  //   slot 2: [-4 + 0, 0.5 - 1]    = [-4,  -0.5]  → [-0.8, -0.1]
+  //   slot 3: [-2.5 + 3, -1 + 0.5] = [ 0.5, -0.5] → [ 0.5, -0.1]
+  const CsrGraph g = small_graph();
+  MatrixD s_edge(4, 2);
+  s_edge << -3, 0,  //
+      1, 2,         //
+      0, -1,        //
+      3, 0.5;
+  MatrixD e = MatrixD::Constant(4, 2, 123.0);
+  edge_score_forward<double>(g, small_s_src(), small_s_dst(), s_edge, kSlope, e);
+  MatrixD expected(4, 2);
+  expected << -0.1, 2,  //
+      1.5, 0.5,         //
+      -0.8, -0.1,       //
+      0.5, -0.1;
+  expect_matrix_near(e, expected);
+}
+
+TEST(EdgeScoreForward, ZeroEdgeTermEqualsNodeOnlyScore) {
+  const CsrGraph g = random_graph(7);
+  const Eigen::Index n = g.num_nodes(), e = g.num_edges();
+  const MatrixD s_src = random_matrix(n, 3, 31), s_dst = random_matrix(n, 3, 32);
+  MatrixD plain(e, 3), with_edge(e, 3);
+  edge_score_forward<double>(g, s_src, s_dst, kSlope, plain);
+  edge_score_forward<double>(g, s_src, s_dst, MatrixD::Zero(e, 3), kSlope, with_edge);
+  EXPECT_TRUE(plain == with_edge);
+}
+
+void check_edge_term_gradients(const CsrGraph& g, Eigen::Index h) {
+  const Eigen::Index n = g.num_nodes(), e = g.num_edges();
+  MatrixD s_src = random_matrix(n, h, 41), s_dst = random_matrix(n, h, 42);
+  MatrixD s_edge = random_matrix(e, h, 43);
+  const MatrixD w = random_matrix(e, h, 44);
+  // No pre-activation near the kink, and both branches exercised (as above).
+  const std::vector<NodeId> dst = g.dst();
+  int negative = 0, positive = 0;
+  for (EdgeId p = 0; p < e; ++p) {
+    for (Eigen::Index k = 0; k < h; ++k) {
+      const double x = s_dst(dst[p], k) + s_src(g.src()[p], k) + s_edge(p, k);
+      ASSERT_GT(std::abs(x), 1e-3);
+      (x < 0 ? negative : positive)++;
+    }
+  }
+  ASSERT_GT(negative, 0);
+  ASSERT_GT(positive, 0);
+  auto loss = [&] {
+    MatrixD out(e, h);
+    edge_score_forward<double>(g, s_src, s_dst, s_edge, kSlope, out);
+    return weighted_sum(w, out);
+  };
+  MatrixD grad_src = MatrixD::Zero(n, h), grad_dst = MatrixD::Zero(n, h);
+  MatrixD grad_edge = MatrixD::Constant(e, h, 7.0);  // overwritten, not accumulated
+  edge_score_backward<double>(g, s_src, s_dst, s_edge, kSlope, w, grad_src, grad_dst, grad_edge);
+  expect_gradient("edge_score grad_s_src (edge term)", s_src, grad_src, loss);
+  expect_gradient("edge_score grad_s_dst (edge term)", s_dst, grad_dst, loss);
+  expect_gradient("edge_score grad_s_edge", s_edge, grad_edge, loss);
+}
+
+TEST(EdgeScoreBackward, EdgeTermGradientOneHead) { check_edge_term_gradients(check_graph(), 1); }
+TEST(EdgeScoreBackward, EdgeTermGradientRandomGraphThreeHeads) {
+  check_edge_term_gradients(random_graph(8), 3);
+}
+
 TEST(EdgeScore, EmptyGraph) {
   const CsrGraph g;
   MatrixD e(0, 2), grad_src(0, 2), grad_dst(0, 2);

@@ -41,6 +41,16 @@ GatConv<T>::GatConv(const GatConvOptions& options, std::uint64_t seed, int layer
     res_weight = Parameter<T>(prefix + "res_weight", o.in_features, out_width());
     glorot_uniform(res_weight, double(o.in_features), double(out_width()), seed, layer_index, 3);
   }
+  GAT_CHECK(o.edge_features >= 0,
+            "GatConv: edge_features must be non-negative, got " << o.edge_features);
+  if (o.edge_features > 0) {
+    GAT_CHECK(o.attention == AttentionMode::kSparse,
+              "GatConv: edge features need sparse attention (dense attention has no edge slots)");
+    edge_weight = Parameter<T>(prefix + "edge_weight", o.edge_features, hf);
+    att_edge = Parameter<T>(prefix + "att_edge", o.heads, o.out_features);
+    glorot_uniform(edge_weight, double(o.edge_features), double(hf), seed, layer_index, 4);
+    glorot_uniform(att_edge, double(o.out_features), 1.0, seed, layer_index, 5);
+  }
 }
 
 template <typename T>
@@ -55,11 +65,41 @@ CsrGraph GatConv<T>::prepare_graph(const CsrGraph& graph) const {
 }
 
 template <typename T>
+LayerGraph<T> GatConv<T>::prepare_graph(const CsrGraph& graph, MatrixCRef<T> edge_features) const {
+  GAT_CHECK(edge_features.cols() == options_.edge_features,
+            "GatConv layer " << layer_index_ << ": edge features have " << edge_features.cols()
+                             << " columns, expected " << options_.edge_features);
+  LayerGraph<T> out;
+  std::vector<EdgeId> origin;
+  out.graph = apply_self_loops(graph, options_.self_loops, &origin);
+  out.edge_features =
+      carry_edge_features<T>(graph, out.graph, origin, edge_features, options_.edge_fill);
+  return out;
+}
+
+template <typename T>
 std::vector<Parameter<T>*> GatConv<T>::parameters() {
   std::vector<Parameter<T>*> out{&weight, &att_src, &att_dst};
   if (options_.bias) out.push_back(&bias);
   if (res_weight.value.size() > 0) out.push_back(&res_weight);
+  if (options_.edge_features > 0) {
+    out.push_back(&edge_weight);
+    out.push_back(&att_edge);
+  }
   return out;
+}
+
+template <typename T>
+void GatConv<T>::check_edges(const CsrGraph& graph, const Matrix<T>* edge_features) const {
+  if (options_.edge_features == 0) return;
+  GAT_CHECK(edge_features != nullptr, "GatConv layer " << layer_index_ << ": built for "
+                                                       << options_.edge_features
+                                                       << " edge features but none were given");
+  GAT_CHECK(
+      edge_features->rows() == graph.num_edges() && edge_features->cols() == options_.edge_features,
+      "GatConv layer " << layer_index_ << ": edge features have shape (" << edge_features->rows()
+                       << ", " << edge_features->cols() << "), expected (" << graph.num_edges()
+                       << ", " << options_.edge_features << ") in the prepared graph's slot order");
 }
 
 template <typename T>
@@ -71,8 +111,10 @@ void GatConv<T>::check_graph(const CsrGraph& graph, std::int64_t rows) const {
 
 template <typename T>
 Matrix<T> GatConv<T>::forward(const CsrGraph& graph, MatrixCRef<T> x, GatConvCache<T>& cache,
-                              const ForwardContext& ctx) const {
+                              const ForwardContext& ctx, const Matrix<T>* edge_features) const {
   check_graph(graph, x.rows());
+  check_edges(graph, edge_features);
+  cache.edge_input = options_.edge_features > 0 ? edge_features : nullptr;
   GAT_CHECK(x.cols() == options_.in_features, "GatConv layer " << layer_index_ << ": input has "
                                                                << x.cols() << " columns, expected "
                                                                << options_.in_features);
@@ -86,8 +128,11 @@ Matrix<T> GatConv<T>::forward(const CsrGraph& graph, MatrixCRef<T> x, GatConvCac
 
 template <typename T>
 Matrix<T> GatConv<T>::forward(const CsrGraph& graph, const SparseInput<T>& x,
-                              GatConvCache<T>& cache, const ForwardContext& ctx) const {
+                              GatConvCache<T>& cache, const ForwardContext& ctx,
+                              const Matrix<T>* edge_features) const {
   check_graph(graph, x.matrix.rows);
+  check_edges(graph, edge_features);
+  cache.edge_input = options_.edge_features > 0 ? edge_features : nullptr;
   GAT_CHECK(x.matrix.cols == options_.in_features,
             "GatConv layer " << layer_index_ << ": input has " << x.matrix.cols
                              << " columns, expected " << options_.in_features);
@@ -158,8 +203,18 @@ Matrix<T> GatConv<T>::attend(const CsrGraph& graph, GatConvCache<T>& cache,
   } else {
     // Scores and softmax share one (E, H) buffer: the softmax runs in place.
     cache.alpha.resize(e, h);
-    ops::edge_score_forward<T>(graph, cache.s_src, cache.s_dst, T(options_.negative_slope),
-                               cache.alpha);
+    if (cache.edge_input) {
+      // s_edge = X_e·V with V = W_e folded with a_edge per head: (D, H), then (E, H).
+      cache.edge_v.resize(options_.edge_features, h);
+      ops::head_dot_forward<T>(edge_weight.value, att_edge.value, cache.edge_v);
+      cache.s_edge.resize(e, h);
+      ops::matmul_forward<T>(*cache.edge_input, cache.edge_v, cache.s_edge);
+      ops::edge_score_forward<T>(graph, cache.s_src, cache.s_dst, cache.s_edge,
+                                 T(options_.negative_slope), cache.alpha);
+    } else {
+      ops::edge_score_forward<T>(graph, cache.s_src, cache.s_dst, T(options_.negative_slope),
+                                 cache.alpha);
+    }
     ops::segment_softmax_forward<T>(graph.row_ptr(), cache.alpha, cache.alpha);
   }
   cache.attention_rng = CounterRng(ctx.seed, ctx.step, layer_index_, kStreamAttentionDropout);
@@ -209,7 +264,8 @@ void GatConv<T>::projection_backward(const GatConvCache<T>& cache, Parameter<T>&
 
 template <typename T>
 void GatConv<T>::backward(const CsrGraph& graph, const GatConvCache<T>& cache,
-                          MatrixCRef<T> grad_out, Matrix<T>* grad_input) {
+                          MatrixCRef<T> grad_out, Matrix<T>* grad_input,
+                          Matrix<T>* grad_edge_features) {
   const Eigen::Index n = graph.num_nodes(), h = options_.heads;
   const Eigen::Index f = options_.out_features;
   GAT_CHECK(grad_out.rows() == n && grad_out.cols() == out_width(),
@@ -273,8 +329,24 @@ void GatConv<T>::backward(const CsrGraph& graph, const GatConvCache<T>& cache,
   } else {
     // Softmax backward in place (grad_α becomes grad_e), then the edge scores.
     ops::segment_softmax_backward<T>(graph.row_ptr(), cache.alpha, grad_alpha, grad_alpha);
-    ops::edge_score_backward<T>(graph, cache.s_src, cache.s_dst, slope, grad_alpha, grad_s_src,
-                                grad_s_dst);
+    if (cache.edge_input) {
+      Matrix<T> grad_s_edge(graph.num_edges(), h);
+      ops::edge_score_backward<T>(graph, cache.s_src, cache.s_dst, cache.s_edge, slope, grad_alpha,
+                                  grad_s_src, grad_s_dst, grad_s_edge);
+      // s_edge = X_e·V  →  grad_V = X_eᵀ·grad_s_edge, grad_X_e = grad_s_edge·Vᵀ;
+      // V = head_dot(W_e, a_edge)  →  grad_W_e, grad_a_edge as for the node scores.
+      Matrix<T> grad_edge_v = Matrix<T>::Zero(options_.edge_features, h);
+      Matrix<T> grad_x_edge;
+      if (grad_edge_features) grad_x_edge.resize(graph.num_edges(), options_.edge_features);
+      ops::matmul_backward<T>(*cache.edge_input, cache.edge_v, grad_s_edge, grad_edge_v,
+                              grad_edge_features ? &grad_x_edge : nullptr);
+      if (grad_edge_features) *grad_edge_features = std::move(grad_x_edge);
+      ops::head_dot_backward<T>(edge_weight.value, att_edge.value, grad_edge_v, edge_weight.grad,
+                                att_edge.grad);
+    } else {
+      ops::edge_score_backward<T>(graph, cache.s_src, cache.s_dst, slope, grad_alpha, grad_s_src,
+                                  grad_s_dst);
+    }
   }
   // s = z·a per head  →  grad_z, grad_a.
   ops::head_dot_backward<T>(cache.z, att_src.value, grad_s_src, grad_z, att_src.grad);

@@ -69,9 +69,12 @@ void head_dot_backward_kernel(const MatrixCRef<T>& z, const MatrixCRef<T>& a,
   for (const auto& p : partial) grad_a += p;
 }
 
-template <typename T, int kH>
+// kEdge adds a per-edge term s_edge[p, h] (edge-feature attention) to the pre-activation;
+// without it the kernel is the plain node-only score, so D = 0 costs nothing.
+template <typename T, int kH, bool kEdge>
 void edge_score_forward_kernel(const CsrGraph& graph, const MatrixCRef<T>& s_src,
-                               const MatrixCRef<T>& s_dst, T negative_slope, MatrixRef<T>& e) {
+                               const MatrixCRef<T>& s_dst, const T* s_edge, T negative_slope,
+                               MatrixRef<T>& e) {
   const auto& rp = graph.row_ptr();
   const auto& src = graph.src();
   const Eigen::Index h_count = kH > 0 ? kH : s_src.cols();
@@ -83,34 +86,42 @@ void edge_score_forward_kernel(const CsrGraph& graph, const MatrixCRef<T>& s_src
       T* ep = row(e, p);
       for (Eigen::Index h = 0; h < h_count; ++h) {
         // LeakyReLU as max + slope·min: branch-free, since the sign is a coin flip per edge.
-        const T x = di[h] + sj[h];
+        T x = di[h] + sj[h];
+        if constexpr (kEdge) x += s_edge[p * h_count + h];
         ep[h] = std::max(x, T(0)) + negative_slope * std::min(x, T(0));
       }
     }
   }
 }
 
-template <typename T, int kH>
+template <typename T, int kH, bool kEdge>
 void edge_score_backward_kernel(const CsrGraph& graph, const MatrixCRef<T>& s_src,
-                                const MatrixCRef<T>& s_dst, T negative_slope,
+                                const MatrixCRef<T>& s_dst, const T* s_edge, T negative_slope,
                                 const MatrixCRef<T>& grad_e, MatrixRef<T>& grad_s_src,
-                                MatrixRef<T>& grad_s_dst) {
+                                MatrixRef<T>& grad_s_dst, T* grad_s_edge) {
   const auto& rp = graph.row_ptr();
   const auto& src = graph.src();
   const Eigen::Index h_count = kH > 0 ? kH : s_src.cols();
   // LeakyReLU'(x) is 1 for x > 0 and the slope otherwise; the pre-activation is recomputed
-  // from the two node scores rather than stored, keeping memory per edge at O(H).
-  auto slope_at = [&](NodeId i, NodeId j, Eigen::Index h) {
-    const T x = row(s_dst, i)[h] + row(s_src, j)[h];
+  // from the two node scores (and the edge term) rather than stored, keeping memory per
+  // edge at O(H).
+  auto slope_at = [&](NodeId i, NodeId j, EdgeId p, Eigen::Index h) {
+    T x = row(s_dst, i)[h] + row(s_src, j)[h];
+    if constexpr (kEdge) x += s_edge[p * h_count + h];
     return T(1) + (negative_slope - T(1)) * T(x <= T(0));
   };
-  // Into destinations: a row sum over i's in-edges.
+  // Into destinations: a row sum over i's in-edges. The edge term's gradient is the
+  // pre-activation gradient itself, one value per slot, written in the same pass.
 #pragma omp parallel for schedule(dynamic, 64)
   for (NodeId i = 0; i < graph.num_nodes(); ++i) {
     T* gi = row(grad_s_dst, i);
     for (EdgeId p = rp[i]; p < rp[i + 1]; ++p) {
       const T* gp = row(grad_e, p);
-      for (Eigen::Index h = 0; h < h_count; ++h) gi[h] += gp[h] * slope_at(i, src[p], h);
+      for (Eigen::Index h = 0; h < h_count; ++h) {
+        const T g = gp[h] * slope_at(i, src[p], p, h);
+        gi[h] += g;
+        if constexpr (kEdge) grad_s_edge[p * h_count + h] = g;
+      }
     }
   }
   // Into sources: the same sum over j's out-edges, on the transpose.
@@ -119,8 +130,9 @@ void edge_score_backward_kernel(const CsrGraph& graph, const MatrixCRef<T>& s_sr
   for (NodeId j = 0; j < graph.num_nodes(); ++j) {
     T* gj = row(grad_s_src, j);
     for (EdgeId q = t.row_ptr[j]; q < t.row_ptr[j + 1]; ++q) {
-      const T* gp = row(grad_e, t.slot[q]);
-      for (Eigen::Index h = 0; h < h_count; ++h) gj[h] += gp[h] * slope_at(t.dst[q], j, h);
+      const EdgeId p = t.slot[q];
+      const T* gp = row(grad_e, p);
+      for (Eigen::Index h = 0; h < h_count; ++h) gj[h] += gp[h] * slope_at(t.dst[q], j, p, h);
     }
   }
 }
@@ -149,7 +161,19 @@ void edge_score_forward(const CsrGraph& graph, MatrixCRef<T> s_src, MatrixCRef<T
                         T negative_slope, MatrixRef<T> e) {
   assert(e.rows() == graph.num_edges() && e.cols() == s_src.cols());
   detail::dispatch_head_count(s_src.cols(), [&](auto h) {
-    edge_score_forward_kernel<T, decltype(h)::value>(graph, s_src, s_dst, negative_slope, e);
+    edge_score_forward_kernel<T, decltype(h)::value, false>(graph, s_src, s_dst, nullptr,
+                                                            negative_slope, e);
+  });
+}
+
+template <typename T>
+void edge_score_forward(const CsrGraph& graph, MatrixCRef<T> s_src, MatrixCRef<T> s_dst,
+                        MatrixCRef<T> s_edge, T negative_slope, MatrixRef<T> e) {
+  assert(e.rows() == graph.num_edges() && e.cols() == s_src.cols());
+  assert(s_edge.rows() == graph.num_edges() && s_edge.cols() == s_src.cols());
+  detail::dispatch_head_count(s_src.cols(), [&](auto h) {
+    edge_score_forward_kernel<T, decltype(h)::value, true>(graph, s_src, s_dst, s_edge.data(),
+                                                           negative_slope, e);
   });
 }
 
@@ -158,8 +182,22 @@ void edge_score_backward(const CsrGraph& graph, MatrixCRef<T> s_src, MatrixCRef<
                          T negative_slope, MatrixCRef<T> grad_e, MatrixRef<T> grad_s_src,
                          MatrixRef<T> grad_s_dst) {
   detail::dispatch_head_count(s_src.cols(), [&](auto h) {
-    edge_score_backward_kernel<T, decltype(h)::value>(graph, s_src, s_dst, negative_slope, grad_e,
-                                                      grad_s_src, grad_s_dst);
+    edge_score_backward_kernel<T, decltype(h)::value, false>(
+        graph, s_src, s_dst, nullptr, negative_slope, grad_e, grad_s_src, grad_s_dst, nullptr);
+  });
+}
+
+template <typename T>
+void edge_score_backward(const CsrGraph& graph, MatrixCRef<T> s_src, MatrixCRef<T> s_dst,
+                         MatrixCRef<T> s_edge, T negative_slope, MatrixCRef<T> grad_e,
+                         MatrixRef<T> grad_s_src, MatrixRef<T> grad_s_dst,
+                         MatrixRef<T> grad_s_edge) {
+  assert(s_edge.rows() == graph.num_edges() && s_edge.cols() == s_src.cols());
+  assert(grad_s_edge.rows() == graph.num_edges() && grad_s_edge.cols() == s_src.cols());
+  detail::dispatch_head_count(s_src.cols(), [&](auto h) {
+    edge_score_backward_kernel<T, decltype(h)::value, true>(graph, s_src, s_dst, s_edge.data(),
+                                                            negative_slope, grad_e, grad_s_src,
+                                                            grad_s_dst, grad_s_edge.data());
   });
 }
 
@@ -170,7 +208,12 @@ void edge_score_backward(const CsrGraph& graph, MatrixCRef<T> s_src, MatrixCRef<
   template void edge_score_forward<T>(const CsrGraph&, MatrixCRef<T>, MatrixCRef<T>, T,         \
                                       MatrixRef<T>);                                            \
   template void edge_score_backward<T>(const CsrGraph&, MatrixCRef<T>, MatrixCRef<T>, T,        \
-                                       MatrixCRef<T>, MatrixRef<T>, MatrixRef<T>);
+                                       MatrixCRef<T>, MatrixRef<T>, MatrixRef<T>);              \
+  template void edge_score_forward<T>(const CsrGraph&, MatrixCRef<T>, MatrixCRef<T>,            \
+                                      MatrixCRef<T>, T, MatrixRef<T>);                          \
+  template void edge_score_backward<T>(const CsrGraph&, MatrixCRef<T>, MatrixCRef<T>,           \
+                                       MatrixCRef<T>, T, MatrixCRef<T>, MatrixRef<T>,           \
+                                       MatrixRef<T>, MatrixRef<T>);
 GAT_INSTANTIATE(float)
 GAT_INSTANTIATE(double)
 #undef GAT_INSTANTIATE

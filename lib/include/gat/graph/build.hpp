@@ -3,6 +3,7 @@
 
 #include <vector>
 
+#include "gat/core/types.hpp"
 #include "gat/graph/csr.hpp"
 
 namespace gat {
@@ -30,5 +31,30 @@ CsrGraph build_csr(NodeId num_nodes, const std::vector<NodeId>& src, const std::
 
 /// @brief The same graph with self loops handled by policy (kKeep returns a copy).
 CsrGraph apply_self_loops(const CsrGraph& graph, SelfLoops policy);
+
+/// @brief apply_self_loops that also reports, for each slot of the result, the slot of the
+/// same edge in `graph`, or -1 for a self loop the policy added.
+/// @param origin (E') filled when not null.
+CsrGraph apply_self_loops(const CsrGraph& graph, SelfLoops policy, std::vector<EdgeId>* origin);
+
+/// The edge features a self loop added by a layer receives.
+enum class EdgeFill {
+  kMean,     // mean of the node's incoming (non-loop) edge features, zero if it has none
+  kConstant  // every entry set to EdgeFillOptions::value
+};
+
+/// @brief How added self loops get their edge features.
+struct EdgeFillOptions {
+  EdgeFill kind = EdgeFill::kMean;
+  double value = 0.0;  // for kConstant
+};
+
+/// @brief Edge features moved from graph `from` to `to` = apply_self_loops(from, ..., &origin):
+/// slot q of `to` takes row origin[q] of `features`, or the fill for an added loop.
+/// @param features (E, D) in `from`'s slot order; returns (E', D) in `to`'s slot order.
+template <typename T>
+Matrix<T> carry_edge_features(const CsrGraph& from, const CsrGraph& to,
+                              const std::vector<EdgeId>& origin, MatrixCRef<T> features,
+                              const EdgeFillOptions& fill);
 
 }  // namespace gat

@@ -5,8 +5,12 @@
 //   α[j→i, h] = softmax over i's in-edges of e                      attention
 //   out[i, h] = Σ_j dropout(α[j→i, h]) · z[j, h]                    aggregation
 // then heads are concatenated (N, H·F) or averaged (N, F), plus an optional residual x·W_r
-// and bias. Input dropout applies to x before the projection. The forward keeps what the
-// backward needs in a GatConvCache; memory per edge is O(H), never O(H·F).
+// and bias. With edge features x_p of size D (PyG's `edge_dim`) the score gains a term:
+//   e[j→i, h] = LeakyReLU(a_dst[h]·z[i,h] + a_src[h]·z[j,h] + a_edge[h]·(x_p·W_e)[h])
+// i.e. the paper's aᵀ[Wh_i ‖ Wh_j ‖ W_e x_ij]. It is computed as x_p·V with
+// V[d, h] = Σ_f W_e[d, h·F+f]·a_edge[h, f], so memory per edge stays O(H + D). Input dropout
+// applies to x before the projection. The forward keeps what the backward needs in a GatConvCache;
+// memory per edge is O(H), never O(H·F).
 
 #include <cstdint>
 #include <vector>
@@ -42,6 +46,16 @@ struct GatConvOptions {
   SelfLoops self_loops = SelfLoops::kAdd;  // how prepare_graph treats i → i edges
   AttentionMode attention = AttentionMode::kSparse;
   std::uint64_t dense_memory_limit = 0;  // bytes dense attention may use; 0: what is available
+  std::int64_t edge_features = 0;        // D, edge-feature size; 0: the score ignores edges
+  EdgeFillOptions edge_fill;             // features of the self loops prepare_graph adds
+};
+
+/// @brief A graph prepared for a layer (self-loop policy applied) with its edge features
+/// (E, D) in the prepared graph's slot order (empty when D = 0).
+template <typename T>
+struct LayerGraph {
+  CsrGraph graph;
+  Matrix<T> edge_features;
 };
 
 /// @brief Where a forward pass stands: training or inference, and the keys of its dropout.
@@ -56,12 +70,15 @@ template <typename T>
 struct GatConvCache {
   const SparseInput<T>* sparse_input = nullptr;  // the sparse input; must outlive backward
   std::vector<T> sparse_values;                  // (nnz) input values after dropout
-  Matrix<T> dense_input;   // (N, in) input after dropout, when the input is dense
-  Matrix<T> z;             // (N, H·F)
-  Matrix<T> s_src, s_dst;  // (N, H)
-  Matrix<T> z_used;        // (N, H·F) z after feature dropout (empty when not dropped)
-  Matrix<T> alpha;         // attention after softmax: (E, H) sparse, (H·N, N) dense
-  Matrix<T> alpha_used;    // the same after dropout (empty when not dropped)
+  Matrix<T> dense_input;                  // (N, in) input after dropout, when the input is dense
+  const Matrix<T>* edge_input = nullptr;  // (E, D) edge features; must outlive backward
+  Matrix<T> edge_v;                       // (D, H) folded edge projection and attention
+  Matrix<T> s_edge;                       // (E, H) edge term of the score
+  Matrix<T> z;                            // (N, H·F)
+  Matrix<T> s_src, s_dst;                 // (N, H)
+  Matrix<T> z_used;      // (N, H·F) z after feature dropout (empty when not dropped)
+  Matrix<T> alpha;       // attention after softmax: (E, H) sparse, (H·N, N) dense
+  Matrix<T> alpha_used;  // the same after dropout (empty when not dropped)
   bool training = false;
   CounterRng attention_rng{0, 0, 0, 0};
   CounterRng feature_rng{0, 0, 0, 0};
@@ -81,28 +98,36 @@ class GatConv {
 
   /// @brief The graph this layer expects: the input graph with its self-loop policy applied.
   CsrGraph prepare_graph(const CsrGraph& graph) const;
+  /// @brief The same with edge features (E, D) in `graph`'s slot order carried along; added
+  /// self loops get options().edge_fill.
+  LayerGraph<T> prepare_graph(const CsrGraph& graph, MatrixCRef<T> edge_features) const;
 
   /// @brief Forward pass on dense input x (N, in); returns (N, out_width()).
+  /// @param edge_features (E, D) in slot order, required when options().edge_features > 0
+  /// (and must then outlive backward); ignored otherwise.
   Matrix<T> forward(const CsrGraph& graph, MatrixCRef<T> x, GatConvCache<T>& cache,
-                    const ForwardContext& ctx) const;
+                    const ForwardContext& ctx, const Matrix<T>* edge_features = nullptr) const;
   /// @brief Forward pass on sparse input (N, in); the features are never densified.
   Matrix<T> forward(const CsrGraph& graph, const SparseInput<T>& x, GatConvCache<T>& cache,
-                    const ForwardContext& ctx) const;
+                    const ForwardContext& ctx, const Matrix<T>* edge_features = nullptr) const;
 
   /// @brief Backward pass: adds parameter gradients into grad members and, when grad_input is
-  /// given (dense input only), writes the input gradient (N, in) into it.
+  /// given (dense input only), writes the input gradient (N, in) into it; likewise the edge
+  /// features' gradient (E, D) into grad_edge_features when given.
   /// @param grad_out (N, out_width()).
   void backward(const CsrGraph& graph, const GatConvCache<T>& cache, MatrixCRef<T> grad_out,
-                Matrix<T>* grad_input);
+                Matrix<T>* grad_input, Matrix<T>* grad_edge_features = nullptr);
 
   /// @brief The trainable parameters, in a fixed order.
   std::vector<Parameter<T>*> parameters();
 
-  Parameter<T> weight;      // (in, H·F)
-  Parameter<T> att_src;     // (H, F)
-  Parameter<T> att_dst;     // (H, F)
-  Parameter<T> bias;        // (1, out_width) when options.bias
-  Parameter<T> res_weight;  // (in, out_width) when residual and in != out_width
+  Parameter<T> weight;       // (in, H·F)
+  Parameter<T> att_src;      // (H, F)
+  Parameter<T> att_dst;      // (H, F)
+  Parameter<T> bias;         // (1, out_width) when options.bias
+  Parameter<T> res_weight;   // (in, out_width) when residual and in != out_width
+  Parameter<T> edge_weight;  // W_e (D, H·F) when options.edge_features > 0
+  Parameter<T> att_edge;     // a_edge (H, F) when options.edge_features > 0
 
  private:
   // The shared part of both forwards, once the (dropped-out) input is in the cache:
@@ -114,6 +139,7 @@ class GatConv {
   // Attention and aggregation of cache.z.
   Matrix<T> attend(const CsrGraph& graph, GatConvCache<T>& cache, const ForwardContext& ctx) const;
   void check_graph(const CsrGraph& graph, std::int64_t rows) const;
+  void check_edges(const CsrGraph& graph, const Matrix<T>* edge_features) const;
   // Backward of y = x_used·w for the cached input (sparse or dense): adds into w.grad and,
   // for dense input when asked, into grad_input.
   void projection_backward(const GatConvCache<T>& cache, Parameter<T>& w, MatrixCRef<T> grad_y,

@@ -38,4 +38,22 @@ void edge_score_backward(const CsrGraph& graph, MatrixCRef<T> s_src, MatrixCRef<
                          T negative_slope, MatrixCRef<T> grad_e, MatrixRef<T> grad_s_src,
                          MatrixRef<T> grad_s_dst);
 
+/// @brief Edge scores with an edge-feature term (PyG's `edge_dim`):
+/// e[p, h] = LeakyReLU(s_dst[i, h] + s_src[j, h] + s_edge[p, h]) for slot p = (j → i).
+/// s_edge = X_e·V with V[d, h] = Σ_f W_e[d, h·F + f] · a_edge[h, f] folds the edge projection
+/// and the edge attention vector, so this too needs O(H) per edge.
+/// @param s_edge (E, H) in slot order; the other arguments as in the node-only overload.
+template <typename T>
+void edge_score_forward(const CsrGraph& graph, MatrixCRef<T> s_src, MatrixCRef<T> s_dst,
+                        MatrixCRef<T> s_edge, T negative_slope, MatrixRef<T> e);
+
+/// @brief Backward of the edge-feature overload: as the node-only backward, and
+/// grad_s_edge[p, h] = grad_e[p, h] · LeakyReLU'(pre-activation) (overwritten).
+/// @param grad_s_edge (E, H) overwritten.
+template <typename T>
+void edge_score_backward(const CsrGraph& graph, MatrixCRef<T> s_src, MatrixCRef<T> s_dst,
+                         MatrixCRef<T> s_edge, T negative_slope, MatrixCRef<T> grad_e,
+                         MatrixRef<T> grad_s_src, MatrixRef<T> grad_s_dst,
+                         MatrixRef<T> grad_s_edge);
+
 }  // namespace gat::ops
