@@ -69,8 +69,9 @@ inline void expect_gradient(const std::string& what, MatrixD& x, const MatrixD& 
     const double a = analytic.data()[k];
     const double excess =
         std::abs(a - numeric) - (atol + rtol * std::max(std::abs(a), std::abs(numeric)));
-    if (excess > worst) {
-      worst = excess;
+    // A NaN on either side is the worst possible entry (NaN compares false with everything).
+    if (std::isnan(excess) || excess > worst) {
+      worst = std::isnan(excess) ? INFINITY : excess;
       worst_k = k;
       worst_num = numeric;
     }

@@ -85,7 +85,7 @@ void dispatch_heads(Eigen::Index h, Eigen::Index f, Fn&& fn) {
 }
 
 /// exp(x) for float without a library call, so that loops over it vectorise; within about
-/// 2 ulp of std::exp on [-87, 88] (inputs are clamped to that range). Range reduction
+/// 2 ulp of std::exp on [-87, 88] (larger inputs are clamped to 88; smaller give 0). Range reduction
 /// x = n·ln2 + r with |r| ≤ ln2/2, then e^r by its Taylor series to degree 7 (truncation
 /// error below 3e-9 relative), then the exponent n is added to the float's exponent bits.
 inline float fast_exp(float x_in) {
@@ -110,7 +110,9 @@ inline float fast_exp(float x_in) {
   // n lies in [-87, 127] after the clamp, so the biased exponent n + 127 is in [40, 254].
   const auto bits = static_cast<std::uint32_t>(static_cast<std::int32_t>(n) + 127) << 23;
   const float e = p * __builtin_bit_cast(float, bits);
-  return x_in == x_in ? e : x_in;
+  // Below -87 the true value is under 1.7e-38: return exactly 0, so that a score masked to
+  // -inf (top-k local attention) gets exactly zero weight, as std::exp gives in double.
+  return x_in == x_in ? (x_in < -87.0f ? 0.0f : e) : x_in;
 }
 
 /// exp for the kernels: the fast float version, the exact library one in double (which the

@@ -80,6 +80,7 @@ enum RngStream : std::uint64_t {
   kStreamAttentionDropout = 3,
   kStreamShuffle = 4,
   kStreamFeatureDropout = 5,
+  kStreamHardAttention = 6,  // sampled neighbours of hard attention
 };
 
 }  // namespace gat
