@@ -54,6 +54,10 @@ int main(int argc, char** argv) {
   app.set_version_flag("--version", "gat 0.1.0");
   gat::app::register_train(app);
   gat::app::register_bench(app);
+  gat::app::register_eval(app);
+  gat::app::register_predict(app);
+  gat::app::register_embed(app);
+  gat::app::register_info(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

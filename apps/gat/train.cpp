@@ -1,6 +1,7 @@
 // gat train: node classification on a LINQS dataset with the paper's GAT.
 
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <map>
@@ -12,6 +13,7 @@
 #include "common.hpp"
 #include "gat/core/error.hpp"
 #include "gat/core/threads.hpp"
+#include "gat/io/checkpoint.hpp"
 #include "gat/train/trainer.hpp"
 
 namespace gat::app {
@@ -30,6 +32,7 @@ struct TrainFlags {
   bool quiet = false;
   int log_every = 1;
   std::string json;
+  std::string save;  // checkpoint of run 1
 };
 
 SelfLoops parse_self_loops(const std::string& s) {
@@ -42,6 +45,12 @@ void run_train(TrainFlags& f) {
   apply_threads(f.threads);
   GAT_CHECK(f.runs >= 1, "--runs must be at least 1, got " << f.runs);
   GAT_CHECK(f.log_every >= 1, "--log-every must be at least 1, got " << f.log_every);
+  if (!f.save.empty()) {
+    // Refuse before training, not after it, when the checkpoint cannot be written there.
+    const auto folder = std::filesystem::path(f.save).parent_path();
+    GAT_CHECK(folder.empty() || std::filesystem::is_directory(folder),
+              "cannot write " << f.save << ": folder " << folder.string() << " does not exist");
+  }
   const Dataset data = load_dataset(f.data);
   f.model.in_features = data.num_features();
   f.model.num_classes = data.num_classes();
@@ -93,6 +102,19 @@ void run_train(TrainFlags& f) {
                    s.val_loss, s.val_acc, s.train_ms);
     };
     const TrainResult res = train_node_classifier(model, data, options, log);
+    if (r == 0 && !f.save.empty()) {
+      // The trainer has restored the best-validation weights; run 1 is the one saved, so the
+      // file can be reproduced with --runs 1 and the same --seed.
+      save_checkpoint(f.save, model,
+                      {{"dataset", data.name},
+                       {"classes", nlohmann::json(data.class_names).dump()},
+                       {"seed", std::to_string(seed)},
+                       {"best_epoch", std::to_string(res.best_epoch)},
+                       {"val_acc", nlohmann::json(res.val_acc).dump()},
+                       {"test_acc", nlohmann::json(res.test_acc).dump()}});
+      std::printf("saved run 1 (seed %llu, best epoch %d) to %s\n",
+                  static_cast<unsigned long long>(seed), res.best_epoch, f.save.c_str());
+    }
     std::vector<double> tms, ems;
     for (const auto& s : res.history) {
       tms.push_back(s.train_ms);
@@ -204,6 +226,9 @@ void register_train(CLI::App& app) {
       ->capture_default_str()
       ->check(CLI::Range(1, 1 << 30));
   cmd->add_option("--json", f.json, "Write results as JSON to this file");
+  cmd->add_option("--save", f.save,
+                  "Save the model as a safetensors checkpoint: run 1's weights of its best "
+                  "validation epoch (with --runs N, the other runs are not saved)");
   cmd->callback([flags] { run_train(*flags); });
 }
 

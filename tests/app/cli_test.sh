@@ -101,5 +101,143 @@ else
   fail "bench reports a refused dense run: $(cat "$work/out" "$work/err")"
 fi
 
+# ---- Checkpoints and the commands that use them: train --save, eval, predict, embed, info ----
+# (issue 6; keep this block together)
+ck="$work/ck"
+mkdir -p "$ck"
+npy_python=""
+if [ -x /usr/bin/python3 ] && /usr/bin/python3 -c "import numpy" 2>/dev/null; then
+  npy_python=/usr/bin/python3
+fi
+
+# C1. train --save writes a safetensors checkpoint of run 1.
+if "$gat" train --dataset "$sample" --epochs 30 --quiet --threads 1 --save "$ck/m.safetensors" \
+  >"$ck/train.out" 2>"$work/err" && grep -q "^saved run 1" "$ck/train.out" &&
+  [ "$(head -c 8 "$ck/m.safetensors" | od -An -tu8 | tr -d ' ')" -gt 0 ] &&
+  grep -q '"format":"gat"' "$ck/m.safetensors"; then
+  pass "train --save writes a checkpoint"
+else
+  fail "train --save writes a checkpoint: $(cat "$ck/train.out" "$work/err")"
+fi
+expect_error "train --save into a missing folder fails before training" "does not exist" -- \
+  "$gat" train --dataset "$sample" --epochs 2 --quiet --save "$work/no/such/m.safetensors"
+
+# C2. eval reproduces the test accuracy of the training run, prints a confusion matrix, JSON.
+train_acc=$(grep -o "^run 1/1 seed [0-9]*: test accuracy [0-9.]*" "$ck/train.out" | awk '{print $NF}')
+if "$gat" eval --model "$ck/m.safetensors" --dataset "$sample" --json "$ck/eval.json" \
+  >"$work/out" 2>"$work/err" && [ -n "$train_acc" ] &&
+  [ "$(awk '$1 == "test" {print $3}' "$work/out")" = "$train_acc" ] &&
+  grep -q "confusion matrix on test" "$work/out" && grep -q "Neural_Networks" "$work/out" &&
+  grep -q '"confusion_test"' "$ck/eval.json"; then
+  pass "eval matches the training run's test accuracy"
+else
+  fail "eval matches the training run's test accuracy ($train_acc): $(cat "$work/out" "$work/err")"
+fi
+
+# C3. predict: CSV on stdout with a header of class names, one row per node, probabilities
+# summing to 1; --output writes the same bytes; --logits writes an .npy.
+if "$gat" predict --model "$ck/m.safetensors" --dataset "$sample" >"$ck/stdout.csv" 2>"$work/err" &&
+  [ "$(head -1 "$ck/stdout.csv")" = "node_id,predicted,Neural_Networks,Probabilistic_Methods,Theory" ] &&
+  [ "$(wc -l <"$ck/stdout.csv")" -eq 61 ] &&
+  awk -F, 'NR > 1 { s = $3 + $4 + $5; if (s < 0.999 || s > 1.001) bad = 1 } END { exit bad }' \
+    "$ck/stdout.csv"; then
+  pass "predict writes CSV to stdout"
+else
+  fail "predict writes CSV to stdout: $(head -3 "$ck/stdout.csv") $(cat "$work/err")"
+fi
+if "$gat" predict --model "$ck/m.safetensors" --dataset "$sample" --output "$ck/p.csv" \
+  --logits "$ck/logits.npy" >/dev/null 2>&1 && cmp -s "$ck/p.csv" "$ck/stdout.csv" &&
+  [ "$(head -c 6 "$ck/logits.npy" | tail -c 5)" = "NUMPY" ]; then
+  pass "predict --output and --logits"
+else
+  fail "predict --output and --logits"
+fi
+expect_error "predict into a missing folder" "cannot write" -- \
+  "$gat" predict --model "$ck/m.safetensors" --dataset "$sample" --output "$work/no/such/p.csv"
+
+# C4. embed: .npy (numpy.load: float32, C order, N x H·F) and CSV; --layer picks the layer.
+if "$gat" embed --model "$ck/m.safetensors" --dataset "$sample" --output "$ck/e.npy" >/dev/null \
+  2>"$work/err" && "$gat" embed --model "$ck/m.safetensors" --dataset "$sample" \
+  --output "$ck/e.csv" >/dev/null 2>>"$work/err" && [ "$(wc -l <"$ck/e.csv")" -eq 61 ] &&
+  [ "$(head -1 "$ck/e.csv" | awk -F, '{print NF}')" -eq 65 ]; then
+  pass "embed writes .npy and .csv"
+else
+  fail "embed writes .npy and .csv: $(cat "$work/err")"
+fi
+if [ -n "$npy_python" ]; then
+  "$gat" embed --model "$ck/m.safetensors" --dataset "$sample" --layer 1 --output "$ck/out.npy" \
+    >/dev/null 2>&1
+  if "$npy_python" - "$ck/e.npy" "$ck/e.csv" "$ck/out.npy" "$ck/logits.npy" <<'PY'; then
+import sys
+import numpy as np
+e = np.load(sys.argv[1])
+assert e.dtype == np.dtype("<f4") and e.shape == (60, 64) and e.flags.c_contiguous, e.shape
+csv = np.loadtxt(sys.argv[2], delimiter=",", skiprows=1, usecols=range(1, 65), dtype=np.float32)
+assert np.array_equal(csv, e), "CSV and .npy embeddings differ"
+assert (e >= -1).all(), "ELU output below -1"
+out, logits = np.load(sys.argv[3]), np.load(sys.argv[4])
+assert out.shape == (60, 3) and np.array_equal(out, logits), "--layer 1 is not the logits"
+PY
+    pass "embed and logits .npy load with numpy.load"
+  else
+    fail "embed and logits .npy load with numpy.load"
+  fi
+else
+  echo "skip: numpy.load check (no /usr/bin/python3 with numpy)"
+fi
+expect_error "embed --layer out of range" "out of range" -- \
+  "$gat" embed --model "$ck/m.safetensors" --dataset "$sample" --layer 2 --output "$ck/x.npy"
+expect_error "embed needs .csv or .npy" "must end in .csv or .npy" -- \
+  "$gat" embed --model "$ck/m.safetensors" --dataset "$sample" --output "$ck/x.txt"
+
+# C5. info: counts as the sample's README states them, and JSON.
+if "$gat" info --dataset "$sample" --json "$ck/info.json" >"$work/out" 2>"$work/err" &&
+  grep -q "^nodes *60$" "$work/out" && grep -q "228 directed slots = 114 undirected pairs" "$work/out" &&
+  grep -q '"undirected_pairs": 114' "$ck/info.json" && grep -q '"isolated_nodes"' "$ck/info.json"; then
+  pass "info describes the sample dataset"
+else
+  fail "info describes the sample dataset: $(cat "$work/out" "$work/err")"
+fi
+
+# C6. Broken or mismatched checkpoints: one line naming the file and the problem.
+expect_error "eval of a missing model" "nosuch.safetensors: cannot open" -- \
+  "$gat" eval --model "$ck/nosuch.safetensors" --dataset "$sample"
+head -c 100 "$ck/m.safetensors" >"$ck/cut.safetensors"
+expect_error "eval of a truncated model" "cut.safetensors: truncated" -- \
+  "$gat" eval --model "$ck/cut.safetensors" --dataset "$sample"
+printf 'not a checkpoint at all' >"$ck/junk.safetensors"
+expect_error "predict with a junk model" "junk.safetensors" -- \
+  "$gat" predict --model "$ck/junk.safetensors" --dataset "$sample"
+mkdir -p "$ck/wide"
+# A dataset with one more feature column than the model was trained on.
+awk 'BEGIN { FS = OFS = "\t" } { label = $NF; $NF = "0"; print $0, label }' \
+  "$sample/sample.content" >"$ck/wide/wide.content"
+cp "$sample/sample.cites" "$ck/wide/wide.cites"
+cp "$sample/sample.split" "$ck/wide/wide.split"
+expect_error "model and dataset disagree on features" "expects 40 input features" -- \
+  "$gat" eval --model "$ck/m.safetensors" --dataset "$ck/wide"
+# A missing required flag is the parser's error (like the flag errors of section 5).
+if "$gat" eval --dataset "$sample" >"$work/out" 2>"$work/err"; then
+  fail "eval without --model is an error"
+elif grep -q -- "--model is required" "$work/err"; then
+  pass "eval without --model is an error"
+else
+  fail "eval without --model is an error: $(cat "$work/err")"
+fi
+
+# C7. The PyTorch cross-check on the sample (needs Debian's python3-torch).
+crosscheck="$(dirname "$datasets")/tools/torch_crosscheck.py"
+if [ -x /usr/bin/python3 ] && /usr/bin/python3 -c "import torch, numpy" 2>/dev/null; then
+  if /usr/bin/python3 "$crosscheck" "$ck/m.safetensors" "$sample" "$ck/logits.npy" \
+    >"$work/out" 2>"$work/err" && grep -q "^torch_crosscheck OK" "$work/out"; then
+    pass "torch cross-check agrees"
+  else
+    fail "torch cross-check agrees: $(cat "$work/out" "$work/err")"
+  fi
+else
+  echo "skip: torch cross-check (no /usr/bin/python3 with torch and numpy)"
+fi
+# ---- end of the checkpoint block ----
+
 echo "$passes passed, $failures failed"
 [ "$failures" -eq 0 ]

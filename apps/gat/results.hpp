@@ -1,0 +1,46 @@
+#pragma once
+// Helpers of the commands that use a saved model (eval, predict, embed) or describe a dataset
+// (info): loading a checkpoint for a dataset, and writing result files — CSV text, NumPy .npy
+// arrays, JSON — atomically (temporary file + rename), or to stdout.
+
+#include <string>
+#include <string_view>
+
+#include "common.hpp"
+#include "gat/io/checkpoint.hpp"
+#include "gat/io/dataset.hpp"
+#include "gat/layers/gat_model.hpp"
+
+namespace gat::app {
+
+/// A checkpoint loaded together with the dataset it is applied to.
+struct ModelAndData {
+  Dataset data;
+  Checkpoint checkpoint;
+};
+
+/// @brief Loads the checkpoint at `model_path` and the dataset, and checks that they fit: the
+/// same number of input features and classes, and the same class names when the checkpoint
+/// recorded them (metadata "classes", written by `gat train --save`). Throws gat::Error that
+/// says which does not match.
+ModelAndData load_model_and_data(const std::string& model_path, const DataFlags& flags);
+
+/// @brief The inference pass of a model over a whole dataset: logits (N, C) and, through
+/// `hidden`, the ELU outputs (N, H·F) of the hidden layers.
+RowMatrix run_inference(const GatModel<float>& model, const Dataset& data,
+                        std::vector<RowMatrix>* hidden = nullptr);
+
+/// @brief Writes `bytes` to `path` atomically (see gat::write_file_atomic); to stdout when
+/// `path` is "-".
+void write_output(const std::string& path, std::string_view bytes);
+
+/// @brief The bytes of a NumPy .npy file (format 1.0, dtype '<f4', C order) holding m (R, C).
+std::string npy_bytes(const RowMatrix& m);
+
+/// @brief A CSV field, quoted (RFC 4180) when it holds a comma, quote or line break.
+std::string csv_field(std::string_view s);
+
+/// @brief A float in the shortest text that reads back to the same value.
+std::string float_text(float v);
+
+}  // namespace gat::app

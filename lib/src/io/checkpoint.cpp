@@ -1,0 +1,273 @@
+#include "gat/io/checkpoint.hpp"
+
+#include <charconv>
+#include <cmath>
+#include <cstdint>
+#include <limits>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+#include "gat/core/error.hpp"
+#include "gat/io/safetensors.hpp"
+
+namespace gat {
+namespace {
+
+// The one table of GatModelOptions fields: name in the metadata and member. Both directions
+// (options_to_metadata and options_from_metadata) walk it, so adding a field to
+// GatModelOptions means adding one line here (and a to_text/from_text pair for a new type).
+template <typename Options, typename Visit>
+void for_each_option(Options& o, Visit&& visit) {
+  visit("in_features", o.in_features);
+  visit("num_classes", o.num_classes);
+  visit("layers", o.layers);
+  visit("hidden", o.hidden);
+  visit("heads", o.heads);
+  visit("out_heads", o.out_heads);
+  visit("dropout", o.dropout);
+  visit("attention_dropout", o.attention_dropout);
+  visit("feature_dropout", o.feature_dropout);
+  visit("negative_slope", o.negative_slope);
+  visit("bias", o.bias);
+  visit("residual", o.residual);
+  visit("self_loops", o.self_loops);
+  visit("attention", o.attention);
+  visit("dense_memory_limit", o.dense_memory_limit);
+}
+
+// ---- One text form per field type -------------------------------------------------------
+
+// Integers and doubles in their shortest form that reads back to the same value.
+template <typename T>
+std::string to_text(T value) {
+  static_assert(std::is_arithmetic_v<T> && !std::is_same_v<T, bool>);
+  char buf[64];
+  const auto res = std::to_chars(buf, buf + sizeof buf, value);
+  return std::string(buf, res.ptr);
+}
+std::string to_text(bool value) { return value ? "true" : "false"; }
+std::string to_text(SelfLoops value) {
+  switch (value) {
+    case SelfLoops::kAdd:
+      return "add";
+    case SelfLoops::kKeep:
+      return "keep";
+    case SelfLoops::kRemove:
+      return "remove";
+  }
+  return "?";
+}
+std::string to_text(AttentionMode value) {
+  return value == AttentionMode::kDense ? "dense" : "sparse";
+}
+
+template <typename T>
+bool from_text(const std::string& s, T& value) {
+  static_assert(std::is_arithmetic_v<T> && !std::is_same_v<T, bool>);
+  T v{};
+  const auto res = std::from_chars(s.data(), s.data() + s.size(), v);
+  if (res.ec != std::errc() || res.ptr != s.data() + s.size()) return false;
+  if constexpr (std::is_floating_point_v<T>) {
+    if (!std::isfinite(v)) return false;
+  }
+  value = v;
+  return true;
+}
+bool from_text(const std::string& s, bool& value) {
+  if (s != "true" && s != "false") return false;
+  value = s == "true";
+  return true;
+}
+bool from_text(const std::string& s, SelfLoops& value) {
+  for (const auto v : {SelfLoops::kAdd, SelfLoops::kKeep, SelfLoops::kRemove}) {
+    if (s == to_text(v)) {
+      value = v;
+      return true;
+    }
+  }
+  return false;
+}
+bool from_text(const std::string& s, AttentionMode& value) {
+  for (const auto v : {AttentionMode::kSparse, AttentionMode::kDense}) {
+    if (s == to_text(v)) {
+      value = v;
+      return true;
+    }
+  }
+  return false;
+}
+
+// ---- Layout ---------------------------------------------------------------------------
+
+struct Shape {
+  std::int64_t rows, cols;
+};
+
+// The tensors a model built from `o` has, in the order of GatModel::parameters(). Used to
+// check a file before the model is allocated; after construction the real parameters are
+// compared to it once more, so a change in GatConv's layout cannot slip by unnoticed. Only
+// shapes are computed (no products of dims), so hostile options cannot overflow anything; the
+// caller bounds the layer count by the number of tensors in the file first.
+std::vector<std::pair<std::string, Shape>> expected_layout(const GatModelOptions& o) {
+  std::vector<std::pair<std::string, Shape>> out;
+  std::int64_t in = o.in_features;
+  for (int l = 0; l < o.layers; ++l) {
+    const bool last = l + 1 == o.layers;
+    const std::int64_t h = last ? o.out_heads : o.heads;
+    const std::int64_t f = last ? o.num_classes : o.hidden;
+    const std::int64_t width = last ? f : h * f;
+    const std::string prefix = "layers." + std::to_string(l) + ".";
+    out.push_back({prefix + "weight", {in, h * f}});
+    out.push_back({prefix + "att_src", {h, f}});
+    out.push_back({prefix + "att_dst", {h, f}});
+    if (o.bias) out.push_back({prefix + "bias", {1, width}});
+    if (o.residual && in != width) out.push_back({prefix + "res_weight", {in, width}});
+    in = width;
+  }
+  return out;
+}
+
+bool is_reserved_key(const std::string& key) {
+  if (key == "format" || key == "format_version") return true;
+  bool found = false;
+  GatModelOptions o;
+  for_each_option(o, [&](const char* name, auto&) { found = found || key == name; });
+  return found;
+}
+
+// Where a tensor holds its first non-finite value, or (-1, -1).
+std::pair<Eigen::Index, Eigen::Index> first_non_finite(const Matrix<float>& m) {
+  for (Eigen::Index r = 0; r < m.rows(); ++r) {
+    for (Eigen::Index c = 0; c < m.cols(); ++c) {
+      if (!std::isfinite(m(r, c))) return {r, c};
+    }
+  }
+  return {-1, -1};
+}
+
+}  // namespace
+
+CheckpointMetadata options_to_metadata(const GatModelOptions& options) {
+  CheckpointMetadata out;
+  for_each_option(options,
+                  [&](const char* name, const auto& value) { out[name] = to_text(value); });
+  return out;
+}
+
+GatModelOptions options_from_metadata(const CheckpointMetadata& metadata,
+                                      const std::string& source) {
+  GatModelOptions options;
+  for_each_option(options, [&](const char* name, auto& value) {
+    const auto it = metadata.find(name);
+    if (it == metadata.end()) return;  // written by an older version: keep the default
+    GAT_CHECK(from_text(it->second, value), source << ": metadata '" << name << "' has the invalid "
+                                                   << "value '" << it->second << "'");
+  });
+  return options;
+}
+
+void save_checkpoint(const std::string& path, const GatModel<float>& model,
+                     const CheckpointMetadata& extras) {
+  SafetensorsFile file;
+  file.metadata = options_to_metadata(model.options());
+  file.metadata["format"] = kCheckpointFormat;
+  file.metadata["format_version"] = kCheckpointFormatVersion;
+  for (const auto& [key, value] : extras) {
+    GAT_CHECK(!is_reserved_key(key), "cannot save " << path << ": metadata key '" << key
+                                                    << "' is reserved for the model options");
+    file.metadata[key] = value;
+  }
+  // parameters() is non-const only because it hands out mutable pointers; nothing is changed
+  // here. Using it keeps the list of tensors in one place (GatConv::parameters).
+  for (const auto* p : const_cast<GatModel<float>&>(model).parameters()) {
+    const auto [r, c] = first_non_finite(p->value);
+    GAT_CHECK(r < 0, "cannot save " << path << ": parameter " << p->name
+                                    << " has a non-finite value at [" << r << ", " << c << "]");
+    file.tensors[p->name] = tensor_from_matrix<float>(p->value);
+  }
+  write_safetensors(path, file);
+}
+
+Checkpoint load_checkpoint_with_metadata(const std::string& path) {
+  SafetensorsFile file = read_safetensors(path);
+  const auto& meta = file.metadata;
+  const auto format = meta.find("format");
+  GAT_CHECK(format != meta.end() && format->second == kCheckpointFormat,
+            path << ": not a gat checkpoint (metadata 'format' is "
+                 << (format == meta.end() ? std::string("missing") : "'" + format->second + "'")
+                 << ", expected '" << kCheckpointFormat << "')");
+  const auto version = meta.find("format_version");
+  GAT_CHECK(version != meta.end() && version->second == kCheckpointFormatVersion,
+            path << ": unsupported checkpoint format_version "
+                 << (version == meta.end() ? std::string("(missing)") : "'" + version->second + "'")
+                 << "; this gat reads version " << kCheckpointFormatVersion);
+  const GatModelOptions options = options_from_metadata(meta, path);
+
+  // Every expected tensor must be in the file with its exact shape before anything is built.
+  GAT_CHECK(options.layers >= 1 && static_cast<std::size_t>(options.layers) <= file.tensors.size(),
+            path << ": metadata 'layers' is " << options.layers << " but the file holds "
+                 << file.tensors.size() << " tensors");
+  const auto layout = expected_layout(options);
+  for (const auto& [name, shape] : layout) {
+    const auto it = file.tensors.find(name);
+    GAT_CHECK(it != file.tensors.end(), path << ": tensor '" << name << "' is missing");
+    const auto& t = it->second;
+    GAT_CHECK(t.dtype == SafetensorsDtype::kF32, path << ": tensor '" << name << "' has dtype "
+                                                      << dtype_name(t.dtype) << ", expected F32");
+    GAT_CHECK(
+        t.shape.size() == 2 && t.shape[0] == shape.rows && t.shape[1] == shape.cols,
+        path << ": tensor '" << name << "' has shape " <<
+            [&] {
+              std::string s = "[";
+              for (std::size_t k = 0; k < t.shape.size(); ++k) {
+                s += (k ? ", " : "") + std::to_string(t.shape[k]);
+              }
+              return s + "]";
+            }()
+             << " but the options give [" << shape.rows << ", " << shape.cols << "]");
+  }
+  GAT_CHECK(file.tensors.size() == layout.size(), [&] {
+    std::string extra;
+    for (const auto& [name, t] : file.tensors) {
+      bool known = false;
+      for (const auto& e : layout) known = known || e.first == name;
+      if (!known) extra = name;
+    }
+    return path + ": unexpected tensor '" + extra + "' (not a parameter of the model the " +
+           "metadata describes)";
+  }());
+
+  Checkpoint out{
+      [&] {
+        try {
+          return GatModel<float>(options, 0);
+        } catch (const Error& e) {
+          GAT_FAIL(path << ": the options in its metadata do not make a model: " << e.what());
+        }
+      }(),
+      meta};
+  const auto params = out.model.parameters();
+  GAT_CHECK(params.size() == layout.size(), path << ": internal error: the model has "
+                                                 << params.size() << " parameters, the "
+                                                 << "checkpoint layout " << layout.size());
+  for (std::size_t k = 0; k < params.size(); ++k) {
+    auto& p = *params[k];
+    GAT_CHECK(p.name == layout[k].first && p.value.rows() == layout[k].second.rows &&
+                  p.value.cols() == layout[k].second.cols,
+              path << ": internal error: parameter " << p.name
+                   << " does not match the checkpoint layout");
+    Matrix<float> value = tensor_to_matrix<float>(file.tensors.at(p.name), path + ": " + p.name);
+    const auto [r, c] = first_non_finite(value);
+    GAT_CHECK(r < 0, path << ": tensor '" << p.name << "' holds a non-finite value (NaN or "
+                          << "infinity) at [" << r << ", " << c << "]");
+    p.value = std::move(value);
+  }
+  return out;
+}
+
+GatModel<float> load_checkpoint(const std::string& path) {
+  return load_checkpoint_with_metadata(path).model;
+}
+
+}  // namespace gat
