@@ -44,4 +44,35 @@ template void elu_forward<double>(MatrixCRef<double>, MatrixRef<double>);
 template void elu_backward<float>(MatrixCRef<float>, MatrixCRef<float>, MatrixRef<float>);
 template void elu_backward<double>(MatrixCRef<double>, MatrixCRef<double>, MatrixRef<double>);
 
+template <typename T>
+void tanh_forward(MatrixCRef<T> x, MatrixRef<T> y) {
+  const Eigen::Index cols = x.cols();
+  // std::tanh rather than a form built on exp: 1 - 2/(e^2x + 1) loses all relative precision
+  // near 0, where attention scores often sit.
+#pragma omp parallel for schedule(static)
+  for (Eigen::Index i = 0; i < x.rows(); ++i) {
+    const T* xi = row(x, i);
+    T* yi = row(y, i);
+    for (Eigen::Index c = 0; c < cols; ++c) yi[c] = std::tanh(xi[c]);
+  }
+}
+
+template <typename T>
+void tanh_backward(MatrixCRef<T> y, MatrixCRef<T> grad_y, MatrixRef<T> grad_x) {
+  const Eigen::Index cols = y.cols();
+  // d tanh(x)/dx = 1 - tanh²(x): the forward output is all the backward needs.
+#pragma omp parallel for schedule(static)
+  for (Eigen::Index i = 0; i < y.rows(); ++i) {
+    const T* yi = row(y, i);
+    const T* gi = row(grad_y, i);
+    T* gx = row(grad_x, i);
+    for (Eigen::Index c = 0; c < cols; ++c) gx[c] = gi[c] * (T(1) - yi[c] * yi[c]);
+  }
+}
+
+template void tanh_forward<float>(MatrixCRef<float>, MatrixRef<float>);
+template void tanh_forward<double>(MatrixCRef<double>, MatrixRef<double>);
+template void tanh_backward<float>(MatrixCRef<float>, MatrixCRef<float>, MatrixRef<float>);
+template void tanh_backward<double>(MatrixCRef<double>, MatrixCRef<double>, MatrixRef<double>);
+
 }  // namespace gat::ops
