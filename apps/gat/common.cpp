@@ -25,6 +25,12 @@ void add_data_flags(CLI::App& cmd, DataFlags& flags) {
   cmd.add_flag("--no-normalize", flags.no_normalize, "Keep raw feature values (no row sums of 1)");
 }
 
+std::string data_root(const DataFlags& flags) {
+  if (!flags.data_dir.empty()) return flags.data_dir;
+  const char* env = std::getenv("GAT_DATA_DIR");
+  return env && *env ? env : GAT_PROJECT_DATASETS;
+}
+
 Dataset load_dataset(const DataFlags& flags) {
   fs::path dir;
   std::string name;
@@ -34,12 +40,7 @@ Dataset load_dataset(const DataFlags& flags) {
     name = given.filename().string();
     if (name.empty()) name = given.parent_path().filename().string();  // trailing slash
   } else {
-    std::string base = flags.data_dir;
-    if (base.empty()) {
-      const char* env = std::getenv("GAT_DATA_DIR");
-      base = env && *env ? env : GAT_PROJECT_DATASETS;
-    }
-    dir = fs::path(base) / flags.dataset;
+    dir = fs::path(data_root(flags)) / flags.dataset;
     name = flags.dataset;
   }
   const fs::path content = dir / (name + ".content");

@@ -21,6 +21,9 @@ struct DataFlags {
 /// Adds --dataset, --data-dir, --strict, --no-normalize to a subcommand.
 void add_data_flags(CLI::App& cmd, DataFlags& flags);
 
+/// The folder of datasets: --data-dir, else $GAT_DATA_DIR, else the project's datasets/.
+std::string data_root(const DataFlags& flags);
+
 /// Resolves the dataset folder and name as documented in the README, then loads it.
 /// Throws gat::Error that says where it looked when the files are not there.
 Dataset load_dataset(const DataFlags& flags);

@@ -15,6 +15,7 @@
 #include "gat/core/threads.hpp"
 #include "gat/io/checkpoint.hpp"
 #include "gat/train/trainer.hpp"
+#include "train_graph.hpp"
 
 namespace gat::app {
 namespace {
@@ -33,6 +34,13 @@ struct TrainFlags {
   int log_every = 1;
   std::string json;
   std::string save;  // checkpoint of run 1
+  // --task graph
+  std::string task = "node";
+  int folds = 10;
+  std::string pool = "attention";
+  bool no_edge_features = false;
+  int batch_size = 32;
+  std::int64_t gate_hidden = 0;
 };
 
 SelfLoops parse_self_loops(const std::string& s) {
@@ -160,6 +168,37 @@ void run_train(TrainFlags& f) {
   if (!f.json.empty()) write_json(f.json, out);
 }
 
+// Graph classification keeps its own defaults (GraphClassifierOptions, GraphTrainOptions);
+// a shared flag overrides them only when given on the command line.
+void run_graph_task(const TrainFlags& f, const CLI::App& cmd) {
+  GAT_CHECK(f.save.empty(), "--save is not supported with --task graph yet");
+  GAT_CHECK(f.runs == 1, "--runs is for --task node; graph classification reports --folds");
+  apply_threads(f.threads);
+  GraphRunFlags g;
+  g.data = f.data;
+  auto given = [&](const char* flag) { return cmd.count(flag) > 0; };
+  if (given("--layers")) g.model.layers = f.model.layers;
+  if (given("--hidden")) g.model.hidden = f.model.hidden;
+  if (given("--heads")) g.model.heads = f.model.heads;
+  if (given("--dropout")) g.model.dropout = f.model.dropout;
+  if (given("--attn-dropout")) g.model.attention_dropout = f.model.attention_dropout;
+  if (given("--negative-slope")) g.model.negative_slope = f.model.negative_slope;
+  if (given("--self-loops")) g.model.self_loops = parse_self_loops(f.self_loops);
+  if (given("--lr")) g.train.adam.lr = f.train.adam.lr;
+  if (given("--weight-decay")) g.train.adam.weight_decay = f.train.adam.weight_decay;
+  if (given("--epochs")) g.train.epochs = f.train.epochs;
+  g.model.gate_hidden = f.gate_hidden;
+  g.train.batch_size = f.batch_size;
+  g.folds = f.folds;
+  g.pool = f.pool;
+  g.no_edge_features = f.no_edge_features;
+  g.seed = f.seed;
+  g.quiet = f.quiet;
+  g.log_every = given("--log-every") ? f.log_every : 10;
+  g.json = f.json;
+  run_train_graph(g);
+}
+
 }  // namespace
 
 void register_train(CLI::App& app) {
@@ -229,7 +268,33 @@ void register_train(CLI::App& app) {
   cmd->add_option("--save", f.save,
                   "Save the model as a safetensors checkpoint: run 1's weights of its best "
                   "validation epoch (with --runs N, the other runs are not saved)");
-  cmd->callback([flags] { run_train(*flags); });
+  cmd->add_option("--task", f.task,
+                  "node: node classification on a LINQS dataset; graph: graph classification on "
+                  "a TU dataset (MUTAG, PTC_MR, ...) by stratified k-fold cross-validation")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"node", "graph"}));
+  cmd->add_option("--folds", f.folds, "--task graph: folds of cross-validation")
+      ->capture_default_str()
+      ->check(CLI::Range(2, 1000));
+  cmd->add_option("--pool", f.pool, "--task graph: graph readout: attention, mean, sum, max")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"attention", "mean", "sum", "max"}));
+  cmd->add_flag("--no-edge-features", f.no_edge_features,
+                "--task graph: attention ignores the edge features (ablation)");
+  cmd->add_option("--batch-size", f.batch_size, "--task graph: graphs per mini-batch")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 1 << 20));
+  cmd->add_option("--gate-hidden", f.gate_hidden,
+                  "--task graph: hidden width of the attention-pooling gate (0: linear gate)")
+      ->capture_default_str()
+      ->check(CLI::Range(0, 1 << 16));
+  cmd->callback([flags, cmd] {
+    if (flags->task == "graph") {
+      run_graph_task(*flags, *cmd);
+    } else {
+      run_train(*flags);
+    }
+  });
 }
 
 }  // namespace gat::app

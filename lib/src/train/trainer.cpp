@@ -1,21 +1,19 @@
 #include "gat/train/trainer.hpp"
 
-#include <chrono>
 #include <cmath>
 #include <limits>
 
 #include "gat/core/error.hpp"
 #include "gat/train/loss.hpp"
 #include "gat/train/metrics.hpp"
+#include "train_util.hpp"
 
 namespace gat {
 namespace {
 
-using Clock = std::chrono::steady_clock;
-
-double ms_since(Clock::time_point t0) {
-  return std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
-}
+using detail::check_finite_gradients;
+using detail::Clock;
+using detail::ms_since;
 
 void check_dataset(const GatModel<float>& model, const Dataset& data) {
   GAT_CHECK(data.features.rows == data.num_nodes(),
@@ -30,14 +28,6 @@ void check_dataset(const GatModel<float>& model, const Dataset& data) {
   GAT_CHECK(data.num_classes() <= model.options().num_classes,
             "dataset '" << data.name << "' has " << data.num_classes()
                         << " classes but the model predicts " << model.options().num_classes);
-}
-
-void check_finite_gradients(const std::vector<Parameter<float>*>& params, int epoch) {
-  for (const auto* p : params) {
-    GAT_CHECK(p->grad.allFinite(), "training diverged: non-finite gradient of "
-                                       << p->name << " at epoch " << epoch
-                                       << " (try a lower learning rate)");
-  }
 }
 
 }  // namespace
