@@ -78,5 +78,22 @@ TEST(GraphTrainer, RejectsMismatchedModelAndBadOptions) {
   EXPECT_THROW(train_graph_classifier(model, data, {0, 999}, {}), Error);
 }
 
+TEST(GraphTrainer, DivergenceIsAnErrorNamingTheEpoch) {
+  GAT_REQUIRE_REAL_DATA(dir);
+  const GraphDataset data = load_tu(dir + "/MUTAG", "MUTAG");
+  GraphClassifier<float> model(mutag_options(data), 0);
+  GraphTrainOptions t;
+  t.adam.lr = 1e30;
+  t.epochs = 20;
+  std::vector<std::int64_t> train(60);
+  for (int k = 0; k < 60; ++k) train[k] = 3 * k;
+  try {
+    train_graph_classifier(model, data, train, t);
+    FAIL() << "expected divergence to be reported";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("at epoch"), std::string::npos) << e.what();
+  }
+}
+
 }  // namespace
 }  // namespace gat
