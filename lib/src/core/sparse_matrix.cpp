@@ -63,10 +63,14 @@ SparseTranspose<T> transpose(const SparseMatrix<T>& m) {
 template <typename T>
 void row_normalize(SparseMatrix<T>& m) {
   for (std::int64_t r = 0; r < m.rows; ++r) {
-    T sum = 0;
-    for (EdgeId k = m.row_ptr[r]; k < m.row_ptr[r + 1]; ++k) sum += m.val[k];
-    if (sum == T(0)) continue;  // an all-zero row stays zero rather than becoming NaN
-    for (EdgeId k = m.row_ptr[r]; k < m.row_ptr[r + 1]; ++k) m.val[k] /= sum;
+    // Summed in double: float values near its maximum must not overflow the sum. For the
+    // usual small integer counts the sum is exact either way, so results are unchanged.
+    double sum = 0;
+    for (EdgeId k = m.row_ptr[r]; k < m.row_ptr[r + 1]; ++k) sum += double(m.val[k]);
+    if (sum == 0.0) continue;  // an all-zero row stays zero rather than becoming NaN
+    for (EdgeId k = m.row_ptr[r]; k < m.row_ptr[r + 1]; ++k) {
+      m.val[k] = static_cast<T>(double(m.val[k]) / sum);
+    }
   }
 }
 

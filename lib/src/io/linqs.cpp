@@ -209,12 +209,13 @@ struct Content {
   std::vector<std::int32_t> labels;                    // (N) class in order of first appearance
   std::vector<std::string_view> classes;  // (C) class names in order of first appearance
   SparseMatrix<float> features;           // (N, K) raw values
+  std::vector<std::int64_t> id_line;      // (N) line of each node, for later messages
 };
 
 Content parse_content(const std::string& path, std::string_view text) {
   Content out;
   std::unordered_map<std::string_view, std::int32_t> class_index;
-  std::vector<std::int64_t> id_line;  // (N) where each id was defined, for duplicate messages
+  auto& id_line = out.id_line;  // (N) where each id was defined, for duplicate messages
   auto& features = out.features;
   std::int64_t num_features = -1;  // K, fixed by the first line
 
@@ -440,7 +441,21 @@ Dataset load_linqs(const std::string& dir, const std::string& name, const LinqsO
   for (const auto id : content.ids) dataset.node_names.emplace_back(id);
 
   dataset.features = std::move(content.features);
-  if (options.normalize_features) row_normalize(dataset.features);
+  if (options.normalize_features) {
+    row_normalize(dataset.features);
+    // A row whose values nearly cancel (3e38 and -3e38) normalises to values beyond float:
+    // refuse it rather than hand on infinite features.
+    const auto& f = dataset.features;
+    for (std::int64_t r = 0; r < f.rows; ++r) {
+      for (EdgeId k = f.row_ptr[r]; k < f.row_ptr[r + 1]; ++k) {
+        GAT_CHECK(std::isfinite(f.val[k]),
+                  content_path << ":" << content.id_line[r] << ": the feature values of node '"
+                               << content.ids[r]
+                               << "' sum so close to zero that dividing by the sum overflows; "
+                                  "load without row normalisation (--no-normalize)");
+      }
+    }
+  }
   return dataset;
 }
 
