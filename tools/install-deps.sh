@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Installs the build and test dependencies from Debian packages (Debian 12).
 # Idempotent: does nothing when every package is already there. Uses sudo when not root.
+#   tools/install-deps.sh          what tools/run-tests.sh needs
+#   tools/install-deps.sh --fuzz   also clang 14 and libFuzzer, for tools/fuzz.sh
 set -euo pipefail
 
 packages=(
@@ -10,7 +12,17 @@ packages=(
   nlohmann-json3-dev             # JSON output of gat (--json)
   libgtest-dev libgmock-dev      # GoogleTest / GoogleMock
   libbenchmark-dev               # Google Benchmark
+  python3-numpy                  # the CLI test loads `gat embed` .npy output with numpy
 )
+if [ "${1:-}" = "--fuzz" ]; then
+  packages+=(
+    clang-14 libomp-14-dev         # clang and its OpenMP runtime
+    libclang-rt-14-dev             # ASan, UBSan and libFuzzer (-fsanitize=fuzzer) runtimes
+  )
+elif [ $# -gt 0 ]; then
+  echo "usage: tools/install-deps.sh [--fuzz]" >&2
+  exit 2
+fi
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
