@@ -87,8 +87,8 @@ void dispatch_heads(Eigen::Index h, Eigen::Index f, Fn&& fn) {
 }
 
 /// exp(x) for float without a library call, so that loops over it vectorise; within about
-/// 2 ulp of std::exp on [-87, 88] (larger inputs are clamped to 88; smaller give 0). Range reduction
-/// x = n·ln2 + r with |r| ≤ ln2/2, then e^r by its Taylor series to degree 7 (truncation
+/// 2 ulp of std::exp on [-87, 88] (larger inputs are clamped to 88; smaller give 0). Range
+/// reduction x = n·ln2 + r with |r| ≤ ln2/2, then e^r by its Taylor series to degree 7 (truncation
 /// error below 3e-9 relative), then the exponent n is added to the float's exponent bits.
 inline float fast_exp(float x_in) {
   // Clamped with the bound first, so that a NaN becomes -87 here (std::max returns its first
