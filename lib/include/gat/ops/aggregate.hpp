@@ -22,4 +22,29 @@ template <typename T>
 void aggregate_backward(const CsrGraph& graph, MatrixCRef<T> alpha, MatrixCRef<T> z,
                         MatrixCRef<T> grad_out, MatrixRef<T> grad_alpha, MatrixRef<T> grad_z);
 
+// Channel-wise aggregation, for multi-dimensional attention (one weight per edge and channel,
+// C = H·F channels):
+//   out[i, c] = Σ_{p = (j → i)} alpha[p, c] · z[j, c]
+// It equals aggregate_forward with C heads of width 1, but its inner loop runs over the C
+// contiguous channels of a row instead of the F = 1 features of one head, so it vectorises.
+
+/// @brief Channel-wise aggregation: out[i, c] = Σ_{p = (j → i)} alpha[p, c] · z[j, c].
+/// A node with no in-edges gets zeros. Throws gat::Error on a shape mismatch.
+/// @param alpha (E, H·F) weights in slot order, @param z (N, H·F), @param out (N, H·F)
+/// overwritten; out must not alias alpha or z.
+template <typename T>
+void aggregate_channels_forward(const CsrGraph& graph, MatrixCRef<T> alpha, MatrixCRef<T> z,
+                                MatrixRef<T> out);
+
+/// @brief Backward: grad_alpha[p, c] = grad_out[i, c] · z[j, c] (overwritten), and
+/// grad_z[j, c] += Σ_{p out of j} alpha[p, c] · grad_out[i, c] (accumulated), computed per
+/// source row on the cached transpose, no atomics. Throws gat::Error on a shape mismatch.
+/// @param alpha (E, H·F), @param z (N, H·F), @param grad_out (N, H·F),
+/// @param grad_alpha (E, H·F) overwritten (may be alpha itself, to save a buffer),
+/// @param grad_z (N, H·F) accumulated.
+template <typename T>
+void aggregate_channels_backward(const CsrGraph& graph, MatrixCRef<T> alpha, MatrixCRef<T> z,
+                                 MatrixCRef<T> grad_out, MatrixRef<T> grad_alpha,
+                                 MatrixRef<T> grad_z);
+
 }  // namespace gat::ops
