@@ -22,6 +22,7 @@
 #include "gat/io/safetensors.hpp"
 #include "gat/train/trainer.hpp"
 #include "support/synthetic.hpp"
+#include "support/temp_dir.hpp"
 
 namespace gat::detail {
 // Defined in lib/src/io/safetensors.cpp without a public header (see safetensors_test.cpp).
@@ -52,20 +53,9 @@ std::vector<Matrix<float>> weights(GatModel<float>& model) {
 
 class Checkpoints : public ::testing::Test {
  protected:
-  void SetUp() override {
-    const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
-    dir_ = std::filesystem::temp_directory_path() /
-           ("gat_checkpoint_test_" + std::string(info->name()) + "_" + std::to_string(getpid()));
-    std::filesystem::remove_all(dir_);
-    std::filesystem::create_directories(dir_);
-  }
-  void TearDown() override {
-    detail::set_atomic_write_hook(nullptr);
-    std::error_code ignored;
-    std::filesystem::remove_all(dir_, ignored);
-  }
+  void TearDown() override { detail::set_atomic_write_hook(nullptr); }
 
-  std::string path(const std::string& name) const { return (dir_ / name).string(); }
+  std::string path(const std::string& name) const { return tmp_.path(name); }
 
   // The message load_checkpoint throws for this file, or what happened instead.
   static std::string load_error(const std::string& p) {
@@ -90,7 +80,7 @@ class Checkpoints : public ::testing::Test {
     return p;
   }
 
-  std::filesystem::path dir_;
+  test::TempDir tmp_{"gat_checkpoint_test"};
 };
 
 TEST(CheckpointOptions, EveryFieldRoundTrips) {
@@ -110,6 +100,11 @@ TEST(CheckpointOptions, EveryFieldRoundTrips) {
   o.self_loops = SelfLoops::kRemove;
   o.attention = AttentionMode::kDense;
   o.dense_memory_limit = std::numeric_limits<std::uint64_t>::max() - 1;
+  o.score = ScoreFunction::kGatV2;
+  o.share_weights = true;
+  o.align = Alignment::kLocal;
+  o.top_k = 3;
+  o.multi_dim = true;
   const CheckpointMetadata m = options_to_metadata(o);
   EXPECT_EQ(m.at("dropout"), "0.1");
   EXPECT_EQ(m.at("bias"), "false");
@@ -123,7 +118,7 @@ TEST(CheckpointOptions, EveryFieldRoundTrips) {
   EXPECT_EQ(back.self_loops, SelfLoops::kRemove);
   // Each field is written, and each field written is read: changing any one of them in the
   // metadata changes what comes back.
-  EXPECT_EQ(m.size(), 15u);
+  EXPECT_EQ(m.size(), 20u);
   const CheckpointMetadata defaults = options_to_metadata(GatModelOptions{});
   for (const auto& [key, value] : m) {
     ASSERT_NE(value, defaults.at(key)) << key << ": pick a non-default value above";
@@ -434,7 +429,7 @@ TEST_F(Checkpoints, FailedSaveKeepsThePreviousCheckpoint) {
   detail::set_atomic_write_hook(nullptr);
   EXPECT_EQ(load_checkpoint_with_metadata(p).metadata.at("which"), "original");
   std::vector<std::string> names;
-  for (const auto& e : std::filesystem::directory_iterator(dir_)) {
+  for (const auto& e : std::filesystem::directory_iterator(tmp_.dir())) {
     names.push_back(e.path().filename().string());
   }
   EXPECT_THAT(names, ::testing::ElementsAre("model.safetensors"));

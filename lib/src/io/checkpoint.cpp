@@ -34,6 +34,11 @@ void for_each_option(Options& o, Visit&& visit) {
   visit("self_loops", o.self_loops);
   visit("attention", o.attention);
   visit("dense_memory_limit", o.dense_memory_limit);
+  visit("score", o.score);
+  visit("share_weights", o.share_weights);
+  visit("align", o.align);
+  visit("top_k", o.top_k);
+  visit("multi_dim", o.multi_dim);
 }
 
 // ---- One text form per field type -------------------------------------------------------
@@ -61,6 +66,8 @@ std::string to_text(SelfLoops value) {
 std::string to_text(AttentionMode value) {
   return value == AttentionMode::kDense ? "dense" : "sparse";
 }
+std::string to_text(ScoreFunction value) { return to_string(value); }
+std::string to_text(Alignment value) { return to_string(value); }
 
 template <typename T>
 bool from_text(const std::string& s, T& value) {
@@ -88,6 +95,22 @@ bool from_text(const std::string& s, SelfLoops& value) {
   }
   return false;
 }
+bool from_text(const std::string& s, ScoreFunction& value) {
+  try {
+    value = parse_score_function(s);
+    return true;
+  } catch (const Error&) {
+    return false;
+  }
+}
+bool from_text(const std::string& s, Alignment& value) {
+  try {
+    value = parse_alignment(s);
+    return true;
+  } catch (const Error&) {
+    return false;
+  }
+}
 bool from_text(const std::string& s, AttentionMode& value) {
   for (const auto v : {AttentionMode::kSparse, AttentionMode::kDense}) {
     if (s == to_text(v)) {
@@ -100,30 +123,23 @@ bool from_text(const std::string& s, AttentionMode& value) {
 
 // ---- Layout ---------------------------------------------------------------------------
 
-struct Shape {
-  std::int64_t rows, cols;
-};
-
-// The tensors a model built from `o` has, in the order of GatModel::parameters(). Used to
-// check a file before the model is allocated; after construction the real parameters are
-// compared to it once more, so a change in GatConv's layout cannot slip by unnoticed. Only
-// shapes are computed (no products of dims), so hostile options cannot overflow anything; the
-// caller bounds the layer count by the number of tensors in the file first.
-std::vector<std::pair<std::string, Shape>> expected_layout(const GatModelOptions& o) {
-  std::vector<std::pair<std::string, Shape>> out;
-  std::int64_t in = o.in_features;
-  for (int l = 0; l < o.layers; ++l) {
-    const bool last = l + 1 == o.layers;
-    const std::int64_t h = last ? o.out_heads : o.heads;
-    const std::int64_t f = last ? o.num_classes : o.hidden;
-    const std::int64_t width = last ? f : h * f;
-    const std::string prefix = "layers." + std::to_string(l) + ".";
-    out.push_back({prefix + "weight", {in, h * f}});
-    out.push_back({prefix + "att_src", {h, f}});
-    out.push_back({prefix + "att_dst", {h, f}});
-    if (o.bias) out.push_back({prefix + "bias", {1, width}});
-    if (o.residual && in != width) out.push_back({prefix + "res_weight", {in, width}});
-    in = width;
+// The tensors a model built from `o` has, in the order of GatModel::parameters(), from the same
+// per-layer options and parameter list the model itself uses (GatModel::layer_options,
+// GatConv::parameter_shapes), so a file is checked before the model is allocated. Only shapes
+// are computed (no allocation), and the caller bounds the layer count by the number of tensors
+// in the file first. Options that make no model are an error naming the file.
+std::vector<ParameterShape> expected_layout(const GatModelOptions& o, const std::string& path) {
+  std::vector<ParameterShape> out;
+  try {
+    GAT_CHECK(o.num_classes >= 1, "need at least one class, got " << o.num_classes);
+    std::int64_t in = o.in_features;
+    for (int l = 0; l < o.layers; ++l) {
+      const GatConvOptions c = GatModel<float>::layer_options(o, l, in);
+      for (auto& shape : GatConv<float>::parameter_shapes(c, l)) out.push_back(std::move(shape));
+      in = c.concat ? std::int64_t{c.heads} * c.out_features : c.out_features;
+    }
+  } catch (const Error& e) {
+    GAT_FAIL(path << ": the options in its metadata do not make a model: " << e.what());
   }
   return out;
 }
@@ -208,8 +224,9 @@ Checkpoint load_checkpoint_with_metadata(const std::string& path) {
   GAT_CHECK(options.layers >= 1 && static_cast<std::size_t>(options.layers) <= file.tensors.size(),
             path << ": metadata 'layers' is " << options.layers << " but the file holds "
                  << file.tensors.size() << " tensors");
-  const auto layout = expected_layout(options);
-  for (const auto& [name, shape] : layout) {
+  const auto layout = expected_layout(options, path);
+  for (const auto& shape : layout) {
+    const std::string& name = shape.name;
     const auto it = file.tensors.find(name);
     GAT_CHECK(it != file.tensors.end(), path << ": tensor '" << name << "' is missing");
     const auto& t = it->second;
@@ -231,7 +248,7 @@ Checkpoint load_checkpoint_with_metadata(const std::string& path) {
     std::string extra;
     for (const auto& [name, t] : file.tensors) {
       bool known = false;
-      for (const auto& e : layout) known = known || e.first == name;
+      for (const auto& e : layout) known = known || e.name == name;
       if (!known) extra = name;
     }
     return path + ": unexpected tensor '" + extra + "' (not a parameter of the model the " +
@@ -253,8 +270,8 @@ Checkpoint load_checkpoint_with_metadata(const std::string& path) {
                                                  << "checkpoint layout " << layout.size());
   for (std::size_t k = 0; k < params.size(); ++k) {
     auto& p = *params[k];
-    GAT_CHECK(p.name == layout[k].first && p.value.rows() == layout[k].second.rows &&
-                  p.value.cols() == layout[k].second.cols,
+    GAT_CHECK(p.name == layout[k].name && p.value.rows() == layout[k].rows &&
+                  p.value.cols() == layout[k].cols,
               path << ": internal error: parameter " << p.name
                    << " does not match the checkpoint layout");
     Matrix<float> value = tensor_to_matrix<float>(file.tensors.at(p.name), path + ": " + p.name);

@@ -12,24 +12,35 @@ GatModel<T>::GatModel(const GatModelOptions& options, std::uint64_t seed) : opti
   GAT_CHECK(o.num_classes >= 1, "GatModel: need at least one class, got " << o.num_classes);
   std::int64_t in = o.in_features;
   for (int l = 0; l < o.layers; ++l) {
-    const bool last = l + 1 == o.layers;
-    GatConvOptions c;
-    c.in_features = in;
-    c.out_features = last ? o.num_classes : o.hidden;
-    c.heads = last ? o.out_heads : o.heads;
-    c.concat = !last;
-    c.negative_slope = o.negative_slope;
-    c.input_dropout = o.dropout;
-    c.attention_dropout = o.attention_dropout;
-    c.feature_dropout = o.feature_dropout;
-    c.bias = o.bias;
-    c.residual = o.residual;
-    c.self_loops = o.self_loops;
-    c.attention = o.attention;
-    c.dense_memory_limit = o.dense_memory_limit;
-    layers_.emplace_back(c, seed, l);
+    layers_.emplace_back(layer_options(o, l, in), seed, l);
     in = layers_.back().out_width();
   }
+}
+
+template <typename T>
+GatConvOptions GatModel<T>::layer_options(const GatModelOptions& o, int layer,
+                                          std::int64_t in_features) {
+  const bool last = layer + 1 == o.layers;
+  GatConvOptions c;
+  c.in_features = in_features;
+  c.out_features = last ? o.num_classes : o.hidden;
+  c.heads = last ? o.out_heads : o.heads;
+  c.concat = !last;
+  c.negative_slope = o.negative_slope;
+  c.input_dropout = o.dropout;
+  c.attention_dropout = o.attention_dropout;
+  c.feature_dropout = o.feature_dropout;
+  c.bias = o.bias;
+  c.residual = o.residual;
+  c.self_loops = o.self_loops;
+  c.attention = o.attention;
+  c.dense_memory_limit = o.dense_memory_limit;
+  c.score = o.score;
+  c.share_weights = o.share_weights;
+  c.align = o.align;
+  c.top_k = o.top_k;
+  c.multi_dim = o.multi_dim;
+  return c;
 }
 
 template <typename T>

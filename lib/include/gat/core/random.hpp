@@ -81,6 +81,7 @@ enum RngStream : std::uint64_t {
   kStreamShuffle = 4,
   kStreamFeatureDropout = 5,
   kStreamHardAttention = 6,  // sampled neighbours of hard attention
+  kStreamPermute = 7,        // permuted attention of the ablation (AttentionOverride::kPermute)
 };
 
 }  // namespace gat

@@ -13,6 +13,7 @@
 // memory per edge is O(H), never O(H·F).
 
 #include <cstdint>
+#include <string>
 #include <vector>
 
 #include "gat/core/random.hpp"
@@ -28,6 +29,55 @@ namespace gat {
 /// with an (N, N) score matrix per head masked by the adjacency (O(N²·H)), as pyGAT and the
 /// original TensorFlow code do. Both give the same outputs and gradients.
 enum class AttentionMode { kSparse, kDense };
+
+/// Score functions e[j→i] of the attention survey (Brauwers & Frasincar), per head, with
+/// z = x·W the projected features (also the values aggregated) and ρ = LeakyReLU:
+///   kGat              ρ(a_dstᵀ z_i + a_srcᵀ z_j)                  (the GAT paper; default)
+///   kGatV2            aᵀ ρ(W_dst x_i + b + z_j)                   (GATv2; W_dst = W if shared)
+///   kDot              (W_q x_i)ᵀ z_j
+///   kScaledDot        (W_q x_i)ᵀ z_j / √F
+///   kGeneral          z_jᵀ M z_i                                  (M: F×F per head)
+///   kBiasedGeneral    z_jᵀ M z_i + b
+///   kActivatedGeneral tanh(z_jᵀ M z_i + b)
+/// Keys are the values z (W_k = W) so that dot scores add one projection, not two.
+enum class ScoreFunction {
+  kGat,
+  kGatV2,
+  kDot,
+  kScaledDot,
+  kGeneral,
+  kBiasedGeneral,
+  kActivatedGeneral
+};
+
+/// How each neighbourhood's scores become weights (the survey's alignment functions):
+///   kSoftmax   softmax over the in-edges of each node (default);
+///   kSparsemax Euclidean projection onto the simplex: exact zeros (Martins & Astudillo);
+///   kHard      one neighbour per node and head: sampled from the softmax in training with a
+///              straight-through gradient, the argmax at inference;
+///   kLocal     softmax restricted to each node's top_k highest-scoring in-edges (the survey's
+///              local attention, with the window chosen by score rather than by hops: on a
+///              graph a k-hop window only grows the neighbourhood, while top-k narrows it);
+///   kUniform   every in-edge gets 1/deg(i): mean aggregation, no score at all (the ablation
+///              baseline; the layer then has no attention parameters).
+enum class Alignment { kSoftmax, kSparsemax, kHard, kLocal, kUniform };
+
+/// Ablations of a trained model's attention, applied after the alignment in a forward pass:
+///   kUniform  replace each neighbourhood's weights by 1/deg(i);
+///   kPermute  permute each neighbourhood's weights at random (one permutation per node,
+///             shared by all heads, drawn from (ctx.seed, layer, node)): the weights keep
+///             their values but lose their assignment to neighbours.
+enum class AttentionOverride { kNone, kUniform, kPermute };
+
+/// @brief The name used by the CLI and checkpoints ("gat", "gatv2", "dot", "scaled-dot",
+/// "general", "biased-general", "activated-general").
+const char* to_string(ScoreFunction score);
+/// @brief "softmax", "sparsemax", "hard", "local", "uniform".
+const char* to_string(Alignment align);
+/// @brief The score function named `name`; throws gat::Error listing the choices.
+ScoreFunction parse_score_function(const std::string& name);
+/// @brief The alignment named `name`; throws gat::Error listing the choices.
+Alignment parse_alignment(const std::string& name);
 
 /// @brief Hyper-parameters of a GatConv layer.
 struct GatConvOptions {
@@ -48,6 +98,19 @@ struct GatConvOptions {
   std::uint64_t dense_memory_limit = 0;  // bytes dense attention may use; 0: what is available
   std::int64_t edge_features = 0;        // D, edge-feature size; 0: the score ignores edges
   EdgeFillOptions edge_fill;             // features of the self loops prepare_graph adds
+  ScoreFunction score = ScoreFunction::kGat;
+  bool share_weights = false;  // GATv2: W_dst = W (one projection for both ends of an edge)
+  Alignment align = Alignment::kSoftmax;
+  int top_k = 8;  // kLocal: in-edges kept per node and head (ties to the earlier slot)
+  // Multi-dimensional attention: one weight per edge and channel (E, H·F) instead of per
+  // head (E, H), each channel's softmax (or other alignment) taken on its own.
+  bool multi_dim = false;
+};
+
+/// @brief Name and shape of one parameter.
+struct ParameterShape {
+  std::string name;
+  std::int64_t rows = 0, cols = 0;
 };
 
 /// @brief A graph prepared for a layer (self-loop policy applied) with its edge features
@@ -63,6 +126,7 @@ struct ForwardContext {
   bool training = false;
   std::uint64_t seed = 0;
   std::uint64_t step = 0;  // optimisation step: a new dropout mask every step
+  AttentionOverride attention_override = AttentionOverride::kNone;  // ablation (inference)
 };
 
 /// @brief Everything GatConv::backward needs from the forward pass.
@@ -75,14 +139,24 @@ struct GatConvCache {
   Matrix<T> edge_v;                       // (D, H) folded edge projection and attention
   Matrix<T> s_edge;                       // (E, H) edge term of the score
   Matrix<T> z;                            // (N, H·F)
-  Matrix<T> s_src, s_dst;                 // (N, H)
-  Matrix<T> z_used;      // (N, H·F) z after feature dropout (empty when not dropped)
-  Matrix<T> alpha;       // attention after softmax: (E, H) sparse, (H·N, N) dense
+  Matrix<T> s_src, s_dst;                 // (N, H) node scores of the gat score
+  // The query side of the other scores (N, H·F): x·W_dst + b (gatv2), x·W_q (dot), z·Mᵀ per
+  // head (general family); the keys are z.
+  Matrix<T> q;
+  Matrix<T> scores;      // (E, W) scores kept for the backward: top-k masked (local),
+                         // tanh output (activated-general); else empty
+  Matrix<T> alpha_soft;  // (E, W) the softmax that hard attention sampled from
+  // W = H, or H·F with multi-dimensional attention.
+  Matrix<T> z_used;  // (N, H·F) z after feature dropout (empty when not dropped)
+  // The attention weights aggregated (before dropout): (E, W) sparse, (H·N, N) dense.
+  Matrix<T> alpha;
   Matrix<T> alpha_used;  // the same after dropout (empty when not dropped)
   bool training = false;
   CounterRng attention_rng{0, 0, 0, 0};
   CounterRng feature_rng{0, 0, 0, 0};
   CounterRng input_rng{0, 0, 0, 0};
+  CounterRng hard_rng{0, 0, 0, 0};
+  AttentionOverride attention_override = AttentionOverride::kNone;
 };
 
 /// @brief A graph attention layer with explicit forward and backward passes.
@@ -95,6 +169,13 @@ class GatConv {
   const GatConvOptions& options() const { return options_; }
   /// @brief Output width: H·F when concatenating, F when averaging.
   std::int64_t out_width() const;
+  /// @brief Columns of the attention weights: H, or H·F with multi-dimensional attention.
+  std::int64_t attention_width() const;
+
+  /// @brief The parameters a layer built from `options` has, in the order of parameters():
+  /// names "layers.<layer_index>.<name>" and shapes. Checks the options as the constructor does.
+  static std::vector<ParameterShape> parameter_shapes(const GatConvOptions& options,
+                                                      int layer_index);
 
   /// @brief The graph this layer expects: the input graph with its self-loop policy applied.
   CsrGraph prepare_graph(const CsrGraph& graph) const;
@@ -121,9 +202,15 @@ class GatConv {
   /// @brief The trainable parameters, in a fixed order.
   std::vector<Parameter<T>*> parameters();
 
-  Parameter<T> weight;       // (in, H·F)
-  Parameter<T> att_src;      // (H, F)
-  Parameter<T> att_dst;      // (H, F)
+  Parameter<T> weight;        // W (in, H·F): the values z = x·W, and the keys
+  Parameter<T> att_src;       // (H, F), gat score
+  Parameter<T> att_dst;       // (H, F), gat score
+  Parameter<T> att;           // a (H, F), gatv2 score
+  Parameter<T> weight_dst;    // W_dst (in, H·F), gatv2 without shared weights
+  Parameter<T> weight_query;  // W_q (in, H·F), dot and scaled-dot scores
+  Parameter<T> att_matrix;    // (H·F, F), general family: rows [h·F, h·F+F) hold M_hᵀ
+  // b: (1, H·F) for gatv2; (1, W) for biased- and activated-general
+  Parameter<T> score_bias;
   Parameter<T> bias;         // (1, out_width) when options.bias
   Parameter<T> res_weight;   // (in, out_width) when residual and in != out_width
   Parameter<T> edge_weight;  // W_e (D, H·F) when options.edge_features > 0
@@ -138,6 +225,16 @@ class GatConv {
   Matrix<T> projection_forward(const GatConvCache<T>& cache, const Parameter<T>& w) const;
   // Attention and aggregation of cache.z.
   Matrix<T> attend(const CsrGraph& graph, GatConvCache<T>& cache, const ForwardContext& ctx) const;
+  // Scores (E, W) of the configured score function into cache.alpha (sparse attention).
+  void score_forward(const CsrGraph& graph, GatConvCache<T>& cache) const;
+  // Backward of score_forward: from grad_e (E, W) into grad_z and the score parameters.
+  void score_backward(const CsrGraph& graph, const GatConvCache<T>& cache, MatrixCRef<T> grad_e,
+                      Matrix<T>& grad_z, Matrix<T>* grad_input, Matrix<T>* grad_edge_features);
+  // Turns cache.alpha from scores into weights with the configured alignment.
+  void align_forward(const CsrGraph& graph, GatConvCache<T>& cache,
+                     const ForwardContext& ctx) const;
+  // Backward of align_forward in place: grad (E, W) from weights to scores.
+  void align_backward(const CsrGraph& graph, const GatConvCache<T>& cache, Matrix<T>& grad) const;
   void check_graph(const CsrGraph& graph, std::int64_t rows) const;
   void check_edges(const CsrGraph& graph, const Matrix<T>* edge_features) const;
   // Backward of y = x_used·w for the cached input (sparse or dense): adds into w.grad and,

@@ -27,6 +27,12 @@ struct GatModelOptions {
   SelfLoops self_loops = SelfLoops::kAdd;
   AttentionMode attention = AttentionMode::kSparse;  // sparse (CSR) or dense (N × N) attention
   std::uint64_t dense_memory_limit = 0;  // bytes dense attention may use; 0: what is available
+  // Attention variants (see GatConvOptions), the same in every layer.
+  ScoreFunction score = ScoreFunction::kGat;
+  bool share_weights = false;
+  Alignment align = Alignment::kSoftmax;
+  int top_k = 8;
+  bool multi_dim = false;
 };
 
 /// @brief What GatModel::backward needs from the forward pass.
@@ -44,6 +50,11 @@ class GatModel {
   GatModel(const GatModelOptions& options, std::uint64_t seed);
 
   const GatModelOptions& options() const { return options_; }
+
+  /// @brief The options of layer `layer` (0-based) of a model built from `options`, whose input
+  /// width is `in_features` (the previous layer's out_width()).
+  static GatConvOptions layer_options(const GatModelOptions& options, int layer,
+                                      std::int64_t in_features);
 
   /// @brief The graph the layers expect (self-loop policy applied); prepare it once.
   CsrGraph prepare_graph(const CsrGraph& graph) const;
