@@ -9,10 +9,11 @@ namespace gat::app {
 
 void register_train(CLI::App& app);
 void register_bench(CLI::App& app);
-void register_eval(CLI::App& app);     // eval.cpp: a saved model's accuracy, loss, confusion
-void register_predict(CLI::App& app);  // predict.cpp: per-node predictions as CSV
-void register_embed(CLI::App& app);    // embed.cpp: hidden-layer embeddings as CSV or .npy
-void register_info(CLI::App& app);     // info.cpp: dataset statistics
+void register_eval(CLI::App& app);       // eval.cpp: a saved model's accuracy, loss, confusion
+void register_predict(CLI::App& app);    // predict.cpp: per-node predictions as CSV
+void register_embed(CLI::App& app);      // embed.cpp: hidden-layer embeddings as CSV or .npy
+void register_info(CLI::App& app);       // info.cpp: dataset statistics
+void register_attention(CLI::App& app);  // attention.cpp: attention weights, statistics, ablation
 
 /// Writes JSON to path through a temporary file and a rename, so a crash never leaves a
 /// half-written result file.

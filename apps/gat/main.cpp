@@ -58,6 +58,7 @@ int main(int argc, char** argv) {
   gat::app::register_predict(app);
   gat::app::register_embed(app);
   gat::app::register_info(app);
+  gat::app::register_attention(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -15,19 +15,14 @@
 #include "gat/core/threads.hpp"
 #include "gat/io/checkpoint.hpp"
 #include "gat/train/trainer.hpp"
+#include "model_flags.hpp"
 #include "train_graph.hpp"
 
 namespace gat::app {
 namespace {
 
-struct TrainFlags {
+struct TrainFlags : ModelFlags {
   DataFlags data;
-  GatModelOptions model;
-  TrainOptions train;
-  std::string self_loops = "add";
-  std::string attention = "sparse";
-  bool no_bias = false;
-  std::uint64_t seed = 0;
   int runs = 1;
   int threads = 0;
   bool quiet = false;
@@ -43,12 +38,6 @@ struct TrainFlags {
   std::int64_t gate_hidden = 0;
 };
 
-SelfLoops parse_self_loops(const std::string& s) {
-  static const std::map<std::string, SelfLoops> kPolicies{
-      {"add", SelfLoops::kAdd}, {"keep", SelfLoops::kKeep}, {"remove", SelfLoops::kRemove}};
-  return kPolicies.at(s);  // CLI11 has already restricted the choice
-}
-
 void run_train(TrainFlags& f) {
   apply_threads(f.threads);
   GAT_CHECK(f.runs >= 1, "--runs must be at least 1, got " << f.runs);
@@ -60,11 +49,7 @@ void run_train(TrainFlags& f) {
               "cannot write " << f.save << ": folder " << folder.string() << " does not exist");
   }
   const Dataset data = load_dataset(f.data);
-  f.model.in_features = data.num_features();
-  f.model.num_classes = data.num_classes();
-  f.model.self_loops = parse_self_loops(f.self_loops);
-  f.model.bias = !f.no_bias;
-  f.model.attention = f.attention == "dense" ? AttentionMode::kDense : AttentionMode::kSparse;
+  finish_model_options(f, data);
 
   std::printf("dataset %s: %d nodes, %lld edges, %lld features, %d classes; split %zu/%zu/%zu",
               data.name.c_str(), data.num_nodes(), static_cast<long long>(data.graph.num_edges()),
@@ -79,22 +64,7 @@ void run_train(TrainFlags& f) {
   nlohmann::json out;
   out["dataset"] = data.name;
   out["threads"] = num_threads();
-  out["options"] = {{"layers", f.model.layers},
-                    {"hidden", f.model.hidden},
-                    {"heads", f.model.heads},
-                    {"out_heads", f.model.out_heads},
-                    {"dropout", f.model.dropout},
-                    {"attention_dropout", f.model.attention_dropout},
-                    {"feature_dropout", f.model.feature_dropout},
-                    {"negative_slope", f.model.negative_slope},
-                    {"bias", f.model.bias},
-                    {"residual", f.model.residual},
-                    {"self_loops", f.self_loops},
-                    {"attention", f.attention},
-                    {"lr", f.train.adam.lr},
-                    {"weight_decay", f.train.adam.weight_decay},
-                    {"epochs", f.train.epochs},
-                    {"patience", f.train.patience}};
+  out["options"] = model_flags_json(f);
   std::vector<double> accs, train_ms, eval_ms;
   for (int r = 0; r < f.runs; ++r) {
     const std::uint64_t seed = f.seed + static_cast<std::uint64_t>(r);
@@ -177,6 +147,10 @@ void run_graph_task(const TrainFlags& f, const CLI::App& cmd) {
   GraphRunFlags g;
   g.data = f.data;
   auto given = [&](const char* flag) { return cmd.count(flag) > 0; };
+  for (const char* flag : {"--score", "--share-weights", "--align", "--top-k", "--multi-dim"}) {
+    GAT_CHECK(!given(flag), flag << " applies to --task node; graph classification uses the gat "
+                                    "score with softmax (edge features enter that score)");
+  }
   if (given("--layers")) g.model.layers = f.model.layers;
   if (given("--hidden")) g.model.hidden = f.model.hidden;
   if (given("--heads")) g.model.heads = f.model.heads;
@@ -206,53 +180,8 @@ void register_train(CLI::App& app) {
   auto& f = *flags;
   CLI::App* cmd = app.add_subcommand("train", "Train a GAT for node classification");
   add_data_flags(*cmd, f.data);
-  cmd->add_option("--layers", f.model.layers, "GAT layers (the last one is the classifier)")
-      ->capture_default_str()
-      ->check(CLI::Range(1, 64));
-  cmd->add_option("--hidden", f.model.hidden, "Features per head in hidden layers")
-      ->capture_default_str()
-      ->check(CLI::Range(1, 1 << 16));
-  cmd->add_option("--heads", f.model.heads, "Heads in hidden layers (concatenated)")
-      ->capture_default_str()
-      ->check(CLI::Range(1, 1024));
-  cmd->add_option("--out-heads", f.model.out_heads, "Heads in the output layer (averaged)")
-      ->capture_default_str()
-      ->check(CLI::Range(1, 1024));
-  cmd->add_option("--dropout", f.model.dropout, "Dropout on every layer's input")
-      ->capture_default_str()
-      ->check(CLI::Range(0.0, 0.999));
-  cmd->add_option("--feature-dropout", f.model.feature_dropout,
-                  "Dropout on projected features where they are aggregated (as the reference "
-                  "implementation does)")
-      ->capture_default_str()
-      ->check(CLI::Range(0.0, 0.999));
-  cmd->add_option("--attn-dropout", f.model.attention_dropout, "Dropout on attention weights")
-      ->capture_default_str()
-      ->check(CLI::Range(0.0, 0.999));
-  cmd->add_option("--negative-slope", f.model.negative_slope, "LeakyReLU slope of edge scores")
-      ->capture_default_str()
-      ->check(CLI::Range(0.0, 1.0));
-  cmd->add_flag("--no-bias", f.no_bias, "Layers without bias");
-  cmd->add_flag("--residual", f.model.residual, "Residual connection in every layer");
-  cmd->add_option("--self-loops", f.self_loops, "Self loops: add (one per node), keep, remove")
-      ->capture_default_str()
-      ->check(CLI::IsMember({"add", "keep", "remove"}));
-  cmd->add_option("--attention", f.attention,
-                  "Attention over CSR edges (sparse) or N x N score matrices per head (dense)")
-      ->capture_default_str()
-      ->check(CLI::IsMember({"sparse", "dense"}));
-  cmd->add_option("--lr", f.train.adam.lr, "Adam learning rate")
-      ->capture_default_str()
-      ->check(CLI::PositiveNumber);
-  cmd->add_option("--weight-decay", f.train.adam.weight_decay, "L2 penalty on all weights")
-      ->capture_default_str()
-      ->check(CLI::NonNegativeNumber);
-  cmd->add_option("--epochs", f.train.epochs, "Maximum epochs")
-      ->capture_default_str()
-      ->check(CLI::Range(1, 1 << 30));
-  cmd->add_option("--patience", f.train.patience, "Early-stopping patience (epochs)")
-      ->capture_default_str()
-      ->check(CLI::Range(1, 1 << 30));
+  add_model_flags(*cmd, f);
+  add_training_flags(*cmd, f);
   cmd->add_option("--seed", f.seed, "Seed of run 1 (run r uses seed + r - 1)")
       ->capture_default_str();
   cmd->add_option("--runs", f.runs, "Independent runs; reports mean ± std")

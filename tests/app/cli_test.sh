@@ -239,5 +239,78 @@ else
 fi
 # ---- end of the checkpoint block ----
 
+# ---- gat attention: weights, statistics, ablation, one node's neighbourhood ----
+att="$work/att"
+mkdir -p "$att"
+png_args=()
+if command -v dot >/dev/null 2>&1; then png_args=(--png "$att/n.png"); fi
+# A1. Train in the command (few epochs), write every output.
+if "$gat" attention --dataset "$sample" --epochs 10 --threads 1 --permutations 3 \
+  --edges "$att/edges.csv" --nodes "$att/nodes.csv" --json "$att/a.json" \
+  --node p020 --dot "$att/n.dot" "${png_args[@]}" >"$att/out" 2>"$work/err" &&
+  [ ! -s "$work/err" ] && grep -q "^ *0 *mean " "$att/out" &&
+  grep -q "permuted attention .* ± " "$att/out" && grep -q '"permuted_std"' "$att/a.json"; then
+  pass "attention trains and reports"
+else
+  fail "attention trains and reports: $(cat "$att/out" "$work/err")"
+fi
+# A2. The edge CSV: its header, and weights summing to one per (layer, head, destination). The
+# sample has 228 edge slots + 60 added self loops = 288 per layer, with 8 + 1 heads: 2592 rows,
+# 540 (layer, head, destination) groups, 540 self-loop rows.
+if [ "$(head -1 "$att/edges.csv")" = "layer,head,source,destination,weight,self_loop" ] &&
+  [ "$(awk -F, 'NR > 1 { s[$1 "," $2 "," $4] += $5; n++; loops += $6 }
+      END { for (k in s) if (s[k] < 0.9999 || s[k] > 1.0001) bad++
+            print n, length(s), loops, bad + 0 }' "$att/edges.csv")" = "2592 540 540 0" ]; then
+  pass "attention edge weights sum to one per layer, head and destination"
+else
+  fail "attention edge weights sum to one per layer, head and destination: $(head -3 "$att/edges.csv")"
+fi
+if [ "$(head -1 "$att/nodes.csv")" = \
+  "layer,head,node,label,degree,entropy,uniform_entropy,same_label_weight,uniform_share" ] &&
+  [ "$(wc -l <"$att/nodes.csv")" -eq 541 ]; then
+  pass "attention per-node CSV"
+else
+  fail "attention per-node CSV: $(head -2 "$att/nodes.csv")"
+fi
+# A3. The DOT file: a digraph with the centre highlighted and one edge per in-edge of p020.
+in_edges=$(awk -F, '$1 == 0 && $2 == 0 && $4 == "p020"' "$att/edges.csv" | wc -l)
+if grep -q "^digraph attention {" "$att/n.dot" && grep -q 'label="p020\\n.*peripheries=2' "$att/n.dot" &&
+  [ "$in_edges" -gt 1 ] && [ "$(grep -c ' -> ' "$att/n.dot")" -eq "$in_edges" ]; then
+  pass "attention --dot draws the neighbourhood"
+else
+  fail "attention --dot draws the neighbourhood ($in_edges in-edges): $(cat "$att/n.dot")"
+fi
+if [ ${#png_args[@]} -gt 0 ]; then
+  if [ "$(head -c 4 "$att/n.png" | tail -c 3)" = "PNG" ]; then
+    pass "attention --png renders with Graphviz"
+  else
+    fail "attention --png renders with Graphviz"
+  fi
+else
+  echo "skip: attention --png (Graphviz's dot is not installed)"
+fi
+# A4. On the saved model: the learned accuracy is the training run's test accuracy.
+if [ -n "$train_acc" ] && "$gat" attention --model "$ck/m.safetensors" --dataset "$sample" \
+  --permutations 2 >"$att/out" 2>"$work/err" &&
+  [ "$(awk '$1 == "learned" {print $3}' "$att/out")" = "$train_acc" ]; then
+  pass "attention --model: learned accuracy matches training"
+else
+  fail "attention --model: learned accuracy matches training ($train_acc): $(cat "$att/out" "$work/err")"
+fi
+# A5. Errors: one line, non-zero exit.
+expect_error "attention: unknown node" "no node with that id" -- \
+  "$gat" attention --model "$ck/m.safetensors" --dataset "$sample" --node nosuch --dot "$att/x.dot"
+expect_error "attention: layer out of range" "out of range" -- \
+  "$gat" attention --model "$ck/m.safetensors" --dataset "$sample" --layer 2 --node p020 \
+  --dot "$att/x.dot"
+expect_error "attention: missing model" "nosuch.safetensors" -- \
+  "$gat" attention --model "$ck/nosuch.safetensors" --dataset "$sample"
+expect_error "attention: model flags with --model" "with --model" -- \
+  "$gat" attention --model "$ck/m.safetensors" --dataset "$sample" --heads 2
+expect_error "attention: --png without Graphviz" "not on PATH" -- \
+  env PATH=/nonexistent "$gat" attention --model "$ck/m.safetensors" --dataset "$sample" \
+  --node p020 --dot "$att/x.dot" --png "$att/x.png"
+# ---- end of the attention block ----
+
 echo "$passes passed, $failures failed"
 [ "$failures" -eq 0 ]

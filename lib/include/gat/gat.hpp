@@ -36,6 +36,7 @@
 #include "gat/ops/segment_sparsemax.hpp"
 #include "gat/ops/segment_topk.hpp"
 #include "gat/optim/adam.hpp"
+#include "gat/train/attention_stats.hpp"
 #include "gat/train/folds.hpp"
 #include "gat/train/graph_trainer.hpp"
 #include "gat/train/loss.hpp"
