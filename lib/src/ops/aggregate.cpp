@@ -3,11 +3,14 @@
 #include <algorithm>
 #include <cassert>
 
+#include "check_util.hpp"
 #include "gat/core/error.hpp"
 #include "kernel_util.hpp"
 #include "row_access.hpp"
 
 namespace gat::ops {
+
+using detail::check_shape;
 namespace {
 
 using detail::Int;
@@ -236,14 +239,6 @@ void aggregate_channels_backward_kernel(const CsrGraph& graph, const MatrixCRef<
       }
     }
   }
-}
-
-// "fn: name has shape (r, c), expected legend = (R, C)" unless the shape matches.
-void check_shape(const char* fn, const char* name, Eigen::Index rows, Eigen::Index cols,
-                 const char* legend, Eigen::Index want_rows, Eigen::Index want_cols) {
-  GAT_CHECK(rows == want_rows && cols == want_cols,
-            fn << ": " << name << " has shape (" << rows << ", " << cols << "), expected " << legend
-               << " = (" << want_rows << ", " << want_cols << ")");
 }
 
 // z (N, C) fixes the channel count C = H·F; alpha (E, C) must match it and the graph.

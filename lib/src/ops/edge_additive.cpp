@@ -5,12 +5,15 @@
 #include <utility>
 #include <vector>
 
+#include "check_util.hpp"
 #include "gat/core/error.hpp"
 #include "gat/core/threads.hpp"
 #include "kernel_util.hpp"
 #include "row_access.hpp"
 
 namespace gat::ops {
+
+using detail::check_shape;
 namespace {
 
 using detail::Int;
@@ -195,13 +198,6 @@ void edge_additive_backward_kernel(const CsrGraph& graph, const MatrixCRef<T>& l
 }
 
 // ---- argument checks -------------------------------------------------------------------------
-
-void check_shape(const char* fn, const char* name, Eigen::Index rows, Eigen::Index cols,
-                 const char* legend, Eigen::Index want_rows, Eigen::Index want_cols) {
-  GAT_CHECK(rows == want_rows && cols == want_cols,
-            fn << ": " << name << " has shape (" << rows << ", " << cols << "), expected " << legend
-               << " = (" << want_rows << ", " << want_cols << ")");
-}
 
 // l, r (N, H·F), a (H, F) and the slope, common to every entry point.
 template <typename T>

@@ -4,11 +4,14 @@
 #include <utility>
 #include <vector>
 
+#include "check_util.hpp"
 #include "gat/core/error.hpp"
 #include "kernel_util.hpp"
 #include "row_access.hpp"
 
 namespace gat::ops {
+
+using detail::check_shape;
 namespace {
 
 using detail::Int;
@@ -162,13 +165,6 @@ void edge_dot_multidim_backward_kernel(const CsrGraph& graph, const MatrixCRef<T
 }
 
 // ---- argument checks -------------------------------------------------------------------------
-
-void check_shape(const char* fn, const char* name, Eigen::Index rows, Eigen::Index cols,
-                 const char* legend, Eigen::Index want_rows, Eigen::Index want_cols) {
-  GAT_CHECK(rows == want_rows && cols == want_cols,
-            fn << ": " << name << " has shape (" << rows << ", " << cols << "), expected " << legend
-               << " = (" << want_rows << ", " << want_cols << ")");
-}
 
 // The node features q, k (N, H·F) and the scale, common to every entry point.
 template <typename T>

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cassert>
 
+#include "check_util.hpp"
 #include "gat/core/error.hpp"
 #include "gat/core/threads.hpp"
 #include "row_access.hpp"
@@ -49,17 +50,7 @@ void check_shapes(const char* what, const std::vector<EdgeId>& offsets, const No
 
 void check_segment_offsets(const std::vector<EdgeId>& offsets, std::int64_t rows,
                            const char* what) {
-  GAT_CHECK(!offsets.empty(),
-            what << ": graph offsets are empty; G graphs need G + 1 offsets starting at 0");
-  GAT_CHECK(offsets.front() == 0, what << ": graph offsets must start at 0, got " << offsets[0]);
-  for (std::size_t g = 0; g + 1 < offsets.size(); ++g) {
-    GAT_CHECK(offsets[g] <= offsets[g + 1], what << ": graph offsets must be non-decreasing, but "
-                                                 << "offsets[" << g << "] = " << offsets[g]
-                                                 << " > offsets[" << g + 1
-                                                 << "] = " << offsets[g + 1]);
-  }
-  GAT_CHECK(offsets.back() == rows, what << ": graph offsets end at " << offsets.back()
-                                         << " but the node matrix has " << rows << " rows");
+  detail::check_segments(what, offsets, rows, "node matrix");
 }
 
 // ---- sum ------------------------------------------------------------------------------

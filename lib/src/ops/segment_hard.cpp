@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <limits>
 
+#include "check_util.hpp"
 #include "gat/core/error.hpp"
 #include "row_access.hpp"
 
@@ -21,29 +22,6 @@ constexpr int kSegmentChunk = 64;
 
 // Marks a segment column containing NaN: its output is NaN.
 constexpr EdgeId kNoChoice = -1;
-
-// Throws unless offsets describe S ≥ 0 segments covering exactly `rows` rows.
-void check_offsets(const char* what, const std::vector<EdgeId>& offsets, Eigen::Index rows) {
-  GAT_CHECK(!offsets.empty(),
-            what << ": offsets are empty; S segments need S + 1 offsets starting at 0");
-  GAT_CHECK(offsets.front() == 0, what << ": offsets must start at 0, got " << offsets.front());
-  for (std::size_t s = 0; s + 1 < offsets.size(); ++s) {
-    GAT_CHECK(offsets[s] <= offsets[s + 1], what << ": offsets must be non-decreasing, but offsets["
-                                                 << s << "] = " << offsets[s] << " > offsets["
-                                                 << s + 1 << "] = " << offsets[s + 1]);
-  }
-  GAT_CHECK(offsets.back() == rows, what << ": offsets end at " << offsets.back()
-                                         << " but the weight matrix has " << rows << " rows");
-}
-
-template <typename A, typename B>
-void check_same_shape(const char* what, const char* a_name, const A& a, const char* b_name,
-                      const B& b) {
-  GAT_CHECK(a.rows() == b.rows() && a.cols() == b.cols(),
-            what << ": " << b_name << " has shape (" << b.rows() << ", " << b.cols() << ") but "
-                 << a_name << " has shape (" << a.rows() << ", " << a.cols()
-                 << "); both are (E, H)");
-}
 
 // The first slot of largest weight in column h of rows [b, e), or kNoChoice if a weight is NaN.
 template <typename T>
@@ -128,16 +106,16 @@ void segment_hard_forward_kernel(const std::vector<EdgeId>& offsets, const Matri
 template <typename T>
 void segment_hard_forward(const std::vector<EdgeId>& offsets, MatrixCRef<T> alpha, bool training,
                           const CounterRng& rng, MatrixRef<T> y) {
-  check_offsets("segment_hard_forward", offsets, alpha.rows());
-  check_same_shape("segment_hard_forward", "alpha", alpha, "y", y);
+  detail::check_segments("segment_hard_forward", offsets, alpha.rows(), "weight matrix");
+  detail::check_same_shape("segment_hard_forward", "alpha", alpha, "y", y);
   segment_hard_forward_kernel<T>(offsets, alpha, training, rng, y);
 }
 
 template <typename T>
 void segment_hard_backward(const std::vector<EdgeId>& offsets, MatrixCRef<T> grad_y,
                            MatrixRef<T> grad_alpha) {
-  check_offsets("segment_hard_backward", offsets, grad_y.rows());
-  check_same_shape("segment_hard_backward", "grad_y", grad_y, "grad_alpha", grad_alpha);
+  detail::check_segments("segment_hard_backward", offsets, grad_y.rows(), "weight matrix");
+  detail::check_same_shape("segment_hard_backward", "grad_y", grad_y, "grad_alpha", grad_alpha);
   // Straight-through: ∂y/∂α is replaced by the identity, so grad_α = grad_y.
   if (grad_alpha.data() == grad_y.data() && grad_alpha.outerStride() == grad_y.outerStride()) {
     return;  // in place: already there

@@ -7,6 +7,7 @@
 #include <limits>
 #include <numeric>
 
+#include "check_util.hpp"
 #include "gat/core/error.hpp"
 #include "row_access.hpp"
 
@@ -19,33 +20,6 @@ namespace {
 // Segments handed to a thread at a time. Segments are independent, so the result does not
 // depend on how they are scheduled.
 constexpr int kSegmentChunk = 64;
-
-// Throws unless offsets describe S ≥ 0 segments covering exactly `rows` rows; returns the
-// length of the longest segment, the size of the per-thread scratch buffers.
-EdgeId check_offsets(const char* what, const std::vector<EdgeId>& offsets, Eigen::Index rows) {
-  GAT_CHECK(!offsets.empty(),
-            what << ": offsets are empty; S segments need S + 1 offsets starting at 0");
-  GAT_CHECK(offsets.front() == 0, what << ": offsets must start at 0, got " << offsets.front());
-  EdgeId longest = 0;
-  for (std::size_t s = 0; s + 1 < offsets.size(); ++s) {
-    GAT_CHECK(offsets[s] <= offsets[s + 1], what << ": offsets must be non-decreasing, but offsets["
-                                                 << s << "] = " << offsets[s] << " > offsets["
-                                                 << s + 1 << "] = " << offsets[s + 1]);
-    longest = std::max(longest, offsets[s + 1] - offsets[s]);
-  }
-  GAT_CHECK(offsets.back() == rows, what << ": offsets end at " << offsets.back()
-                                         << " but the score matrix has " << rows << " rows");
-  return longest;
-}
-
-template <typename A, typename B>
-void check_same_shape(const char* what, const char* a_name, const A& a, const char* b_name,
-                      const B& b) {
-  GAT_CHECK(a.rows() == b.rows() && a.cols() == b.cols(),
-            what << ": " << b_name << " has shape (" << b.rows() << ", " << b.cols() << ") but "
-                 << a_name << " has shape (" << a.rows() << ", " << a.cols()
-                 << "); both are (E, H)");
-}
 
 template <typename T>
 void segment_topk_forward_kernel(const std::vector<EdgeId>& offsets, EdgeId longest, EdgeId k,
@@ -132,17 +106,18 @@ void segment_topk_forward(const std::vector<EdgeId>& offsets, Eigen::Index k, Ma
                           MatrixRef<T> y) {
   GAT_CHECK(k >= 1,
             "segment_topk_forward: k must be at least 1 (neighbours kept per node), got " << k);
-  const EdgeId longest = check_offsets("segment_topk_forward", offsets, x.rows());
-  check_same_shape("segment_topk_forward", "x", x, "y", y);
+  const EdgeId longest =
+      detail::check_segments("segment_topk_forward", offsets, x.rows(), "score matrix");
+  detail::check_same_shape("segment_topk_forward", "x", x, "y", y);
   segment_topk_forward_kernel<T>(offsets, longest, static_cast<EdgeId>(k), x, y);
 }
 
 template <typename T>
 void segment_topk_backward(const std::vector<EdgeId>& offsets, MatrixCRef<T> y,
                            MatrixCRef<T> grad_y, MatrixRef<T> grad_x) {
-  check_offsets("segment_topk_backward", offsets, y.rows());
-  check_same_shape("segment_topk_backward", "y", y, "grad_y", grad_y);
-  check_same_shape("segment_topk_backward", "y", y, "grad_x", grad_x);
+  detail::check_segments("segment_topk_backward", offsets, y.rows(), "score matrix");
+  detail::check_same_shape("segment_topk_backward", "y", y, "grad_y", grad_y);
+  detail::check_same_shape("segment_topk_backward", "y", y, "grad_x", grad_x);
   segment_topk_backward_kernel<T>(offsets, y, grad_y, grad_x);
 }
 

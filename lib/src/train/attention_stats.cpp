@@ -10,21 +10,12 @@
 #include "gat/core/threads.hpp"
 #include "gat/train/metrics.hpp"
 #include "gat/train/trainer.hpp"
+#include "train_util.hpp"
 
 namespace gat {
 namespace {
 
-void check_dataset(const GatModel<float>& model, const Dataset& data) {
-  GAT_CHECK(data.features.rows == data.num_nodes(),
-            "dataset '" << data.name << "': " << data.features.rows << " feature rows for "
-                        << data.num_nodes() << " nodes");
-  GAT_CHECK(data.features.cols == model.options().in_features,
-            "dataset '" << data.name << "' has " << data.features.cols
-                        << " features but the model expects " << model.options().in_features);
-  GAT_CHECK(static_cast<NodeId>(data.labels.size()) == data.num_nodes(),
-            "dataset '" << data.name << "': " << data.labels.size() << " labels for "
-                        << data.num_nodes() << " nodes");
-}
+using detail::check_dataset;
 
 // The model whose forward pass leaves its weights in slot order: `model` itself when its
 // attention is sparse; else a sparse-attention copy with the same parameters, built in `twin`.

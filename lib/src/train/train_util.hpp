@@ -5,6 +5,8 @@
 #include <vector>
 
 #include "gat/core/error.hpp"
+#include "gat/io/dataset.hpp"
+#include "gat/layers/gat_model.hpp"
 #include "gat/layers/parameter.hpp"
 
 namespace gat::detail {
@@ -23,6 +25,23 @@ inline void check_finite_gradients(const std::vector<Parameter<float>*>& params,
                                        << p->name << " at epoch " << epoch
                                        << " (try a lower learning rate)");
   }
+}
+
+/// Throws unless the dataset fits the model: one feature row and one label per node, the
+/// model's input width, and no more classes than the model predicts.
+inline void check_dataset(const GatModel<float>& model, const Dataset& data) {
+  GAT_CHECK(data.features.rows == data.num_nodes(),
+            "dataset '" << data.name << "': " << data.features.rows << " feature rows for "
+                        << data.num_nodes() << " nodes");
+  GAT_CHECK(data.features.cols == model.options().in_features,
+            "dataset '" << data.name << "' has " << data.features.cols
+                        << " features but the model expects " << model.options().in_features);
+  GAT_CHECK(static_cast<NodeId>(data.labels.size()) == data.num_nodes(),
+            "dataset '" << data.name << "': " << data.labels.size() << " labels for "
+                        << data.num_nodes() << " nodes");
+  GAT_CHECK(data.num_classes() <= model.options().num_classes,
+            "dataset '" << data.name << "' has " << data.num_classes()
+                        << " classes but the model predicts " << model.options().num_classes);
 }
 
 }  // namespace gat::detail

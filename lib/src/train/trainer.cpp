@@ -11,24 +11,10 @@
 namespace gat {
 namespace {
 
+using detail::check_dataset;
 using detail::check_finite_gradients;
 using detail::Clock;
 using detail::ms_since;
-
-void check_dataset(const GatModel<float>& model, const Dataset& data) {
-  GAT_CHECK(data.features.rows == data.num_nodes(),
-            "dataset '" << data.name << "': " << data.features.rows << " feature rows for "
-                        << data.num_nodes() << " nodes");
-  GAT_CHECK(data.features.cols == model.options().in_features,
-            "dataset '" << data.name << "' has " << data.features.cols
-                        << " features but the model expects " << model.options().in_features);
-  GAT_CHECK(static_cast<NodeId>(data.labels.size()) == data.num_nodes(),
-            "dataset '" << data.name << "': " << data.labels.size() << " labels for "
-                        << data.num_nodes() << " nodes");
-  GAT_CHECK(data.num_classes() <= model.options().num_classes,
-            "dataset '" << data.name << "' has " << data.num_classes()
-                        << " classes but the model predicts " << model.options().num_classes);
-}
 
 }  // namespace
 
