@@ -58,6 +58,32 @@ else
   fail "same result at 1 and 2 threads: $(acc "$work/r1.json") vs $(acc "$work/r2.json")"
 fi
 
+# 3b. Every attention variant trains from the command line (a few epochs each).
+for variant in "--score gatv2" "--score gatv2 --share-weights" "--score dot" "--score scaled-dot" \
+  "--score general" "--score biased-general" "--score activated-general" "--align sparsemax" \
+  "--align hard" "--align local --top-k 2" "--align uniform" "--multi-dim" \
+  "--score gatv2 --multi-dim --align sparsemax"; do
+  # shellcheck disable=SC2086
+  if "$gat" train --dataset "$sample" --epochs 3 --quiet --threads 1 $variant >"$work/out" \
+    2>"$work/err" && grep -q "^test accuracy:" "$work/out"; then
+    pass "train $variant"
+  else
+    fail "train $variant: $(cat "$work/out" "$work/err")"
+  fi
+done
+# A bad choice is a CLI11 validation error (its own format): non-zero, and names the choices.
+if ! "$gat" train --dataset "$sample" --epochs 2 --score softplus >/dev/null 2>"$work/err" &&
+  grep -q "unknown score function 'softplus'; choose one of gat, gatv2, dot, scaled-dot" \
+    "$work/err"; then
+  pass "unknown score lists the choices"
+else
+  fail "unknown score lists the choices: $(cat "$work/err")"
+fi
+expect_error "dense attention refuses other scores" "dense attention" -- \
+  "$gat" train --dataset "$sample" --epochs 2 --attention dense --score dot
+expect_error "variant flags refused for graph classification" "applies to --task node" -- \
+  "$gat" train --task graph --dataset MUTAG --align sparsemax
+
 # 4. Bad input: each is one clear line and a non-zero exit.
 expect_error "unknown dataset" "not found" -- "$gat" train --dataset nosuchset --data-dir "$work"
 mkdir -p "$work/broken"

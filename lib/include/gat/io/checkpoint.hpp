@@ -9,15 +9,27 @@
 //   layers.L.bias        (1, out_width)   only when options.bias
 //   layers.L.res_weight  (in_L, out_width) only when options.residual and in_L != out_width;
 //                                         when they are equal the residual is the identity
+// Attention variants (options.score, align) replace att_src/att_dst by their own parameters,
+// named and shaped as GatConv::parameter_shapes lists them: weight_dst, att, score_bias
+// (gatv2), weight_query (dot, scaled-dot), att_matrix, score_bias (general family); none with
+// align = uniform.
 // where layer L < layers-1 has H = heads, F = hidden, out_width = H·F (heads concatenated, then
 // ELU), and the last layer has H = out_heads, F = num_classes, out_width = F (heads averaged).
 //
 // Metadata ("__metadata__", all strings): "format": "gat", "format_version": "1", every field of
 // GatModelOptions under its own name (in_features, num_classes, layers, hidden, heads,
 // out_heads, dropout, attention_dropout, feature_dropout, negative_slope, bias, residual,
-// self_loops, attention, dense_memory_limit), and the caller's extras (e.g. the dataset name).
-// Numbers are written in shortest round-trip form, bools as true/false, self_loops as
-// add/keep/remove, attention as sparse/dense.
+// self_loops, attention, dense_memory_limit, score, share_weights, align, top_k, multi_dim), and
+// the caller's extras (e.g. the dataset name). Numbers are written in shortest round-trip form,
+// bools as true/false, self_loops as add/keep/remove, attention as sparse/dense, score and align
+// by their CLI names. A file without the variant fields (written before they existed) reads as
+// the gat score with softmax.
+//
+// The PyG mapping below is for the default variant (gat score, softmax, single-dimensional);
+// gatv2 is torch_geometric.nn.GATv2Conv's score with lin_l = weight (the source side, also the
+// values) and lin_r = weight_dst (share_weights = True when shared), except for biases: ours is
+// one b inside the activation (score_bias, the survey's w·act(W_1 h_i + W_2 h_j + b)), PyG's
+// are lin_l's and lin_r's own.
 //
 // Mapping to PyTorch Geometric (torch_geometric.nn.GATConv), layer by layer:
 //   GATConv(in_L, F, heads=H, concat=(L < layers-1), negative_slope=negative_slope,

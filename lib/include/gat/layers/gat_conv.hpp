@@ -11,6 +11,16 @@
 // V[d, h] = Σ_f W_e[d, h·F+f]·a_edge[h, f], so memory per edge stays O(H + D). Input dropout
 // applies to x before the projection. The forward keeps what the backward needs in a GatConvCache;
 // memory per edge is O(H), never O(H·F).
+//
+// The attention survey's variants (Brauwers & Frasincar) replace the parts of this pipeline:
+// the score function (GatConvOptions::score, see ScoreFunction), the alignment that turns a
+// neighbourhood's scores into weights (align: softmax, sparsemax, hard, local top-k, uniform),
+// and the dimensionality (multi_dim: one weight per edge and channel, (E, H·F)). Each variant
+// is a chain of fused forward/backward kernels from ops/:
+//   score:     edge_score (gat) | edge_additive (gatv2) | edge_dot (dot, general family)
+//   alignment: segment_softmax | segment_sparsemax | segment_topk → softmax | softmax →
+//              segment_hard
+//   values:    aggregate (per head) | aggregate_channels (multi-dimensional)
 
 #include <cstdint>
 #include <string>
