@@ -2,13 +2,11 @@
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
-#include <unistd.h>
 
 #include <cmath>
 #include <cstdint>
 #include <cstdlib>
 #include <filesystem>
-#include <fstream>
 #include <limits>
 #include <random>
 #include <string>
@@ -17,6 +15,8 @@
 #include "gat/core/error.hpp"
 #include "gat/core/sparse_matrix.hpp"
 #include "support/data.hpp"
+#include "support/io_fixtures.hpp"
+#include "support/temp_dir.hpp"
 
 namespace gat::detail {
 // Defined in lib/src/io/linqs.cpp without a public header; see NodeCountBeyond32Bits.
@@ -75,32 +75,14 @@ constexpr const char* kTinySplit =
 // Each test gets its own directory, so tests may run in parallel processes (ctest -j).
 class LinqsReader : public ::testing::Test {
  protected:
-  void SetUp() override {
-    const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
-    dir_ = std::filesystem::temp_directory_path() /
-           ("gat_linqs_test_" + std::string(info->name()) + "_" + std::to_string(::getpid()));
-    std::filesystem::remove_all(dir_);
-    std::filesystem::create_directories(dir_);
-  }
-  void TearDown() override {
-    std::error_code ignored;
-    std::filesystem::remove_all(dir_, ignored);
-  }
-
-  std::string dir() const { return dir_.string(); }
-
-  void write(const std::string& file, const std::string& text) const {
-    std::ofstream out(dir_ / file, std::ios::binary);
-    out << text;
-    ASSERT_TRUE(out.good()) << "cannot write " << (dir_ / file);
-  }
+  std::string dir() const { return tmp_.dir().string(); }
 
   // Writes name.content, name.cites and name.split.
   void write_dataset(const std::string& name, const std::string& content, const std::string& cites,
                      const std::string& split) const {
-    write(name + ".content", content);
-    write(name + ".cites", cites);
-    write(name + ".split", split);
+    tmp_.write(name + ".content", content);
+    tmp_.write(name + ".cites", cites);
+    tmp_.write(name + ".split", split);
   }
   void write_tiny(const std::string& content = kTinyContent, const std::string& cites = kTinyCites,
                   const std::string& split = kTinySplit) const {
@@ -109,18 +91,11 @@ class LinqsReader : public ::testing::Test {
 
   // The message of the gat::Error that loading throws, or a note saying what happened instead.
   std::string load_error(const LinqsOptions& options = {}) const {
-    try {
-      load_linqs(dir(), "tiny", options);
-    } catch (const Error& e) {
-      return e.what();
-    } catch (const std::exception& e) {
-      return std::string("not a gat::Error: ") + e.what();
-    }
-    return "no error thrown";
+    return test::error_message([&] { load_linqs(dir(), "tiny", options); });
   }
 
  private:
-  std::filesystem::path dir_;
+  test::TempDir tmp_{"gat_linqs_test"};
 };
 
 TEST_F(LinqsReader, LoadsTinyDatasetWithStringIds) {
@@ -316,22 +291,7 @@ TEST_F(LinqsReader, RandomCorruptionGivesErrorOrDataset) {
   int loaded = 0;
   for (int trial = 0; trial < 300; ++trial) {
     std::string edited[3] = {files[0], files[1], files[2]};
-    std::string& target = edited[rng() % 3];
-    for (int edit = 1 + static_cast<int>(rng() % 3); edit > 0 && !target.empty(); --edit) {
-      const std::size_t at = rng() % target.size();
-      const char c = alphabet[rng() % sizeof alphabet];
-      switch (rng() % 3) {
-        case 0:
-          target[at] = c;
-          break;
-        case 1:
-          target.insert(target.begin() + static_cast<std::ptrdiff_t>(at), c);
-          break;
-        default:
-          target.erase(at, 1 + rng() % 4);
-          break;
-      }
-    }
+    test::random_edits(edited[rng() % 3], rng, alphabet);
     // A fresh name per trial: creating files is much cheaper than truncating them on some
     // file systems.
     const std::string name = "t" + std::to_string(trial);

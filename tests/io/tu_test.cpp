@@ -2,7 +2,6 @@
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <cstdint>
@@ -18,6 +17,8 @@
 #include "gat/core/error.hpp"
 #include "gat/train/folds.hpp"
 #include "support/data.hpp"
+#include "support/io_fixtures.hpp"
+#include "support/temp_dir.hpp"
 
 namespace gat {
 namespace {
@@ -65,28 +66,14 @@ constexpr const char* kEdgeAttributes =
 // Each test gets its own directory, so tests may run in parallel processes (ctest -j).
 class TuReader : public ::testing::Test {
  protected:
-  void SetUp() override {
-    const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
-    dir_ = std::filesystem::temp_directory_path() /
-           ("gat_tu_test_" + std::string(info->name()) + "_" + std::to_string(::getpid()));
-    std::filesystem::remove_all(dir_);
-    std::filesystem::create_directories(dir_);
-  }
-  void TearDown() override {
-    std::error_code ignored;
-    std::filesystem::remove_all(dir_, ignored);
-  }
-
-  std::string dir() const { return dir_.string(); }
+  std::string dir() const { return tmp_.dir().string(); }
   std::string path(const std::string& suffix, const std::string& name = "tiny") const {
-    return (dir_ / (name + suffix)).string();
+    return tmp_.path(name + suffix);
   }
 
   void write(const std::string& suffix, const std::string& text,
              const std::string& name = "tiny") const {
-    std::ofstream out(path(suffix, name), std::ios::binary);
-    out << text;
-    ASSERT_TRUE(out.good()) << "cannot write " << path(suffix, name);
+    tmp_.write(name + suffix, text);
   }
   void remove(const std::string& suffix) const { std::filesystem::remove(path(suffix)); }
 
@@ -103,14 +90,7 @@ class TuReader : public ::testing::Test {
 
   // The message of the gat::Error that loading throws, or a note saying what happened instead.
   std::string load_error(const TuOptions& options = {}) const {
-    try {
-      load_tu(dir(), "tiny", options);
-    } catch (const Error& e) {
-      return e.what();
-    } catch (const std::exception& e) {
-      return std::string("not a gat::Error: ") + e.what();
-    }
-    return "no error thrown";
+    return test::error_message([&] { load_tu(dir(), "tiny", options); });
   }
 
   // Rewrites one file of the full example and returns the load error.
@@ -121,7 +101,7 @@ class TuReader : public ::testing::Test {
   }
 
  private:
-  std::filesystem::path dir_;
+  test::TempDir tmp_{"gat_tu_test"};
 };
 
 std::vector<float> row(const Matrix<float>& m, Eigen::Index r) {
@@ -227,16 +207,8 @@ TEST_F(TuReader, MissingRequiredFiles) {
                                     HasSubstr("tiny_graph_indicator.txt")))
         << required;
   }
-  EXPECT_THAT(
-      [&] {
-        try {
-          load_tu(dir() + "/no_such_dir", "tiny");
-        } catch (const Error& e) {
-          return std::string(e.what());
-        }
-        return std::string("no error");
-      }(),
-      HasSubstr("not a directory"));
+  EXPECT_THAT(test::error_message([&] { load_tu(dir() + "/no_such_dir", "tiny"); }),
+              HasSubstr("not a directory"));
 }
 
 TEST_F(TuReader, WrongFieldCount) {
@@ -366,21 +338,7 @@ TEST_F(TuReader, RandomCorruptionGivesErrorOrDataset) {
   for (int trial = 0; trial < 300; ++trial) {
     const std::size_t target = rng() % 7;
     std::string text = files[target].second;
-    for (int edit = 1 + static_cast<int>(rng() % 3); edit > 0 && !text.empty(); --edit) {
-      const std::size_t at = rng() % text.size();
-      const char c = alphabet[rng() % sizeof alphabet];
-      switch (rng() % 3) {
-        case 0:
-          text[at] = c;
-          break;
-        case 1:
-          text.insert(text.begin() + static_cast<std::ptrdiff_t>(at), c);
-          break;
-        default:
-          text.erase(at, 1 + rng() % 4);
-          break;
-      }
-    }
+    test::random_edits(text, rng, alphabet);
     // A fresh name per trial: creating files is much cheaper than truncating them on some file
     // systems.
     const std::string name = "t" + std::to_string(trial);
@@ -575,12 +533,7 @@ TEST(StratifiedFolds, DeterministicBySeed) {
 TEST(StratifiedFolds, Errors) {
   const auto labels = uneven_labels();
   auto message = [&](const std::vector<std::int32_t>& l, int k) {
-    try {
-      stratified_folds(l, k, 1);
-    } catch (const Error& e) {
-      return std::string(e.what());
-    }
-    return std::string("no error thrown");
+    return test::error_message([&] { stratified_folds(l, k, 1); });
   };
   EXPECT_THAT(message(labels, 1), HasSubstr("at least 2 folds"));
   EXPECT_THAT(message(labels, 0), HasSubstr("at least 2 folds"));

@@ -16,6 +16,7 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <fstream>
 #include <string>
 #include <system_error>
 
@@ -47,6 +48,13 @@ class TempDir {
   const std::filesystem::path& dir() const { return dir_; }
   /// The path of `name` inside the directory, as a string for the library's file functions.
   std::string path(const std::string& name) const { return (dir_ / name).string(); }
+  /// Writes `text` to the file `name` inside the directory, byte for byte (no newline
+  /// translation), replacing any file of that name; a failed write fails the test.
+  void write(const std::string& name, const std::string& text) const {
+    std::ofstream out(dir_ / name, std::ios::binary);
+    out << text;
+    ASSERT_TRUE(out.good()) << "cannot write " << (dir_ / name);
+  }
 
  private:
   std::filesystem::path dir_;

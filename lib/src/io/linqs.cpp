@@ -1,16 +1,13 @@
 #include "gat/io/linqs.hpp"
 
 #include <algorithm>
-#include <cerrno>
 #include <cfloat>
 #include <charconv>
 #include <cmath>
 #include <cstdint>
-#include <cstdio>
-#include <cstring>
 #include <filesystem>
 #include <limits>
-#include <memory>
+#include <string>
 #include <string_view>
 #include <system_error>
 #include <unordered_map>
@@ -18,92 +15,27 @@
 
 #include "gat/core/error.hpp"
 #include "gat/graph/build.hpp"
+#include "text.hpp"
 
 namespace gat {
 namespace detail {
 
-// The one place that enforces the 32-bit node id limit. It has external linkage (but no public
-// header) so that a white-box test can exercise the message without writing 2^31 lines.
+// The 32-bit node id limit, as the LINQS reader applies it. It has external linkage (but no
+// public header) so that a white-box test can exercise the message without writing 2^31 lines.
 void check_linqs_node_count(std::int64_t count, const std::string& path, std::int64_t line);
 
 void check_linqs_node_count(std::int64_t count, const std::string& path, std::int64_t line) {
-  constexpr std::int64_t kMaxNodes = std::numeric_limits<NodeId>::max();
-  GAT_CHECK(count <= kMaxNodes, path << ":" << line
-                                     << ": too many nodes: node ids are 32-bit, so a "
-                                     << "dataset holds at most " << kMaxNodes << " nodes");
+  io_detail::check_node_count(count, path, line);
 }
 
 }  // namespace detail
 
 namespace {
 
-struct FileCloser {
-  void operator()(std::FILE* f) const { std::fclose(f); }
-};
-
-// The whole file in memory: the parsers below then work on pointers into one buffer, with no
-// per-line or per-token allocation (PubMed's .content is 27 MB of mostly short tokens).
-std::string read_file(const std::string& path) {
-  std::unique_ptr<std::FILE, FileCloser> file(std::fopen(path.c_str(), "rb"));
-  if (!file) {
-    const int err = errno;
-    GAT_FAIL(path << ": cannot open file (" << std::generic_category().message(err) << ")");
-  }
-  std::string text;
-  std::error_code size_error;
-  const auto size = std::filesystem::file_size(path, size_error);
-  if (!size_error) {
-    text.resize(static_cast<std::size_t>(size));
-    text.resize(std::fread(text.data(), 1, text.size(), file.get()));
-  }
-  // Anything beyond the reported size (a file still growing, or a pipe with no size).
-  char chunk[1 << 16];
-  while (std::size_t n = std::fread(chunk, 1, sizeof chunk, file.get())) text.append(chunk, n);
-  if (std::ferror(file.get())) {
-    const int err = errno;
-    GAT_FAIL(path << ": cannot read file (" << std::generic_category().message(err) << ")");
-  }
-  return text;
-}
-
-// '\r' counts as whitespace so that CRLF files parse like LF files.
-inline bool is_space(char c) {
-  return c == ' ' || c == '\t' || c == '\r' || c == '\v' || c == '\f';
-}
-
-// Walks a buffer line by line, yielding each non-blank line with its surrounding whitespace
-// trimmed, and keeps the 1-based number of the line last returned for error messages.
-class LineReader {
- public:
-  explicit LineReader(std::string_view text) : p_(text.data()), end_(text.data() + text.size()) {
-    // A UTF-8 byte-order mark, as some editors write, is not part of the first node id.
-    if (text.size() >= 3 && text.compare(0, 3, "\xEF\xBB\xBF") == 0) p_ += 3;
-  }
-
-  bool next(std::string_view& line) {
-    while (p_ < end_) {
-      const auto* newline = static_cast<const char*>(std::memchr(p_, '\n', end_ - p_));
-      const char* begin = p_;
-      const char* end = newline ? newline : end_;
-      p_ = newline ? newline + 1 : end_;
-      ++line_;
-      while (begin < end && is_space(*begin)) ++begin;
-      while (end > begin && is_space(end[-1])) --end;
-      if (begin != end) {
-        line = std::string_view(begin, static_cast<std::size_t>(end - begin));
-        return true;
-      }
-    }
-    return false;
-  }
-
-  std::int64_t line_number() const { return line_; }
-
- private:
-  const char* p_;
-  const char* end_;
-  std::int64_t line_ = 0;
-};
+using io_detail::is_space;
+using io_detail::LineReader;
+using io_detail::read_file;
+using io_detail::shown;
 
 // Whitespace-separated tokens of [begin, end).
 class Tokens {
@@ -133,30 +65,12 @@ class Tokens {
   const char* end_;
 };
 
-std::int64_t count_tokens(std::string_view line) { return Tokens(line).count_rest(); }
-
-// A token as it appears in a message: quoted, cut short, control bytes replaced, so that a
-// binary or enormous token cannot garble the message.
-std::string shown(std::string_view token) {
-  constexpr std::size_t kMax = 40;
-  std::string out = "'";
-  for (std::size_t i = 0; i < token.size() && i < kMax; ++i) {
-    const auto c = static_cast<unsigned char>(token[i]);
-    out += (c < 0x20 || c == 0x7F) ? '?' : static_cast<char>(c);
-  }
-  if (token.size() > kMax) out += "...";
-  out += "'";
-  return out;
-}
-
 // Parses a whole token as a finite float. from_chars is locale-independent and allocation-free;
 // it accepts "nan" and "inf", which are then refused, because a feature must be a real number.
 bool parse_value(std::string_view token, float& value) {
   const char* first = token.data();
   const char* last = first + token.size();
-  // from_chars, unlike strtod, rejects an explicit plus sign; writers such as printf("%+g") emit
-  // it.
-  if (token.size() > 1 && first[0] == '+' && first[1] != '+' && first[1] != '-') ++first;
+  first = io_detail::skip_plus(first, last);
   auto [ptr, ec] = std::from_chars(first, last, value);
   if (ptr != last) return false;
   if (ec == std::errc::result_out_of_range) {
@@ -221,7 +135,7 @@ Content parse_content(const std::string& path, std::string_view text) {
 
   LineReader lines(text);
   std::string_view line;
-  while (lines.next(line)) {
+  while (lines.next_nonblank(line)) {
     const std::int64_t line_no = lines.line_number();
     const char* begin = line.data();
     const char* end = begin + line.size();
@@ -312,23 +226,32 @@ Content parse_content(const std::string& path, std::string_view text) {
   return out;
 }
 
+// Calls fn(first, second, line_no) for each non-blank line of exactly two whitespace-separated
+// columns; `columns` names the two in the message for a line with any other count.
+template <typename Fn>
+void for_each_pair(const std::string& path, std::string_view text, const char* columns, Fn&& fn) {
+  LineReader lines(text);
+  std::string_view line;
+  while (lines.next_nonblank(line)) {
+    const std::int64_t line_no = lines.line_number();
+    Tokens tokens(line);
+    std::string_view first;
+    std::string_view second;
+    std::string_view extra;
+    if (!tokens.next(first) || !tokens.next(second) || tokens.next(extra)) {
+      GAT_FAIL(path << ":" << line_no << ": expected 2 columns (" << columns << "), found "
+                    << Tokens(line).count_rest());
+    }
+    fn(first, second, line_no);
+  }
+}
+
 // Reads "cited citing" pairs into edge lists (src = citing, dst = cited, though the graph is
 // symmetrized anyway). Returns the number of lines skipped for naming an unknown node.
 EdgeId parse_cites(const std::string& path, std::string_view text, const Content& content,
                    bool strict, std::vector<NodeId>& src, std::vector<NodeId>& dst) {
   EdgeId skipped = 0;
-  LineReader lines(text);
-  std::string_view line;
-  while (lines.next(line)) {
-    const std::int64_t line_no = lines.line_number();
-    Tokens tokens(line);
-    std::string_view cited;
-    std::string_view citing;
-    std::string_view extra;
-    if (!tokens.next(cited) || !tokens.next(citing) || tokens.next(extra)) {
-      GAT_FAIL(path << ":" << line_no << ": expected 2 columns (cited paper, citing paper), found "
-                    << count_tokens(line));
-    }
+  auto add_edge = [&](std::string_view cited, std::string_view citing, std::int64_t line_no) {
     const auto cited_it = content.index.find(cited);
     const auto citing_it = content.index.find(citing);
     if (cited_it == content.index.end() || citing_it == content.index.end()) {
@@ -338,11 +261,12 @@ EdgeId parse_cites(const std::string& path, std::string_view text, const Content
                               << shown(cited_it == content.index.end() ? cited : citing)
                               << " (not in the .content file)");
       ++skipped;
-      continue;
+      return;
     }
     dst.push_back(cited_it->second);
     src.push_back(citing_it->second);
-  }
+  };
+  for_each_pair(path, text, "cited paper, citing paper", add_edge);
   return skipped;
 }
 
@@ -351,18 +275,7 @@ void parse_split(const std::string& path, std::string_view text, const Content& 
                  Dataset& dataset) {
   const auto n = content.ids.size();
   std::vector<std::int64_t> listed_on(n, 0);  // line that put each node in a split; 0 = none
-  LineReader lines(text);
-  std::string_view line;
-  while (lines.next(line)) {
-    const std::int64_t line_no = lines.line_number();
-    Tokens tokens(line);
-    std::string_view id;
-    std::string_view word;
-    std::string_view extra;
-    if (!tokens.next(id) || !tokens.next(word) || tokens.next(extra)) {
-      GAT_FAIL(path << ":" << line_no << ": expected 2 columns (node id, train|val|test), found "
-                    << count_tokens(line));
-    }
+  auto add_node = [&](std::string_view id, std::string_view word, std::int64_t line_no) {
     std::vector<NodeId>* target = nullptr;
     if (word == "train") {
       target = &dataset.train;
@@ -385,7 +298,8 @@ void parse_split(const std::string& path, std::string_view text, const Content& 
                                          << ")");
     listed_on[node] = line_no;
     target->push_back(node);
-  }
+  };
+  for_each_pair(path, text, "node id, train|val|test", add_node);
   for (auto* split : {&dataset.train, &dataset.val, &dataset.test}) {
     std::sort(split->begin(), split->end());
   }

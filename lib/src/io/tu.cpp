@@ -1,99 +1,30 @@
 #include "gat/io/tu.hpp"
 
 #include <algorithm>
-#include <cerrno>
 #include <charconv>
 #include <cmath>
 #include <cstdint>
-#include <cstdio>
-#include <cstring>
 #include <filesystem>
 #include <limits>
-#include <memory>
+#include <string>
 #include <string_view>
 #include <system_error>
 #include <utility>
 #include <vector>
 
 #include "gat/core/error.hpp"
+#include "text.hpp"
 
 namespace gat {
 namespace {
 
-// ---- Text helpers (the same habits as the LINQS reader: whole file in memory, no per-line
-// allocation, every message "path:line: what is wrong"). ----
-
-struct FileCloser {
-  void operator()(std::FILE* f) const { std::fclose(f); }
-};
-
-std::string read_file(const std::string& path) {
-  std::unique_ptr<std::FILE, FileCloser> file(std::fopen(path.c_str(), "rb"));
-  if (!file) {
-    const int err = errno;
-    GAT_FAIL(path << ": cannot open file (" << std::generic_category().message(err) << ")");
-  }
-  std::string text;
-  char chunk[1 << 16];
-  while (std::size_t n = std::fread(chunk, 1, sizeof chunk, file.get())) text.append(chunk, n);
-  if (std::ferror(file.get())) {
-    const int err = errno;
-    GAT_FAIL(path << ": cannot read file (" << std::generic_category().message(err) << ")");
-  }
-  return text;
-}
-
-// '\r' is whitespace so that CRLF files parse like LF files; TU attribute files pad values with
-// spaces (" 23.000000").
-inline bool is_space(char c) {
-  return c == ' ' || c == '\t' || c == '\r' || c == '\v' || c == '\f';
-}
-
-std::string_view trim(std::string_view s) {
-  std::size_t b = 0;
-  std::size_t e = s.size();
-  while (b < e && is_space(s[b])) ++b;
-  while (e > b && is_space(s[e - 1])) --e;
-  return s.substr(b, e - b);
-}
-
-// A token as it appears in a message: quoted, cut short, control bytes replaced.
-std::string shown(std::string_view token) {
-  constexpr std::size_t kMax = 40;
-  std::string out = "'";
-  for (std::size_t i = 0; i < token.size() && i < kMax; ++i) {
-    const auto c = static_cast<unsigned char>(token[i]);
-    out += (c < 0x20 || c == 0x7F) ? '?' : static_cast<char>(c);
-  }
-  if (token.size() > kMax) out += "...";
-  out += "'";
-  return out;
-}
-
-// Every line of a buffer, trimmed, blank ones included (the caller decides what a blank means).
-class LineReader {
- public:
-  explicit LineReader(std::string_view text) : p_(text.data()), end_(text.data() + text.size()) {
-    if (text.size() >= 3 && text.compare(0, 3, "\xEF\xBB\xBF") == 0) p_ += 3;  // UTF-8 BOM
-  }
-
-  bool next(std::string_view& line) {
-    if (p_ >= end_) return false;
-    const auto* newline = static_cast<const char*>(std::memchr(p_, '\n', end_ - p_));
-    const char* end = newline ? newline : end_;
-    line = trim(std::string_view(p_, static_cast<std::size_t>(end - p_)));
-    p_ = newline ? newline + 1 : end_;
-    ++line_;
-    return true;
-  }
-
-  std::int64_t line_number() const { return line_; }
-
- private:
-  const char* p_;
-  const char* end_;
-  std::int64_t line_ = 0;
-};
+// The text helpers (whole file in memory, no per-line allocation, every message "path:line: what
+// is wrong") are shared with the LINQS reader.
+using io_detail::LineReader;
+using io_detail::read_file;
+using io_detail::shown;
+using io_detail::skip_plus;
+using io_detail::trim;
 
 // One TU file: its path, what each of its lines describes, and how many lines it must have.
 // In the TU format line k describes node, edge or graph k, so the line count is fixed by another
@@ -158,12 +89,6 @@ std::size_t split_fields(std::string_view line, std::vector<std::string_view>& f
   return fields.size();
 }
 
-// from_chars, unlike strtol and strtod, rejects an explicit plus sign that some writers emit.
-const char* skip_plus(const char* first, const char* last) {
-  return last - first > 1 && first[0] == '+' && first[1] != '+' && first[1] != '-' ? first + 1
-                                                                                   : first;
-}
-
 // Parses a whole field as a 64-bit integer, else fails naming `what` ("the graph id").
 std::int64_t parse_int(std::string_view field, const std::string& path, std::int64_t line_no,
                        const char* what) {
@@ -210,9 +135,7 @@ std::vector<std::int32_t> parse_indicator(const TuFile& file, std::string_view t
   node_offsets.clear();
   std::int64_t previous = 0;
   for_each_line(file, text, [&](std::string_view line, std::int64_t line_no, std::int64_t node) {
-    GAT_CHECK(node < std::numeric_limits<NodeId>::max(),
-              file.path << ":" << line_no << ": too many nodes: node ids are 32-bit, so a dataset "
-                        << "holds at most " << std::numeric_limits<NodeId>::max() << " nodes");
+    io_detail::check_node_count(node + 1, file.path, line_no);
     if (split_fields(line, fields) != 1) {
       GAT_FAIL(file.path << ":" << line_no << ": expected 1 value (the graph id of node "
                          << node + 1 << "), found " << fields.size() << " comma-separated values");
@@ -324,11 +247,44 @@ std::vector<std::int64_t> categories(const std::vector<std::int64_t>& values,
   return distinct;
 }
 
-// Feature rows: one-hot label columns (if any), then attribute columns (if any). `order` maps
-// each output row to its input line (identity for nodes, slot → line for edges).
-Matrix<float> assemble_features(std::int64_t rows, const std::vector<std::int32_t>& label_index,
-                                std::int64_t num_categories, const std::vector<float>& attributes,
-                                std::int64_t width, const std::vector<EdgeId>* order) {
+std::string in_dir(const std::filesystem::path& dir, const std::string& name,
+                   const std::string& suffix) {
+  return (dir / (name + suffix)).string();
+}
+
+bool exists(const std::string& path) {
+  std::error_code ignored;
+  return std::filesystem::exists(path, ignored);
+}
+
+// The feature rows of one kind of item ("node" or "edge") from its optional files: one-hot
+// columns over the distinct values of <name>_<item>_labels.txt, then the columns of
+// <name>_<item>_attributes.txt. A file is read only when enabled and present; each has one line
+// per item, `rows` lines as `reference` fixes. `order` maps each output row to its line (null:
+// the identity, for nodes; slot → line for edges). Sets `label_values` to the distinct labels,
+// ascending, and leaves it empty without labels. (rows, 0) when neither file is read.
+Matrix<float> read_item_features(const std::filesystem::path& base, const std::string& name,
+                                 const std::string& item, std::int64_t rows,
+                                 const std::string& reference, bool use_labels, bool use_attributes,
+                                 const std::vector<EdgeId>* order,
+                                 std::vector<std::int64_t>& label_values) {
+  const std::string labels_path = in_dir(base, name, "_" + item + "_labels.txt");
+  const std::string attributes_path = in_dir(base, name, "_" + item + "_attributes.txt");
+  std::vector<std::int32_t> label_index;
+  label_values.clear();
+  if (use_labels && exists(labels_path)) {
+    label_values =
+        categories(parse_ints({labels_path, item.c_str(), rows, reference}, read_file(labels_path),
+                              ("the " + item + " label").c_str()),
+                   label_index);
+  }
+  std::vector<float> attributes;
+  std::int64_t width = 0;
+  if (use_attributes && exists(attributes_path)) {
+    attributes = parse_attributes({attributes_path, item.c_str(), rows, reference},
+                                  read_file(attributes_path), width);
+  }
+  const auto num_categories = static_cast<std::int64_t>(label_values.size());
   Matrix<float> out = Matrix<float>::Zero(rows, num_categories + width);
   for (std::int64_t r = 0; r < rows; ++r) {
     const std::int64_t line = order ? (*order)[r] : r;
@@ -338,15 +294,6 @@ Matrix<float> assemble_features(std::int64_t rows, const std::vector<std::int32_
     }
   }
   return out;
-}
-
-std::string in_dir(const std::filesystem::path& dir, const std::string& name, const char* suffix) {
-  return (dir / (name + suffix)).string();
-}
-
-bool exists(const std::string& path) {
-  std::error_code ignored;
-  return std::filesystem::exists(path, ignored);
 }
 
 }  // namespace
@@ -361,10 +308,6 @@ GraphDataset load_tu(const std::string& dir, const std::string& name, const TuOp
   const std::string a_path = in_dir(base, name, "_A.txt");
   const std::string indicator_path = in_dir(base, name, "_graph_indicator.txt");
   const std::string graph_labels_path = in_dir(base, name, "_graph_labels.txt");
-  const std::string node_labels_path = in_dir(base, name, "_node_labels.txt");
-  const std::string node_attributes_path = in_dir(base, name, "_node_attributes.txt");
-  const std::string edge_labels_path = in_dir(base, name, "_edge_labels.txt");
-  const std::string edge_attributes_path = in_dir(base, name, "_edge_attributes.txt");
 
   for (const std::string* required : {&a_path, &indicator_path, &graph_labels_path}) {
     GAT_CHECK(exists(*required), *required << ": cannot open file (no such file); a TU dataset "
@@ -391,28 +334,12 @@ GraphDataset load_tu(const std::string& dir, const std::string& name, const TuOp
     for (const std::int64_t c : classes) data.class_names.push_back(std::to_string(c));
   }
 
-  // Node features.
-  std::vector<std::int32_t> node_label_index;
-  if (options.node_labels && exists(node_labels_path)) {
-    data.node_label_values = categories(parse_ints({node_labels_path, "node", n, indicator_path},
-                                                   read_file(node_labels_path), "the node label"),
-                                        node_label_index);
-  }
-  std::vector<float> node_attributes;
-  std::int64_t node_width = 0;
-  if (options.node_attributes && exists(node_attributes_path)) {
-    node_attributes = parse_attributes({node_attributes_path, "node", n, indicator_path},
-                                       read_file(node_attributes_path), node_width);
-  }
-  const auto node_categories = static_cast<std::int64_t>(data.node_label_values.size());
-  if (node_categories + node_width == 0) {
-    // No node data (or all of it disabled): one constant feature, so that a model has an input
-    // and can still learn from structure alone.
-    data.node_features = Matrix<float>::Ones(n, 1);
-  } else {
-    data.node_features = assemble_features(n, node_label_index, node_categories, node_attributes,
-                                           node_width, nullptr);
-  }
+  // Node features. With no node data (or all of it disabled), one constant feature, so that a
+  // model has an input and can still learn from structure alone.
+  data.node_features =
+      read_item_features(base, name, "node", n, indicator_path, options.node_labels,
+                         options.node_attributes, nullptr, data.node_label_values);
+  if (data.node_features.cols() == 0) data.node_features = Matrix<float>::Ones(n, 1);
 
   // Edges, in file order.
   std::vector<NodeId> src;
@@ -444,21 +371,8 @@ GraphDataset load_tu(const std::string& dir, const std::string& name, const TuOp
   }
 
   // Edge features, following each line into its slot.
-  std::vector<std::int32_t> edge_label_index;
-  if (options.edge_labels && exists(edge_labels_path)) {
-    data.edge_label_values = categories(parse_ints({edge_labels_path, "edge", e, a_path},
-                                                   read_file(edge_labels_path), "the edge label"),
-                                        edge_label_index);
-  }
-  std::vector<float> edge_attributes;
-  std::int64_t edge_width = 0;
-  if (options.edge_attributes && exists(edge_attributes_path)) {
-    edge_attributes = parse_attributes({edge_attributes_path, "edge", e, a_path},
-                                       read_file(edge_attributes_path), edge_width);
-  }
-  data.edge_features = assemble_features(e, edge_label_index,
-                                         static_cast<std::int64_t>(data.edge_label_values.size()),
-                                         edge_attributes, edge_width, &order);
+  data.edge_features = read_item_features(base, name, "edge", e, a_path, options.edge_labels,
+                                          options.edge_attributes, &order, data.edge_label_values);
   return data;
 }
 

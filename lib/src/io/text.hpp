@@ -1,0 +1,137 @@
+#pragma once
+// Private text-parsing helpers of the dataset readers (linqs.cpp, tu.cpp), one habit for both:
+// the whole file is read into memory and parsed through string views into that one buffer, so
+// there is no per-line or per-token allocation (PubMed's .content is 27 MB of short tokens);
+// every message starts "path:line: " with a 1-based line number, and a token quoted in a
+// message goes through shown().
+
+#include <cerrno>
+#include <cstdint>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <limits>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <system_error>
+
+#include "gat/core/error.hpp"
+#include "gat/core/types.hpp"
+
+namespace gat::io_detail {
+
+struct FileCloser {
+  void operator()(std::FILE* f) const { std::fclose(f); }
+};
+
+/// @brief The whole file at `path`, bytes as they are; throws gat::Error naming the path and
+/// the system's reason when it cannot be opened or read.
+inline std::string read_file(const std::string& path) {
+  std::unique_ptr<std::FILE, FileCloser> file(std::fopen(path.c_str(), "rb"));
+  if (!file) {
+    const int err = errno;
+    GAT_FAIL(path << ": cannot open file (" << std::generic_category().message(err) << ")");
+  }
+  std::string text;
+  // One read of the reported size avoids growing the buffer chunk by chunk.
+  std::error_code size_error;
+  const auto size = std::filesystem::file_size(path, size_error);
+  if (!size_error) {
+    text.resize(static_cast<std::size_t>(size));
+    text.resize(std::fread(text.data(), 1, text.size(), file.get()));
+  }
+  // Anything beyond the reported size (a file still growing, or a pipe with no size).
+  char chunk[1 << 16];
+  while (std::size_t n = std::fread(chunk, 1, sizeof chunk, file.get())) text.append(chunk, n);
+  if (std::ferror(file.get())) {
+    const int err = errno;
+    GAT_FAIL(path << ": cannot read file (" << std::generic_category().message(err) << ")");
+  }
+  return text;
+}
+
+/// @brief Whitespace between tokens. '\r' counts, so that CRLF files parse like LF files; TU
+/// attribute files also pad values with spaces (" 23.000000").
+inline bool is_space(char c) {
+  return c == ' ' || c == '\t' || c == '\r' || c == '\v' || c == '\f';
+}
+
+/// @brief `s` without leading and trailing whitespace.
+inline std::string_view trim(std::string_view s) {
+  std::size_t b = 0;
+  std::size_t e = s.size();
+  while (b < e && is_space(s[b])) ++b;
+  while (e > b && is_space(s[e - 1])) --e;
+  return s.substr(b, e - b);
+}
+
+/// @brief A token as it appears in a message: quoted, cut short, control bytes replaced, so
+/// that a binary or enormous token cannot garble the message.
+inline std::string shown(std::string_view token) {
+  constexpr std::size_t kMax = 40;
+  std::string out = "'";
+  for (std::size_t i = 0; i < token.size() && i < kMax; ++i) {
+    const auto c = static_cast<unsigned char>(token[i]);
+    out += (c < 0x20 || c == 0x7F) ? '?' : static_cast<char>(c);
+  }
+  if (token.size() > kMax) out += "...";
+  out += "'";
+  return out;
+}
+
+/// @brief Where a number in [first, last) starts for std::from_chars: past one explicit plus
+/// sign, which from_chars (unlike strtol and strtod) rejects but writers such as printf("%+g")
+/// emit. "+", "++1" and "+-1" are left as they are, so that they still fail to parse.
+inline const char* skip_plus(const char* first, const char* last) {
+  return last - first > 1 && first[0] == '+' && first[1] != '+' && first[1] != '-' ? first + 1
+                                                                                   : first;
+}
+
+/// @brief Throws unless `count` nodes fit 32-bit node ids; `path` and `line` place the node
+/// that would not fit.
+inline void check_node_count(std::int64_t count, const std::string& path, std::int64_t line) {
+  constexpr std::int64_t kMaxNodes = std::numeric_limits<NodeId>::max();
+  GAT_CHECK(count <= kMaxNodes, path << ":" << line
+                                     << ": too many nodes: node ids are 32-bit, so a "
+                                     << "dataset holds at most " << kMaxNodes << " nodes");
+}
+
+/// Walks a buffer line by line, yielding each line with its surrounding whitespace trimmed,
+/// and keeps the 1-based number of the line last returned for error messages. A UTF-8
+/// byte-order mark, as some editors write, is skipped: it is not part of the first token.
+class LineReader {
+ public:
+  explicit LineReader(std::string_view text) : p_(text.data()), end_(text.data() + text.size()) {
+    if (text.size() >= 3 && text.compare(0, 3, "\xEF\xBB\xBF") == 0) p_ += 3;
+  }
+
+  /// @brief The next line, trimmed; a blank line gives an empty view. False at the end.
+  bool next(std::string_view& line) {
+    if (p_ >= end_) return false;
+    const auto* newline = static_cast<const char*>(std::memchr(p_, '\n', end_ - p_));
+    const char* end = newline ? newline : end_;
+    line = trim(std::string_view(p_, static_cast<std::size_t>(end - p_)));
+    p_ = newline ? newline + 1 : end_;
+    ++line_;
+    return true;
+  }
+
+  /// @brief The next line that is not blank, trimmed. False when only blank lines remain.
+  bool next_nonblank(std::string_view& line) {
+    while (next(line)) {
+      if (!line.empty()) return true;
+    }
+    return false;
+  }
+
+  /// @brief The 1-based number of the line last returned (0 before the first).
+  std::int64_t line_number() const { return line_; }
+
+ private:
+  const char* p_;
+  const char* end_;
+  std::int64_t line_ = 0;
+};
+
+}  // namespace gat::io_detail
