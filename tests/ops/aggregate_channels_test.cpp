@@ -10,39 +10,31 @@
 #include <string>
 #include <vector>
 
-#include "gat/core/error.hpp"
-#include "gat/core/random.hpp"
-#include "gat/core/threads.hpp"
-#include "gat/graph/build.hpp"
 #include "gat/ops/aggregate.hpp"
 #include "support/gradcheck.hpp"
 #include "support/graphs.hpp"
+#include "support/op_fixtures.hpp"
 
 namespace gat::ops {
 namespace {
 
 using test::check_graph;
+using test::expect_error;
 using test::expect_gradient;
 using test::expect_matrix_near;
+using test::expect_same_bits;
 using test::MatrixD;
 using test::random_graph;
 using test::random_matrix;
+using test::small_aggregate_graph;
 using test::weighted_sum;
 using MatrixF = Matrix<float>;
 
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 
-// The graph of the hand-computed tests (N = 4, E = 5), C = 3 channels:
-//
-//   0 ◀── 1 ══▶ 2 ↺      1→2 twice (a duplicate edge), 2→2 (a self loop)
-//   │           ▲
-//   └───────────┘        0→2
-//
-//   3 (isolated)
-//
-//   slot:   0    1    2    3    4        rows by destination: 0 ← {1}, 1 ← {}, 2 ← {0, 1, 1, 2}
-//   edge:  1→0  0→2  1→2  1→2  2→2
-CsrGraph small_graph() { return build_csr(4, {1, 0, 1, 1, 2}, {0, 2, 2, 2, 2}); }
+// The hand-computed tests run on small_aggregate_graph(), drawn in support/graphs.hpp: N = 4,
+// E = 5, slots 0..4 = edges 1→0, 0→2, 1→2, 1→2 (a duplicate), 2→2 (a self loop); node 1 has no
+// in-edges and node 3 is isolated. C = 3 channels.
 
 MatrixD small_z() {
   MatrixD z(4, 3);
@@ -64,7 +56,7 @@ MatrixD small_alpha() {
 }
 
 TEST(AggregateChannelsForward, HandComputed) {
-  const CsrGraph g = small_graph();
+  const CsrGraph g = small_aggregate_graph();
   ASSERT_EQ(g.src(), (std::vector<NodeId>{1, 0, 1, 1, 2}));
   // Prefilled with NaN: every entry must be overwritten, including rows without in-edges.
   MatrixD out = MatrixD::Constant(4, 3, kNaN);
@@ -86,7 +78,7 @@ TEST(AggregateChannelsForward, HandComputed) {
 }
 
 TEST(AggregateChannelsBackward, HandComputed) {
-  const CsrGraph g = small_graph();
+  const CsrGraph g = small_aggregate_graph();
   MatrixD grad_out(4, 3);
   grad_out << 1, 0, -1,  //
       5, 5, 5,           // node 1 has no in-edges: its gradient must reach nothing
@@ -215,43 +207,25 @@ TEST(AggregateChannelsBackward, GradAlphaMayBeAlpha) {
   EXPECT_EQ(grad_z_in_place, grad_z);
 }
 
-// A graph large enough to split into many chunks: N = 3000, 8 random in-edges per node on
-// average (duplicates kept) plus one self loop each.
-CsrGraph large_graph() {
-  constexpr NodeId kN = 3000;
-  const CounterRng rng(197, 0, 0, 0);
-  std::vector<NodeId> src, dst;
-  for (std::uint64_t k = 0; k < 8 * static_cast<std::uint64_t>(kN); ++k) {
-    src.push_back(static_cast<NodeId>(rng.bits(2 * k) % kN));
-    dst.push_back(static_cast<NodeId>(rng.bits(2 * k + 1) % kN));
-  }
-  return build_csr(kN, src, dst, {false, Duplicates::kKeep, SelfLoops::kAdd});
-}
-
 TEST(AggregateChannels, BitIdenticalAtOneAndTwoThreads) {
-  const CsrGraph g = large_graph();
-  const int saved_threads = num_threads();
+  // A graph large enough to split into many chunks: N = 3000, 8 random in-edges per node on
+  // average (duplicates kept) plus one self loop each.
+  const CsrGraph g = test::random_multigraph(197, 3000, 3000, 8 * 3000,
+                                             {false, Duplicates::kKeep, SelfLoops::kAdd});
   for (const Eigen::Index c : {Eigen::Index{64}, Eigen::Index{5}}) {
+    SCOPED_TRACE("C = " + std::to_string(c));
     const Eigen::Index n = g.num_nodes(), e = g.num_edges();
     const MatrixF alpha = random_matrix(e, c, 198).cast<float>();
     const MatrixF z = random_matrix(n, c, 199).cast<float>();
     const MatrixF grad_out = random_matrix(n, c, 200).cast<float>();
     const MatrixF grad_z0 = random_matrix(n, c, 201).cast<float>();
-    MatrixF out[2], grad_alpha[2], grad_z[2];
-    for (int threads : {1, 2}) {
-      set_num_threads(threads);
-      const int k = threads - 1;
-      out[k].resize(n, c);
-      grad_alpha[k].resize(e, c);
-      grad_z[k] = grad_z0;
-      aggregate_channels_forward<float>(g, alpha, z, out[k]);
-      aggregate_channels_backward<float>(g, alpha, z, grad_out, grad_alpha[k], grad_z[k]);
-    }
-    EXPECT_EQ(out[0], out[1]) << "C = " << c;
-    EXPECT_EQ(grad_alpha[0], grad_alpha[1]) << "C = " << c;
-    EXPECT_EQ(grad_z[0], grad_z[1]) << "C = " << c;
+    expect_same_bits([&] {
+      MatrixF out(n, c), grad_alpha(e, c), grad_z = grad_z0;
+      aggregate_channels_forward<float>(g, alpha, z, out);
+      aggregate_channels_backward<float>(g, alpha, z, grad_out, grad_alpha, grad_z);
+      return std::vector<MatrixF>{out, grad_alpha, grad_z};
+    });
   }
-  set_num_threads(saved_threads);
 }
 
 TEST(AggregateChannels, EmptyGraphAndNoChannels) {
@@ -262,56 +236,44 @@ TEST(AggregateChannels, EmptyGraphAndNoChannels) {
   aggregate_channels_backward<double>(empty, alpha, z, out, grad_alpha, grad_z);
   EXPECT_EQ(out.size(), 0);
   // C = 0 is a valid (if useless) width: nothing to compute.
-  const CsrGraph g = small_graph();
+  const CsrGraph g = small_aggregate_graph();
   MatrixD out0(4, 0), grad_alpha0(5, 0), grad_z0(4, 0);
   aggregate_channels_forward<double>(g, MatrixD(5, 0), MatrixD(4, 0), out0);
   aggregate_channels_backward<double>(g, MatrixD(5, 0), MatrixD(4, 0), out0, grad_alpha0, grad_z0);
   EXPECT_EQ(out0.size(), 0);
 }
 
-// Runs fn, expecting a gat::Error whose message contains every fragment.
-template <typename Fn>
-void expect_error(Fn&& fn, const std::vector<std::string>& fragments) {
-  try {
-    fn();
-    ADD_FAILURE() << "expected gat::Error mentioning '" << fragments.front() << "'";
-  } catch (const Error& err) {
-    const std::string msg = err.what();
-    for (const std::string& f : fragments) EXPECT_NE(msg.find(f), std::string::npos) << msg;
-  }
-}
-
 TEST(AggregateChannels, ShapeMismatchesThrow) {
-  const CsrGraph g = small_graph();                    // N = 4, E = 5
+  const CsrGraph g = small_aggregate_graph();          // N = 4, E = 5
   const MatrixD alpha = small_alpha(), z = small_z();  // (5, 3), (4, 3)
   MatrixD out(4, 3), grad_alpha(5, 3), grad_z(4, 3);
   const MatrixD grad_out = MatrixD::Zero(4, 3);
   // Forward: z with the wrong node count, alpha with the wrong edge count or width, out.
   expect_error([&] { aggregate_channels_forward<double>(g, alpha, MatrixD(3, 3), out); },
-               {"aggregate_channels_forward", "z has 3 rows", "4 nodes"});
+               "aggregate_channels_forward", "z has 3 rows", "4 nodes");
   expect_error([&] { aggregate_channels_forward<double>(g, MatrixD(4, 3), z, out); },
-               {"aggregate_channels_forward", "alpha has shape (4, 3)", "(5, 3)"});
+               "aggregate_channels_forward", "alpha has shape (4, 3)", "(5, 3)");
   expect_error([&] { aggregate_channels_forward<double>(g, MatrixD(5, 2), z, out); },
-               {"alpha has shape (5, 2)"});
+               "alpha has shape (5, 2)");
   MatrixD wrong_out(4, 2);
   expect_error([&] { aggregate_channels_forward<double>(g, alpha, z, wrong_out); },
-               {"out has shape (4, 2)", "(4, 3)"});
+               "out has shape (4, 2)", "(4, 3)");
   // Backward: each argument in turn.
   expect_error(
       [&] {
         aggregate_channels_backward<double>(g, MatrixD(5, 1), z, grad_out, grad_alpha, grad_z);
       },
-      {"aggregate_channels_backward", "alpha has shape (5, 1)"});
+      "aggregate_channels_backward", "alpha has shape (5, 1)");
   expect_error(
       [&] { aggregate_channels_backward<double>(g, alpha, z, MatrixD(4, 2), grad_alpha, grad_z); },
-      {"grad_out has shape (4, 2)"});
+      "grad_out has shape (4, 2)");
   MatrixD wrong_grad_alpha(6, 3), wrong_grad_z(5, 3);
   expect_error(
       [&] { aggregate_channels_backward<double>(g, alpha, z, grad_out, wrong_grad_alpha, grad_z); },
-      {"grad_alpha has shape (6, 3)", "(5, 3)"});
+      "grad_alpha has shape (6, 3)", "(5, 3)");
   expect_error(
       [&] { aggregate_channels_backward<double>(g, alpha, z, grad_out, grad_alpha, wrong_grad_z); },
-      {"grad_z has shape (5, 3)", "(4, 3)"});
+      "grad_z has shape (5, 3)", "(4, 3)");
 }
 
 }  // namespace

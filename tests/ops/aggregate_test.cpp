@@ -2,17 +2,13 @@
 
 #include <gtest/gtest.h>
 
-#include <cmath>
-#include <cstdint>
 #include <limits>
-#include <string>
 #include <utility>
 #include <vector>
 
-#include "gat/core/random.hpp"
-#include "gat/graph/build.hpp"
 #include "support/gradcheck.hpp"
 #include "support/graphs.hpp"
+#include "support/op_fixtures.hpp"
 
 namespace gat::ops {
 namespace {
@@ -23,18 +19,11 @@ using test::expect_matrix_near;
 using test::MatrixD;
 using test::random_graph;
 using test::random_matrix;
+using test::small_aggregate_graph;
 
-// The graph of the hand-computed tests (N = 4, E = 5):
-//
-//   0 ◀── 1 ══▶ 2 ↺      1→2 twice (a duplicate edge), 2→2 (a self loop)
-//   │           ▲
-//   └───────────┘        0→2
-//
-//   3 (isolated)
-//
-//   slot:   0    1    2    3    4        rows by destination: 0 ← {1}, 1 ← {}, 2 ← {0, 1, 1, 2}
-//   edge:  1→0  0→2  1→2  1→2  2→2
-CsrGraph small_graph() { return build_csr(4, {1, 0, 1, 1, 2}, {0, 2, 2, 2, 2}); }
+// The hand-computed tests run on small_aggregate_graph(), drawn in support/graphs.hpp: N = 4,
+// E = 5, slots 0..4 = edges 1→0, 0→2, 1→2, 1→2 (a duplicate), 2→2 (a self loop); node 1 has no
+// in-edges and node 3 is isolated.
 
 // H = 2 heads of F = 2 features: z row = [head 0 | head 1].
 MatrixD small_z() {
@@ -57,7 +46,7 @@ MatrixD small_alpha() {
 }
 
 TEST(AggregateForward, HandComputed) {
-  const CsrGraph g = small_graph();
+  const CsrGraph g = small_aggregate_graph();
   ASSERT_EQ(g.src(), (std::vector<NodeId>{1, 0, 1, 1, 2}));
   // Prefilled with NaN: every entry must be overwritten, including rows without in-edges.
   MatrixD out = MatrixD::Constant(4, 4, std::numeric_limits<double>::quiet_NaN());
@@ -78,7 +67,7 @@ TEST(AggregateForward, HandComputed) {
 }
 
 TEST(AggregateBackward, HandComputed) {
-  const CsrGraph g = small_graph();
+  const CsrGraph g = small_aggregate_graph();
   // grad_out = 1 at out[2, head 0, feature 1] only.
   MatrixD grad_out = MatrixD::Zero(4, 4);
   grad_out(2, 1) = 1;
@@ -167,10 +156,7 @@ INSTANTIATE_TEST_SUITE_P(HeadsByFeatures, AggregateShapes,
                          ::testing::Values(std::pair{1, 3}, std::pair{3, 2}, std::pair{1, 8},
                                            std::pair{2, 8}, std::pair{4, 16}, std::pair{8, 8},
                                            std::pair{8, 16}),
-                         [](const auto& param_info) {
-                           return "H" + std::to_string(param_info.param.first) + "F" +
-                                  std::to_string(param_info.param.second);
-                         });
+                         test::heads_by_features_name);
 
 TEST(AggregateBackward, GradientRandomGraphOneHead) {
   check_aggregate_gradients(random_graph(7), 1, 3);

@@ -2,45 +2,38 @@
 
 #include <gtest/gtest.h>
 
-#include <algorithm>
 #include <cmath>
 #include <cstdint>
-#include <functional>
 #include <limits>
-#include <string>
 #include <utility>
 #include <vector>
 
-#include "gat/core/error.hpp"
-#include "gat/core/random.hpp"
-#include "gat/core/threads.hpp"
-#include "gat/graph/build.hpp"
 #include "support/gradcheck.hpp"
 #include "support/graphs.hpp"
+#include "support/op_fixtures.hpp"
 
 namespace gat::ops {
 namespace {
 
+using test::big_random_graph;
 using test::check_graph;
+using test::expect_error;
 using test::expect_gradient;
 using test::expect_matrix_near;
+using test::expect_same_bits;
+using test::grid_matrix;
 using test::MatrixD;
 using test::random_graph;
 using test::random_matrix;
+using test::small_score_graph;
 using test::weighted_sum;
 using MatrixF = Matrix<float>;
 
 constexpr double kSlope = 0.2;
 
-// The graph of the hand-computed tests (N = 4, E = 5):
+// The hand-computed tests run on small_score_graph(), drawn in support/graphs.hpp: N = 4, E = 5,
+// slots 0..4 = edges 1→0, 0→1, 2→1, 2→1 (a duplicate), 2→2 (a self loop); node 3 is isolated.
 //
-//   0 ◀──▶ 1 ◀══ 2 ↺      2→1 twice (a duplicate edge), 2→2 (a self loop)
-//                          3 isolated: no in-edges (an empty row) and no out-edges
-//
-//   slot:   0    1    2    3    4      rows by destination: 0 ← {1}, 1 ← {0, 2, 2}, 2 ← {2}
-//   edge:  1→0  0→1  2→1  2→1  2→2
-CsrGraph small_graph() { return CsrGraph(4, {0, 1, 4, 5, 5}, {1, 0, 2, 2, 2}); }
-
 // H = 2 heads of F = 2 features: a row is [head 0 | head 1]. l is read at destinations,
 // r at sources; node 3 never takes part.
 MatrixD small_l() {
@@ -76,7 +69,7 @@ MatrixD small_a() {
 template <typename T>
 void check_forward_hand_computed(double tol) {
   Matrix<T> e = Matrix<T>::Constant(5, 2, T(123));  // overwritten
-  edge_additive_forward<T>(small_graph(), small_l().cast<T>(), small_r().cast<T>(),
+  edge_additive_forward<T>(small_score_graph(), small_l().cast<T>(), small_r().cast<T>(),
                            small_a().cast<T>(), T(kSlope), e);
   MatrixD expected(5, 2);
   expected << 0.8, 0.5,  //
@@ -109,8 +102,8 @@ TEST(EdgeAdditiveBackward, HandComputed) {
   grad_e.col(1).setConstant(-2);
   MatrixD grad_l = MatrixD::Ones(4, 4), grad_r = MatrixD::Ones(4, 4);
   MatrixD grad_a = MatrixD::Ones(2, 2);
-  edge_additive_backward<double>(small_graph(), small_l(), small_r(), small_a(), kSlope, grad_e,
-                                 grad_l, grad_r, grad_a);
+  edge_additive_backward<double>(small_score_graph(), small_l(), small_r(), small_a(), kSlope,
+                                 grad_e, grad_l, grad_r, grad_a);
   MatrixD expected_l(4, 4), expected_r(4, 4), expected_a(2, 2);
   expected_l << 1, 0.4, 2, -1,  //
       3, 2.8, 2.8, -2.2,        //
@@ -133,7 +126,8 @@ TEST(EdgeAdditiveBackward, HandComputed) {
 //   slot 2: [1, -0.4, 0.3, 1]      slot 4: [-0.2, -0.8, -0.5, 0.5]    (slot 3 = slot 2)
 TEST(EdgeAdditiveMultidimForward, HandComputed) {
   MatrixD e = MatrixD::Constant(5, 4, 123.0);
-  edge_additive_multidim_forward<double>(small_graph(), small_l(), small_r(), small_a(), kSlope, e);
+  edge_additive_multidim_forward<double>(small_score_graph(), small_l(), small_r(), small_a(),
+                                         kSlope, e);
   MatrixD expected(5, 4);
   expected << 2, -1.2, -0.5, 1,  //
       0.5, 5, -0.5, -0.2,        //
@@ -151,8 +145,8 @@ TEST(EdgeAdditiveMultidimBackward, HandComputed) {
   //   grad_a: [[4.3, 1.1], [0.9, 6.6]]
   MatrixD grad_l = MatrixD::Zero(4, 4), grad_r = MatrixD::Zero(4, 4);
   MatrixD grad_a = MatrixD::Zero(2, 2);
-  edge_additive_multidim_backward<double>(small_graph(), small_l(), small_r(), small_a(), kSlope,
-                                          MatrixD::Ones(5, 4), grad_l, grad_r, grad_a);
+  edge_additive_multidim_backward<double>(small_score_graph(), small_l(), small_r(), small_a(),
+                                          kSlope, MatrixD::Ones(5, 4), grad_l, grad_r, grad_a);
   MatrixD expected_l(4, 4), expected_r(4, 4), expected_a(2, 2);
   expected_l << 1, 0.4, -1, 0.5,  //
       3, 2.8, -1.4, 1.1,          //
@@ -184,14 +178,6 @@ MatrixD reference_multidim(const CsrGraph& g, const MatrixD& l, const MatrixD& r
   return e;
 }
 
-// Node features on a grid, so that no pre-activation sits near the kink of LeakyReLU: l and r
-// are multiples of 0.1 plus 0.02 each, so every l[i] + r[j] (and every 2·l[i] when l = r) is a
-// multiple of 0.1 plus 0.04, at least 0.04 from 0, far beyond the finite-difference step.
-MatrixD grid_matrix(Eigen::Index rows, Eigen::Index cols, std::uint64_t seed) {
-  const MatrixD u = random_matrix(rows, cols, seed);
-  return ((u.array() * 10).round() / 10 + 0.02).matrix();
-}
-
 // The signs of the pre-activations l[i] + r[j] over the edges of g: (negative, positive).
 std::pair<int, int> count_signs(const CsrGraph& g, const MatrixD& l, const MatrixD& r) {
   const std::vector<NodeId> dst = g.dst();
@@ -219,8 +205,7 @@ void draw_both_signs(const CsrGraph& g, Eigen::Index w, std::uint64_t seed, Matr
   FAIL() << "no draw gave pre-activations of both signs";
 }
 
-// (H, F) shapes: fixed-size kernels for common shapes (1×8, 2×8, 8×8, ...) and run-time ones
-// for the rest; the multi-dimensional variant is fixed-size for H·F in {8, 16, 32, 64, 128}.
+// (H, F) shapes: test::edge_score_shapes() covers the fixed-size and run-time kernels.
 class EdgeAdditiveShapes : public ::testing::TestWithParam<std::pair<int, int>> {};
 
 TEST_P(EdgeAdditiveShapes, ForwardMatchesReference) {
@@ -321,13 +306,8 @@ TEST_P(EdgeAdditiveShapes, MultidimGradient) {
 }
 
 INSTANTIATE_TEST_SUITE_P(HeadsByFeatures, EdgeAdditiveShapes,
-                         ::testing::Values(std::pair{1, 1}, std::pair{1, 3}, std::pair{3, 1},
-                                           std::pair{3, 2}, std::pair{3, 5}, std::pair{1, 8},
-                                           std::pair{2, 8}, std::pair{8, 8}),
-                         [](const auto& param_info) {
-                           return "H" + std::to_string(param_info.param.first) + "F" +
-                                  std::to_string(param_info.param.second);
-                         });
+                         ::testing::ValuesIn(test::edge_score_shapes()),
+                         test::heads_by_features_name);
 
 TEST(EdgeAdditiveBackward, SharedWeightsIntoOneGradient) {
   // GATv2 with shared weights: l = r = x, and both node gradients accumulate into one buffer
@@ -362,13 +342,7 @@ TEST(EdgeAdditiveBackward, SharedWeightsIntoOneGradient) {
 TEST(EdgeAdditiveBackward, GradientOfAOverSeveralChunks) {
   // N = 600 = 2·256 + 88 destination rows: grad_a is reduced over three row chunks, the last
   // one partial, and node 599 has no edges.
-  const CounterRng rng(131, 0, 0, 0);
-  std::vector<NodeId> src, dst;
-  for (std::uint64_t k = 0; k < 1800; ++k) {
-    src.push_back(static_cast<NodeId>(rng.bits(2 * k) % 599));
-    dst.push_back(static_cast<NodeId>(rng.bits(2 * k + 1) % 599));
-  }
-  const CsrGraph g = build_csr(600, src, dst);
+  const CsrGraph g = test::random_multigraph(131, 600, 599, 1800);
   const Eigen::Index n = g.num_nodes(), e = g.num_edges(), h = 2, f = 3;
   const MatrixD l = random_matrix(n, h * f, 132), r = random_matrix(n, h * f, 133);
   MatrixD a = random_matrix(h, f, 134);
@@ -435,18 +409,8 @@ TEST(EdgeAdditive, EmptyGraph) {
   EXPECT_TRUE(grad_a.isZero(0.0));  // no edges, nothing to add
 }
 
-// Expects `call` to throw gat::Error whose message contains `part`.
-void expect_error(const std::function<void()>& call, const std::string& part) {
-  try {
-    call();
-    ADD_FAILURE() << "no gat::Error thrown; expected one mentioning \"" << part << "\"";
-  } catch (const Error& err) {
-    EXPECT_NE(std::string(err.what()).find(part), std::string::npos) << err.what();
-  }
-}
-
 TEST(EdgeAdditive, RejectsBadShapes) {
-  const CsrGraph g = small_graph();  // N = 4, E = 5, and H = 2, F = 2 below
+  const CsrGraph g = small_score_graph();  // N = 4, E = 5, and H = 2, F = 2 below
   const MatrixD l = small_l(), r = small_r(), a = small_a();
   MatrixD e(5, 2), grad(4, 4), grad_a(2, 2);
   expect_error([&] { edge_additive_forward<double>(g, l, r, a.leftCols(1), kSlope, e); },
@@ -476,39 +440,9 @@ TEST(EdgeAdditive, RejectsBadShapes) {
 
 // ---- determinism ------------------------------------------------------------------------------
 
-// A random graph on 2000 nodes (eight kRowChunk = 256 chunks for the grad_a reduction): 8
-// in-edges on average among nodes 0..1949, so duplicates and self loops occur, and nodes
-// 1950..1999 without edges.
-const CsrGraph& big_graph() {
-  static const CsrGraph g = [] {
-    const CounterRng rng(654, 0, 0, 0);
-    std::vector<NodeId> src, dst;
-    for (std::uint64_t k = 0; k < 8 * 1950; ++k) {
-      src.push_back(static_cast<NodeId>(rng.bits(2 * k) % 1950));
-      dst.push_back(static_cast<NodeId>(rng.bits(2 * k + 1) % 1950));
-    }
-    return build_csr(2000, src, dst);
-  }();
-  return g;
-}
-
-// Runs `kernel` at one thread and at two: every output must be equal bit for bit.
-void expect_same_bits(const std::function<std::vector<MatrixF>()>& kernel) {
-  const int saved = num_threads();
-  set_num_threads(1);
-  const std::vector<MatrixF> one = kernel();
-  set_num_threads(2);
-  const std::vector<MatrixF> two = kernel();
-  set_num_threads(saved);
-  ASSERT_EQ(one.size(), two.size());
-  for (std::size_t k = 0; k < one.size(); ++k) {
-    ASSERT_GT(one[k].size(), 0);
-    EXPECT_TRUE(one[k] == two[k]) << "output " << k << " differs between 1 and 2 threads";
-  }
-}
-
 void check_determinism(Eigen::Index h, Eigen::Index f) {
-  const CsrGraph& g = big_graph();
+  // 2000 nodes: eight kRowChunk = 256 chunks for the grad_a reduction.
+  const CsrGraph g = big_random_graph(654);
   const Eigen::Index n = g.num_nodes(), e = g.num_edges();
   const MatrixF l = random_matrix(n, h * f, 151).cast<float>();
   const MatrixF r = random_matrix(n, h * f, 152).cast<float>();

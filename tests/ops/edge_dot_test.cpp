@@ -3,41 +3,33 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
-#include <cstdint>
-#include <functional>
 #include <limits>
-#include <string>
 #include <utility>
 #include <vector>
 
-#include "gat/core/error.hpp"
-#include "gat/core/random.hpp"
-#include "gat/core/threads.hpp"
-#include "gat/graph/build.hpp"
 #include "support/gradcheck.hpp"
 #include "support/graphs.hpp"
+#include "support/op_fixtures.hpp"
 
 namespace gat::ops {
 namespace {
 
+using test::big_random_graph;
 using test::check_graph;
+using test::expect_error;
 using test::expect_gradient;
 using test::expect_matrix_near;
+using test::expect_same_bits;
 using test::MatrixD;
 using test::random_graph;
 using test::random_matrix;
+using test::small_score_graph;
 using test::weighted_sum;
 using MatrixF = Matrix<float>;
 
-// The graph of the hand-computed tests (N = 4, E = 5):
+// The hand-computed tests run on small_score_graph(), drawn in support/graphs.hpp: N = 4, E = 5,
+// slots 0..4 = edges 1→0, 0→1, 2→1, 2→1 (a duplicate), 2→2 (a self loop); node 3 is isolated.
 //
-//   0 ◀──▶ 1 ◀══ 2 ↺      2→1 twice (a duplicate edge), 2→2 (a self loop)
-//                          3 isolated: no in-edges (an empty row) and no out-edges
-//
-//   slot:   0    1    2    3    4      rows by destination: 0 ← {1}, 1 ← {0, 2, 2}, 2 ← {2}
-//   edge:  1→0  0→1  2→1  2→1  2→2
-CsrGraph small_graph() { return CsrGraph(4, {0, 1, 4, 5, 5}, {1, 0, 2, 2, 2}); }
-
 // H = 2 heads of F = 2 features: a row is [head 0 | head 1]. q is read at destinations,
 // k at sources. Node 3 never takes part: its 9s must not show up anywhere.
 MatrixD small_q() {
@@ -67,7 +59,7 @@ constexpr double kScale = 0.5;
 template <typename T>
 void check_forward_hand_computed(double tol) {
   Matrix<T> e = Matrix<T>::Constant(5, 2, T(123));  // overwritten
-  edge_dot_forward<T>(small_graph(), small_q().cast<T>(), small_k().cast<T>(), T(kScale), e);
+  edge_dot_forward<T>(small_score_graph(), small_q().cast<T>(), small_k().cast<T>(), T(kScale), e);
   MatrixD expected(5, 2);
   expected << 1.5, -1,  //
       0, 0.5,           //
@@ -97,7 +89,8 @@ TEST(EdgeDotBackward, HandComputed) {
   grad_e.col(0).setConstant(1);
   grad_e.col(1).setConstant(-2);
   MatrixD grad_q = MatrixD::Ones(4, 4), grad_k = MatrixD::Ones(4, 4);
-  edge_dot_backward<double>(small_graph(), small_q(), small_k(), kScale, grad_e, grad_q, grad_k);
+  edge_dot_backward<double>(small_score_graph(), small_q(), small_k(), kScale, grad_e, grad_q,
+                            grad_k);
   MatrixD expected_q(4, 4), expected_k(4, 4);
   expected_q << 0.5, 0.5, -0.5, -2,  //
       1, 3.5, -3, -1,                //
@@ -118,7 +111,7 @@ TEST(EdgeDotBackward, HandComputed) {
 //   slot 4: q2 ⊙ k2 = [0, 6, 2, -1]  → [0, 3, 1, -0.5]
 TEST(EdgeDotMultidimForward, HandComputed) {
   MatrixD e = MatrixD::Constant(5, 4, 123.0);
-  edge_dot_multidim_forward<double>(small_graph(), small_q(), small_k(), kScale, e);
+  edge_dot_multidim_forward<double>(small_score_graph(), small_q(), small_k(), kScale, e);
   MatrixD expected(5, 4);
   expected << 0.5, 1, 0, -1,  //
       0.5, -0.5, -1, 1.5,     //
@@ -136,7 +129,7 @@ TEST(EdgeDotMultidimBackward, HandComputed) {
   //   grad_k: node 0: 0.5·q1 = [0.25, -0.5, 1, 0.5]; node 1: 0.5·q0 = [0.5, 1, 0, -0.5];
   //           node 2: 0.5·(2·q1 + q2) = [0, 0, 2.5, 1.5]; node 3: 0
   MatrixD grad_q = MatrixD::Zero(4, 4), grad_k = MatrixD::Zero(4, 4);
-  edge_dot_multidim_backward<double>(small_graph(), small_q(), small_k(), kScale,
+  edge_dot_multidim_backward<double>(small_score_graph(), small_q(), small_k(), kScale,
                                      MatrixD::Ones(5, 4), grad_q, grad_k);
   MatrixD expected_q(4, 4), expected_k(4, 4);
   expected_q << 0.5, 0.5, 0.25, 1,  //
@@ -165,9 +158,7 @@ MatrixD reference_edge_dot(const CsrGraph& g, const MatrixD& q, const MatrixD& k
   return e;
 }
 
-// (H, F) shapes: the kernels have fixed-size versions for common shapes (1×8, 2×8, 8×8, ...)
-// and run-time ones for the rest; the multi-dimensional variant is fixed-size for H·F in
-// {8, 16, 32, 64, 128}. Both kinds are covered.
+// (H, F) shapes: test::edge_score_shapes() covers the fixed-size and run-time kernels.
 class EdgeDotShapes : public ::testing::TestWithParam<std::pair<int, int>> {};
 
 TEST_P(EdgeDotShapes, ForwardMatchesReference) {
@@ -257,13 +248,8 @@ TEST_P(EdgeDotShapes, MultidimGradient) {
 }
 
 INSTANTIATE_TEST_SUITE_P(HeadsByFeatures, EdgeDotShapes,
-                         ::testing::Values(std::pair{1, 1}, std::pair{1, 3}, std::pair{3, 1},
-                                           std::pair{3, 2}, std::pair{3, 5}, std::pair{1, 8},
-                                           std::pair{2, 8}, std::pair{8, 8}),
-                         [](const auto& param_info) {
-                           return "H" + std::to_string(param_info.param.first) + "F" +
-                                  std::to_string(param_info.param.second);
-                         });
+                         ::testing::ValuesIn(test::edge_score_shapes()),
+                         test::heads_by_features_name);
 
 TEST(EdgeDotBackward, SharedFeaturesIntoOneGradient) {
   // Self-attention with one projection: q = k = x, and both gradients accumulate into the
@@ -350,18 +336,8 @@ TEST(EdgeDot, EmptyGraph) {
   EXPECT_EQ(e.size(), 0);
 }
 
-// Expects `call` to throw gat::Error whose message contains `part`.
-void expect_error(const std::function<void()>& call, const std::string& part) {
-  try {
-    call();
-    ADD_FAILURE() << "no gat::Error thrown; expected one mentioning \"" << part << "\"";
-  } catch (const Error& err) {
-    EXPECT_NE(std::string(err.what()).find(part), std::string::npos) << err.what();
-  }
-}
-
 TEST(EdgeDot, RejectsBadShapes) {
-  const CsrGraph g = small_graph();  // N = 4, E = 5
+  const CsrGraph g = small_score_graph();  // N = 4, E = 5
   const MatrixD q = small_q(), k = small_k();
   MatrixD e(5, 2), grad(4, 4);
   expect_error([&] { edge_dot_forward<double>(g, q.topRows(3), k, 1.0, e); },
@@ -388,39 +364,8 @@ TEST(EdgeDot, RejectsBadShapes) {
 
 // ---- determinism ------------------------------------------------------------------------------
 
-// A random graph on 2000 nodes (several kRowChunk = 256 chunks and many rows per thread): 8
-// in-edges on average among nodes 0..1949, so duplicates and self loops occur, and nodes
-// 1950..1999 without edges.
-const CsrGraph& big_graph() {
-  static const CsrGraph g = [] {
-    const CounterRng rng(321, 0, 0, 0);
-    std::vector<NodeId> src, dst;
-    for (std::uint64_t k = 0; k < 8 * 1950; ++k) {
-      src.push_back(static_cast<NodeId>(rng.bits(2 * k) % 1950));
-      dst.push_back(static_cast<NodeId>(rng.bits(2 * k + 1) % 1950));
-    }
-    return build_csr(2000, src, dst);
-  }();
-  return g;
-}
-
-// Runs `kernel` at one thread and at two: every output must be equal bit for bit.
-void expect_same_bits(const std::function<std::vector<MatrixF>()>& kernel) {
-  const int saved = num_threads();
-  set_num_threads(1);
-  const std::vector<MatrixF> one = kernel();
-  set_num_threads(2);
-  const std::vector<MatrixF> two = kernel();
-  set_num_threads(saved);
-  ASSERT_EQ(one.size(), two.size());
-  for (std::size_t k = 0; k < one.size(); ++k) {
-    ASSERT_GT(one[k].size(), 0);
-    EXPECT_TRUE(one[k] == two[k]) << "output " << k << " differs between 1 and 2 threads";
-  }
-}
-
 void check_determinism(Eigen::Index h, Eigen::Index f) {
-  const CsrGraph& g = big_graph();
+  const CsrGraph g = big_random_graph(321);
   const Eigen::Index n = g.num_nodes(), e = g.num_edges();
   const MatrixF q = random_matrix(n, h * f, 81).cast<float>();
   const MatrixF k = random_matrix(n, h * f, 82).cast<float>();

@@ -15,14 +15,9 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
-#include <functional>
-#include <string>
 #include <utility>
 #include <vector>
 
-#include "gat/core/random.hpp"
-#include "gat/core/threads.hpp"
-#include "gat/graph/build.hpp"
 #include "gat/ops/aggregate.hpp"
 #include "gat/ops/edge_additive.hpp"
 #include "gat/ops/edge_dot.hpp"
@@ -30,6 +25,7 @@
 #include "gat/ops/segment_softmax.hpp"
 #include "support/gradcheck.hpp"
 #include "support/graphs.hpp"
+#include "support/op_fixtures.hpp"
 
 namespace gat::ops {
 namespace {
@@ -37,6 +33,8 @@ namespace {
 using test::check_graph;
 using test::expect_gradient;
 using test::expect_matrix_near;
+using test::expect_same_bits;
+using test::grid_matrix;
 using test::MatrixD;
 using test::random_graph;
 using test::random_matrix;
@@ -186,10 +184,7 @@ INSTANTIATE_TEST_SUITE_P(HeadsByFeatures, PerChannelShapes,
                          ::testing::Values(std::pair{1, 1}, std::pair{3, 2}, std::pair{1, 8},
                                            std::pair{2, 8}, std::pair{3, 5}, std::pair{8, 8},
                                            std::pair{16, 8}),
-                         [](const auto& param_info) {
-                           return "H" + std::to_string(param_info.param.first) + "F" +
-                                  std::to_string(param_info.param.second);
-                         });
+                         test::heads_by_features_name);
 
 TEST(PerChannel, OneChannelIsOneHeadOfWidthOne) {
   // With one channel per head (F = 1), per-channel attention is ordinary GAT with H heads:
@@ -228,8 +223,7 @@ TEST(PerChannel, AdditiveScoresComposeWithSoftmaxAndAggregation) {
   const Eigen::Index n = g.num_nodes(), h = 2, f = 3, w = h * f;
   // l and r on a grid (multiples of 0.1 plus 0.02): every l[i] + r[j] is at least 0.04 from
   // the kink of LeakyReLU.
-  auto grid = [](const MatrixD& u) { return ((u.array() * 10).round() / 10 + 0.02).matrix(); };
-  MatrixD l = grid(random_matrix(n, w, 175)), r = grid(random_matrix(n, w, 176));
+  MatrixD l = grid_matrix(n, w, 175), r = grid_matrix(n, w, 176);
   MatrixD a = random_matrix(h, f, 177), v = random_matrix(n, w, 178);
   const MatrixD weight = random_matrix(n, w, 179);
   auto loss = [&] {
@@ -282,19 +276,13 @@ TEST(PerChannel, DotScoresComposeWithSoftmaxAndAggregation) {
 
 TEST(PerChannel, SameBitsAtOneAndTwoThreads) {
   // 64 channels (H = 8, F = 8) as 64 heads of width 1 on 2000 nodes, forward and backward.
-  const CounterRng rng(187, 0, 0, 0);
-  std::vector<NodeId> src, dst;
-  for (std::uint64_t k = 0; k < 8 * 1950; ++k) {
-    src.push_back(static_cast<NodeId>(rng.bits(2 * k) % 1950));
-    dst.push_back(static_cast<NodeId>(rng.bits(2 * k + 1) % 1950));
-  }
-  const CsrGraph g = build_csr(2000, src, dst);
+  const CsrGraph g = test::big_random_graph(187);
   const Eigen::Index n = g.num_nodes(), h = 8, f = 8;
   const MatrixF z = random_matrix(n, h * f, 188).cast<float>();
   const MatrixF a_src = random_matrix(h, f, 189).cast<float>();
   const MatrixF a_dst = random_matrix(h, f, 190).cast<float>();
   const MatrixF grad_out = random_matrix(n, h * f, 191).cast<float>();
-  auto run = [&] {
+  expect_same_bits([&] {
     PerChannelCache<float> cache;
     const MatrixF out = per_channel_forward<float>(g, z, a_src, a_dst, cache);
     MatrixF grad_z = MatrixF::Zero(n, h * f), grad_a_src = MatrixF::Zero(h, f);
@@ -302,16 +290,7 @@ TEST(PerChannel, SameBitsAtOneAndTwoThreads) {
     per_channel_backward<float>(g, z, a_src, a_dst, cache, grad_out, grad_z, grad_a_src,
                                 grad_a_dst);
     return std::vector<MatrixF>{out, cache.alpha, grad_z, grad_a_src, grad_a_dst};
-  };
-  const int saved = num_threads();
-  set_num_threads(1);
-  const std::vector<MatrixF> one = run();
-  set_num_threads(2);
-  const std::vector<MatrixF> two = run();
-  set_num_threads(saved);
-  for (std::size_t k = 0; k < one.size(); ++k) {
-    EXPECT_TRUE(one[k] == two[k]) << "output " << k << " differs between 1 and 2 threads";
-  }
+  });
 }
 
 }  // namespace
