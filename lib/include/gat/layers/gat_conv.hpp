@@ -49,7 +49,9 @@ enum class AttentionMode { kSparse, kDense };
 ///   kGeneral          z_jᵀ M z_i                                  (M: F×F per head)
 ///   kBiasedGeneral    z_jᵀ M z_i + b
 ///   kActivatedGeneral tanh(z_jᵀ M z_i + b)
-/// Keys are the values z (W_k = W) so that dot scores add one projection, not two.
+/// Keys are the values z (W_k = W) so that dot scores add one projection, not two. With
+/// multi_dim each score keeps one term per channel instead of summing over F; scaled-dot keeps
+/// its 1/√F factor there too (one definition for both modes), though no sum needs it.
 enum class ScoreFunction {
   kGat,
   kGatV2,
