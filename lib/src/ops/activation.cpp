@@ -46,7 +46,6 @@ template void elu_backward<double>(MatrixCRef<double>, MatrixCRef<double>, Matri
 
 template <typename T>
 void tanh_forward(MatrixCRef<T> x, MatrixRef<T> y) {
-  const Eigen::Index cols = x.cols();
   // Eigen's tanh: for float a vectorised rational approximation (a few ulp, and exactly x for
   // |x| < 4e-4, so no loss of relative precision near 0, where attention scores often sit); for
   // double std::tanh. Elementwise, so the result does not depend on the thread count.
@@ -54,7 +53,6 @@ void tanh_forward(MatrixCRef<T> x, MatrixRef<T> y) {
   for (Eigen::Index i = 0; i < x.rows(); ++i) {
     y.row(i).array() = x.row(i).array().tanh();
   }
-  (void)cols;
 }
 
 template <typename T>
