@@ -3,8 +3,10 @@
 #   tools/run-tests.sh              Release build with warnings as errors, then ctest, then
 #                                   tests/package built against the installed library
 #   GAT_SANITIZE=1 tools/run-tests.sh   also an ASan + UBSan build of the whole suite
-# Tests that need real data read $GAT_DATA_DIR (default: ../shared/datasets beside the
-# checkout, when it exists).
+#   GAT_AVX512=1 tools/run-tests.sh     also compile everything for AVX-512 (-march=x86-64-v4,
+#                                       warnings as errors; nothing is run, so any CPU will do)
+# Cora, CiteSeer and PubMed are bundled in datasets/. Tests that need the larger sets read
+# $GAT_DATA_DIR (default: ../shared/datasets beside the checkout, when it exists).
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 cd "$here"
@@ -15,7 +17,7 @@ if [ -z "${GAT_DATA_DIR:-}" ] && [ -d "$here/../shared/datasets" ]; then
   GAT_DATA_DIR=$(cd "$here/../shared/datasets" && pwd)
 fi
 export GAT_DATA_DIR="${GAT_DATA_DIR:-}"
-echo "run-tests: GAT_DATA_DIR=${GAT_DATA_DIR:-(unset: tests needing real data will skip)}"
+echo "run-tests: GAT_DATA_DIR=${GAT_DATA_DIR:-(unset: tests needing the TU sets will skip)}"
 
 jobs=$(nproc)
 
@@ -43,6 +45,38 @@ cmake -S "$here/tests/package" -B "$package_tmp/build" -DCMAKE_PREFIX_PATH="$pac
   >/dev/null
 cmake --build "$package_tmp/build" -j "$jobs"
 OMP_WAIT_POLICY=passive "$package_tmp/build/gat_consumer"
+
+# The same consumer built without CMake, through pkg-config, as a Makefile would; and the
+# guard in gat/core/types.hpp: a file compiled with another Eigen alignment than the library's
+# must not compile (it would corrupt the heap at the first matrix it frees).
+echo "run-tests: installed package through pkg-config"
+export PKG_CONFIG_PATH="$package_tmp/prefix/lib/pkgconfig${PKG_CONFIG_PATH:+:$PKG_CONFIG_PATH}"
+# shellcheck disable=SC2046  # pkg-config prints several flags on purpose
+c++ -std=c++17 -O2 "$here/tests/package/main.cpp" -o "$package_tmp/consumer_pc" \
+  $(pkg-config --cflags --libs gat)
+OMP_WAIT_POLICY=passive "$package_tmp/consumer_pc" >/dev/null
+# shellcheck disable=SC2046
+if c++ -std=c++17 -fsyntax-only "$here/tests/package/main.cpp" \
+     $(pkg-config --cflags gat | sed 's/-DEIGEN_MAX_ALIGN_BYTES=64/-DEIGEN_MAX_ALIGN_BYTES=32/') \
+     2>"$package_tmp/mismatch.log"; then
+  echo "run-tests: a consumer with EIGEN_MAX_ALIGN_BYTES=32 compiled; it must not" >&2
+  exit 1
+fi
+grep -q "gat: compile with -DEIGEN_MAX_ALIGN_BYTES=64" "$package_tmp/mismatch.log" || {
+  echo "run-tests: the alignment mismatch did not fail with gat's message:" >&2
+  cat "$package_tmp/mismatch.log" >&2
+  exit 1
+}
+echo "run-tests: pkg-config consumer OK; mismatched alignment refused at compile time"
+
+if [ "${GAT_AVX512:-0}" = 1 ]; then
+  # The default build targets AVX2; this one makes GCC see the AVX-512 code paths (Eigen's
+  # 512-bit packet math), whose warnings used to break -Werror only on AVX-512 machines.
+  echo "run-tests: AVX-512 compile check (-march=x86-64-v4, -Werror; not run)"
+  cmake -S "$here" -B "$here/build-avx512" -DCMAKE_BUILD_TYPE=Release -DGAT_WERROR=ON \
+    -DGAT_ARCH=x86-64-v4 >/dev/null
+  cmake --build "$here/build-avx512" -j "$jobs"
+fi
 
 if [ "${GAT_SANITIZE:-0}" = 1 ]; then
   echo "run-tests: sanitizer build (ASan + UBSan)"
