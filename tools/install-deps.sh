@@ -10,9 +10,12 @@ packages=(
   libeigen3-dev                  # Eigen 3.4: dense matrices
   libcli11-dev                   # CLI11: the gat command line
   nlohmann-json3-dev             # JSON output of gat (--json)
+  zlib1g-dev                     # zlib: gzip-compressed datasets (datasets/*.gz)
   libgtest-dev libgmock-dev      # GoogleTest / GoogleMock
-  libbenchmark-dev               # Google Benchmark
+  pkg-config                     # the test command builds a consumer through gat.pc
   python3-numpy                  # the CLI test loads `gat embed` .npy output with numpy
+  python3-scipy                  # datasets/fetch_planetoid.sh reads Planetoid's sparse pickles
+  python3-matplotlib             # tools/plot_train.py and tools/plot_bench.py draw the figures
 )
 if [ "${1:-}" = "--fuzz" ]; then
   packages+=(

@@ -310,7 +310,7 @@ TEST_F(LinqsReader, RandomCorruptionGivesErrorOrDataset) {
   EXPECT_GT(loaded, 0);  // some edits (e.g. in whitespace) leave a valid dataset
 }
 
-// ---- Real data from ../shared/datasets, through $GAT_DATA_DIR. ----
+// ---- Real data: the copies bundled in the project's datasets/ (gzip). ----
 
 struct RealStats {
   const char* name;
@@ -375,17 +375,17 @@ void check_real(const std::string& root, const RealStats& s) {
 }
 
 TEST_F(LinqsReader, RealCora) {
-  GAT_REQUIRE_REAL_DATA(root);
+  const std::string root = test::bundled_data_dir();
   check_real(root, {"cora", 2708, 1433, 49216, 7, 5278, 140, 500, 1000, 0, 0, true});
 }
 
 TEST_F(LinqsReader, RealCiteseer) {
-  GAT_REQUIRE_REAL_DATA(root);
+  const std::string root = test::bundled_data_dir();
   check_real(root, {"citeseer", 3327, 3703, 105165, 6, 4552, 120, 500, 1000, 48, 15, true});
 }
 
 TEST_F(LinqsReader, RealPubmed) {
-  GAT_REQUIRE_REAL_DATA(root);
+  const std::string root = test::bundled_data_dir();
   check_real(root, {"pubmed", 19717, 500, 988031, 3, 44324, 60, 500, 1000, 0, 0, false});
 }
 

@@ -1,7 +1,9 @@
 #pragma once
-// Access to the real datasets beside the project (../shared/datasets) through $GAT_DATA_DIR.
-// Tests that need them skip when the variable is unset on a developer machine, and fail
-// under CI (where CI is set), so that they can never silently stop running there.
+// Access to real data. Cora, CiteSeer and PubMed are bundled in the project's datasets/
+// (gzip), so tests of them always run. The larger sets live beside the project
+// (../shared/datasets) and are reached through $GAT_DATA_DIR: tests that need them skip when
+// the variable is unset on a developer machine, and fail under CI (where CI is set), so that
+// they can never silently stop running there.
 
 #include <gtest/gtest.h>
 
@@ -9,6 +11,9 @@
 #include <string>
 
 namespace gat::test {
+
+/// The project's datasets/ folder: cora/, citeseer/, pubmed/ as .gz files.
+inline std::string bundled_data_dir() { return GAT_PROJECT_DATASETS; }
 
 /// The folder of real datasets, or empty when GAT_DATA_DIR is unset.
 inline std::string real_data_dir() {

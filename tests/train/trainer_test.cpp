@@ -96,7 +96,7 @@ TEST(Trainer, DivergenceIsAnError) {
 
 // End to end on real Cora with the paper's settings: ≥ 80 % test accuracy.
 TEST(Trainer, CoraReachesPaperAccuracy) {
-  GAT_REQUIRE_REAL_DATA(root);
+  const std::string root = test::bundled_data_dir();
   const Dataset d = load_linqs(root + "/cora", "cora");
   GatModel<float> model(model_for(d), 0);
   const TrainResult r = train_node_classifier(model, d, TrainOptions{});

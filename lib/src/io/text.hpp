@@ -1,6 +1,6 @@
 #pragma once
 // Private text-parsing helpers of the dataset readers (linqs.cpp, tu.cpp), one habit for both:
-// the whole file is read into memory and parsed through string views into that one buffer, so
+// the whole file (plain or gzip) is read into memory and parsed through string views into that one buffer, so
 // there is no per-line or per-token allocation (PubMed's .content is 27 MB of short tokens);
 // every message starts "path:line: " with a 1-based line number, and a token quoted in a
 // message goes through shown().
@@ -18,38 +18,12 @@
 
 #include "gat/core/error.hpp"
 #include "gat/core/types.hpp"
+#include "gat/io/input.hpp"
 
 namespace gat::io_detail {
 
-struct FileCloser {
-  void operator()(std::FILE* f) const { std::fclose(f); }
-};
-
-/// @brief The whole file at `path`, bytes as they are; throws gat::Error naming the path and
-/// the system's reason when it cannot be opened or read.
-inline std::string read_file(const std::string& path) {
-  std::unique_ptr<std::FILE, FileCloser> file(std::fopen(path.c_str(), "rb"));
-  if (!file) {
-    const int err = errno;
-    GAT_FAIL(path << ": cannot open file (" << std::generic_category().message(err) << ")");
-  }
-  std::string text;
-  // One read of the reported size avoids growing the buffer chunk by chunk.
-  std::error_code size_error;
-  const auto size = std::filesystem::file_size(path, size_error);
-  if (!size_error) {
-    text.resize(static_cast<std::size_t>(size));
-    text.resize(std::fread(text.data(), 1, text.size(), file.get()));
-  }
-  // Anything beyond the reported size (a file still growing, or a pipe with no size).
-  char chunk[1 << 16];
-  while (std::size_t n = std::fread(chunk, 1, sizeof chunk, file.get())) text.append(chunk, n);
-  if (std::ferror(file.get())) {
-    const int err = errno;
-    GAT_FAIL(path << ": cannot read file (" << std::generic_category().message(err) << ")");
-  }
-  return text;
-}
+/// @brief The whole file at `path` (or `path.gz`), decompressed; see gat::read_input.
+inline std::string read_file(const std::string& path) { return read_input(path); }
 
 /// @brief Whitespace between tokens. '\r' counts, so that CRLF files parse like LF files; TU
 /// attribute files also pad values with spaces (" 23.000000").

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "gat/core/error.hpp"
+#include "gat/io/input.hpp"
 #include "text.hpp"
 
 namespace gat {
@@ -252,10 +253,8 @@ std::string in_dir(const std::filesystem::path& dir, const std::string& name,
   return (dir / (name + suffix)).string();
 }
 
-bool exists(const std::string& path) {
-  std::error_code ignored;
-  return std::filesystem::exists(path, ignored);
-}
+// Plain or gzip-compressed (".gz"), as read_file reads them.
+bool exists(const std::string& path) { return input_exists(path); }
 
 // The feature rows of one kind of item ("node" or "edge") from its optional files: one-hot
 // columns over the distinct values of <name>_<item>_labels.txt, then the columns of
