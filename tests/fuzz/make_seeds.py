@@ -217,6 +217,47 @@ ST = {
 }
 
 
+def checkpoint(weight=1.0, meta=None, drop=None, extra=None):
+    """A gat checkpoint of a one-layer model (2 inputs, 2 classes, 1 head): weight (2, 2),
+    att_src and att_dst (1, 2), bias (1, 2), every value `weight` (as float32 bits)."""
+    value = struct.pack("<f", weight) if isinstance(weight, float) else struct.pack("<I", weight)
+    tensors = [("layers.0.att_dst", "F32", [1, 2], value * 2),
+               ("layers.0.att_src", "F32", [1, 2], value * 2),
+               ("layers.0.bias", "F32", [1, 2], value * 2),
+               ("layers.0.weight", "F32", [2, 2], value * 4)]
+    tensors = [t for t in tensors if t[0] != drop] + (extra or [])
+    metadata = {"format": "gat", "format_version": "1", "in_features": "2", "num_classes": "2",
+                "layers": "1"}
+    metadata.update(meta or {})
+    return safetensors(tensors, metadata)
+
+
+def nested(depth):
+    return safetensors(None, header='{"a":' + "[" * depth + "]" * depth + "}", data=b"")
+
+
+CKPT = {
+    "valid_one_layer": checkpoint(),
+    "valid_negative_weights": checkpoint(-0.5),
+    "valid_dense_attention": checkpoint(meta={"attention": "dense"}),
+    "bad_gatv2_tensors_missing": checkpoint(meta={"score": "gatv2"}),
+    "valid_huge_weights": checkpoint(1e30),  # loads; the forward pass must refuse NaN
+    "bad_zeros": b"\0" * 64,
+    "bad_length_one": struct.pack("<Q", 1) + b"{       ",
+    "bad_length_beyond_cap": struct.pack("<Q", 100_000_001) + b"{}      ",
+    "bad_length_huge": struct.pack("<Q", 2**64 - 1) + b"{}",
+    "bad_nesting_65": nested(65),
+    "ok_nesting_64": nested(63),
+    "bad_wide_array": safetensors(None, header='{"a":[' + ",".join(["1"] * 70) + "]}", data=b""),
+    "bad_format": checkpoint(meta={"format": "pt"}),
+    "bad_version": checkpoint(meta={"format_version": "2"}),
+    "bad_missing_tensor": checkpoint(drop="layers.0.bias"),
+    "bad_extra_tensor": checkpoint(extra=[("layers.9.weight", "F32", [1], b"\0" * 4)]),
+    "bad_infinite_weight": checkpoint(0x7F800000),
+    "bad_layers_claim": checkpoint(meta={"layers": "1000000"}),
+    "bad_in_features_claim": checkpoint(meta={"in_features": "50000000"}),
+}
+
 def write(target, seeds):
     folder = os.path.join(HERE, "corpus", target)
     os.makedirs(folder, exist_ok=True)
@@ -232,6 +273,7 @@ def main():
     write("fuzz_split", SPLIT)
     write("fuzz_tu", TU)
     write("fuzz_safetensors", ST)
+    write("fuzz_checkpoint_header", CKPT)
     return 0
 
 

@@ -21,8 +21,9 @@
 #include "gat/core/random.hpp"
 
 namespace gat::detail {
-// Defined in lib/src/io/safetensors.cpp without a public header: a test-only hook called by
-// write_file_atomic at the stages "partial" and "written".
+// Defined in lib/src/io/output.cpp without a public header: a test-only hook called by the
+// atomic replace of write_output (and so write_file_atomic) at the stages "partial" and
+// "written".
 using AtomicWriteHook = void (*)(const char* stage);
 void set_atomic_write_hook(AtomicWriteHook hook);
 }  // namespace gat::detail

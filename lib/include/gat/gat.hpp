@@ -2,6 +2,7 @@
 // The whole public API of the gat library.
 
 #include "gat/core/error.hpp"
+#include "gat/core/memory.hpp"
 #include "gat/core/random.hpp"
 #include "gat/core/sparse_matrix.hpp"
 #include "gat/core/threads.hpp"
@@ -12,7 +13,9 @@
 #include "gat/graph/generate.hpp"
 #include "gat/io/checkpoint.hpp"
 #include "gat/io/dataset.hpp"
+#include "gat/io/input.hpp"
 #include "gat/io/linqs.hpp"
+#include "gat/io/output.hpp"
 #include "gat/io/safetensors.hpp"
 #include "gat/io/synthetic.hpp"
 #include "gat/io/tu.hpp"

@@ -17,29 +17,13 @@
 #include <utility>
 
 #include "gat/core/error.hpp"
+#include "gat/io/output.hpp"
 
 // Tensor bytes are copied to and from memory as they are; the format is little-endian.
 static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__,
               "safetensors I/O assumes a little-endian machine");
 
 namespace gat {
-namespace detail {
-
-// A test-only hook called by write_file_atomic at named stages ("partial": half the bytes are
-// written; "written": the temporary file is complete, synced and closed, the rename not yet
-// done), so that a test can kill the process or throw there. External linkage without a public
-// header, like check_linqs_node_count in linqs.cpp.
-using AtomicWriteHook = void (*)(const char* stage);
-void set_atomic_write_hook(AtomicWriteHook hook);
-
-namespace {
-AtomicWriteHook g_atomic_write_hook = nullptr;
-}  // namespace
-
-void set_atomic_write_hook(AtomicWriteHook hook) { g_atomic_write_hook = hook; }
-
-}  // namespace detail
-
 namespace {
 
 using json = nlohmann::json;
@@ -47,6 +31,9 @@ using json = nlohmann::json;
 // The reference implementation's limit: a header this large is not a checkpoint.
 constexpr std::uint64_t kMaxHeaderBytes = 100'000'000;
 constexpr const char* kMetadataKey = "__metadata__";
+// Bounds of the header's JSON, checked before it is parsed (see check_header_structure).
+constexpr std::size_t kMaxJsonDepth = 64;
+constexpr std::size_t kMaxJsonArray = 64;
 
 std::string errno_text(int err) { return std::generic_category().message(err); }
 
@@ -96,7 +83,13 @@ bool as_index(const json& v, std::int64_t& out) {
 // Where one tensor lies in the byte buffer, for the tiling check.
 struct Extent {
   std::int64_t begin, end;
-  const std::string* name;
+  std::string name;
+};
+
+// A parsed and checked header: the tensors without their data, and where each one's data lies.
+struct Header {
+  SafetensorsFile file;
+  std::vector<Extent> extents;  // sorted by offset; they tile [0, buffer size)
 };
 
 std::uint64_t read_u64_le(const char* p) {
@@ -105,9 +98,69 @@ std::uint64_t read_u64_le(const char* p) {
   return v;
 }
 
-struct FileCloser {
-  void operator()(std::FILE* f) const { std::fclose(f); }
-};
+// The header length checks, done on the first 8 bytes alone so that a reader can refuse a file
+// before reading (or allocating) anything more. `size` is the whole file's size.
+void check_header_length(std::uint64_t header_len, std::uint64_t size, const std::string& source) {
+  GAT_CHECK(header_len > 0, source << ": the header length is 0 (not a safetensors file?)");
+  GAT_CHECK(header_len >= 2, source << ": the header length is " << header_len
+                                    << ", too short for a JSON object (not a safetensors file?)");
+  GAT_CHECK(header_len <= kMaxHeaderBytes, source << ": the header length " << header_len
+                                                  << " exceeds the limit of " << kMaxHeaderBytes
+                                                  << " bytes (not a safetensors file?)");
+  GAT_CHECK(header_len <= size - 8, source << ": truncated: the header length is " << header_len
+                                           << " bytes but only " << size - 8 << " bytes follow it");
+}
+
+// A scan of the header text, before the JSON parser builds anything, that bounds what parsing
+// can cost: the parser's tree takes tens of bytes per value, so 100 MB of '[' would need GBs.
+// A safetensors header nests three deep ({name: {shape: [dims]}}) and its longest arrays are
+// shapes, which PyTorch caps at 64 dims; anything deeper or longer is refused here. Brackets
+// inside strings do not count; a mismatched bracket is left for the parser to report.
+void check_header_structure(std::string_view text, const std::string& source) {
+  struct Level {
+    bool array;
+    std::size_t commas;
+  };
+  std::vector<Level> open;
+  bool in_string = false, escaped = false;
+  for (std::size_t k = 0; k < text.size(); ++k) {
+    const char c = text[k];
+    if (in_string) {
+      if (escaped) {
+        escaped = false;
+      } else if (c == '\\') {
+        escaped = true;
+      } else if (c == '"') {
+        in_string = false;
+      }
+      continue;
+    }
+    switch (c) {
+      case '"':
+        in_string = true;
+        break;
+      case '{':
+      case '[':
+        GAT_CHECK(open.size() < kMaxJsonDepth,
+                  source << ": the header nests JSON deeper than " << kMaxJsonDepth
+                         << " levels (a safetensors header nests 3; not a safetensors file?)");
+        open.push_back({c == '[', 0});
+        break;
+      case '}':
+      case ']':
+        if (!open.empty()) open.pop_back();
+        break;
+      case ',':
+        GAT_CHECK(open.empty() || !open.back().array || ++open.back().commas < kMaxJsonArray,
+                  source << ": the header holds a JSON array of more than " << kMaxJsonArray
+                         << " elements (shapes have at most " << kMaxJsonArray
+                         << " dims; not a safetensors file?)");
+        break;
+      default:
+        break;
+    }
+  }
+}
 
 }  // namespace
 
@@ -135,22 +188,14 @@ std::int64_t SafetensorsTensor::numel() const {
   return n;
 }
 
-SafetensorsFile parse_safetensors(std::string_view bytes, const std::string& source) {
-  const auto size = static_cast<std::uint64_t>(bytes.size());
-  GAT_CHECK(size >= 8, source << ": truncated: " << size
-                              << " bytes, but a safetensors file starts with an 8-byte header "
-                                 "length");
-  const std::uint64_t header_len = read_u64_le(bytes.data());
-  GAT_CHECK(header_len > 0, source << ": the header length is 0 (not a safetensors file?)");
-  GAT_CHECK(header_len <= kMaxHeaderBytes, source << ": the header length " << header_len
-                                                  << " exceeds the limit of " << kMaxHeaderBytes
-                                                  << " bytes (not a safetensors file?)");
-  GAT_CHECK(header_len <= size - 8, source << ": truncated: the header length is " << header_len
-                                           << " bytes but only " << size - 8 << " bytes follow it");
-  const std::string_view header_text = bytes.substr(8, header_len);
-  const auto buffer_size = static_cast<std::int64_t>(size - 8 - header_len);
-  const char* buffer = bytes.data() + 8 + header_len;
+namespace {
 
+// Parses and checks the header text against a byte buffer of `buffer_size` bytes: every
+// tensor's dtype, shape and extent, and that the extents tile the buffer. Allocates nothing
+// for tensor data.
+Header parse_header(std::string_view header_text, std::int64_t buffer_size,
+                    const std::string& source) {
+  check_header_structure(header_text, source);
   // nlohmann keeps the last of two equal keys; a duplicate tensor name is refused instead, since
   // two readers of such a file could disagree about which tensor it holds.
   std::set<std::string> seen;
@@ -171,8 +216,8 @@ SafetensorsFile parse_safetensors(std::string_view bytes, const std::string& sou
   GAT_CHECK(duplicate.empty(), source << ": the header names " << shown(duplicate) << " twice");
   GAT_CHECK(header.is_object(), source << ": the header is JSON but not an object");
 
-  SafetensorsFile out;
-  std::vector<Extent> extents;
+  Header out;
+  auto& extents = out.extents;
   for (const auto& [name, entry] : header.items()) {
     if (name == kMetadataKey) {
       GAT_CHECK(entry.is_object(),
@@ -180,7 +225,7 @@ SafetensorsFile parse_safetensors(std::string_view bytes, const std::string& sou
       for (const auto& [key, value] : entry.items()) {
         GAT_CHECK(value.is_string(), source << ": metadata " << shown(key)
                                             << " must be a string, found " << value.type_name());
-        out.metadata[key] = value.get<std::string>();
+        out.file.metadata[key] = value.get<std::string>();
       }
       continue;
     }
@@ -231,8 +276,8 @@ SafetensorsFile parse_safetensors(std::string_view bytes, const std::string& sou
                                            << end - begin << " bytes but dtype "
                                            << dtype_name(tensor.dtype) << " and shape "
                                            << shape.dump() << " need " << nbytes);
-    extents.push_back({begin, end, &name});
-    out.tensors.emplace(name, std::move(tensor));
+    extents.push_back({begin, end, name});
+    out.file.tensors.emplace(name, std::move(tensor));
   }
 
   // The tensors must tile [0, buffer_size): sorted by offset, each starts where the last ended.
@@ -242,45 +287,118 @@ SafetensorsFile parse_safetensors(std::string_view bytes, const std::string& sou
   std::int64_t cursor = 0;
   const std::string* previous = nullptr;
   for (const auto& x : extents) {
-    GAT_CHECK(x.begin >= cursor, source << ": tensor " << shown(*x.name) << " overlaps tensor "
+    GAT_CHECK(x.begin >= cursor, source << ": tensor " << shown(x.name) << " overlaps tensor "
                                         << shown(previous ? *previous : std::string()) << " (bytes "
                                         << x.begin << ".." << cursor << ")");
     GAT_CHECK(x.begin == cursor, source << ": a gap of " << x.begin - cursor
-                                        << " unused bytes before tensor " << shown(*x.name));
+                                        << " unused bytes before tensor " << shown(x.name));
     cursor = x.end;
-    previous = x.name;
+    previous = &x.name;
   }
   GAT_CHECK(cursor == buffer_size, source << ": " << buffer_size - cursor
                                           << " bytes after the last tensor belong to none "
                                              "(a gap, or a file with extra data)");
 
-  // Only now that every extent is known to lie inside the file is anything allocated.
-  for (const auto& x : extents) {
-    auto& data = out.tensors.at(*x.name).data;
-    data.assign(buffer + x.begin, buffer + x.end);
-  }
   return out;
 }
 
+}  // namespace
+
+SafetensorsFile parse_safetensors(std::string_view bytes, const std::string& source) {
+  const auto size = static_cast<std::uint64_t>(bytes.size());
+  GAT_CHECK(size >= 8, source << ": truncated: " << size
+                              << " bytes, but a safetensors file starts with an 8-byte header "
+                                 "length");
+  const std::uint64_t header_len = read_u64_le(bytes.data());
+  check_header_length(header_len, size, source);
+  const auto buffer_size = static_cast<std::int64_t>(size - 8 - header_len);
+  Header header = parse_header(bytes.substr(8, header_len), buffer_size, source);
+  // Only now that every extent is known to lie inside the buffer is anything allocated.
+  const char* buffer = bytes.data() + 8 + header_len;
+  for (const auto& x : header.extents) {
+    header.file.tensors.at(x.name).data.assign(buffer + x.begin, buffer + x.end);
+  }
+  return std::move(header.file);
+}
+
+namespace {
+
+// Reads exactly `n` bytes at `offset`; a short read means the file shrank while we read it.
+void read_exactly(int fd, char* out, std::size_t n, std::uint64_t offset, const std::string& path) {
+  while (n > 0) {
+    const ssize_t got = pread(fd, out, n, static_cast<off_t>(offset));
+    if (got < 0 && errno == EINTR) continue;
+    if (got < 0) {
+      const int err = errno;
+      GAT_FAIL(path << ": cannot read file (" << errno_text(err) << ")");
+    }
+    GAT_CHECK(got > 0, path << ": the file became shorter while it was read");
+    out += got;
+    n -= static_cast<std::size_t>(got);
+    offset += static_cast<std::uint64_t>(got);
+  }
+}
+
+struct FdCloser {
+  int fd;
+  ~FdCloser() {
+    if (fd >= 0) close(fd);
+  }
+};
+
+const char* file_kind(mode_t mode) {
+  if (S_ISDIR(mode)) return "a folder";
+  if (S_ISFIFO(mode)) return "a FIFO (named pipe)";
+  if (S_ISCHR(mode)) return "a character device";
+  if (S_ISBLK(mode)) return "a block device";
+  if (S_ISSOCK(mode)) return "a socket";
+  return "not a regular file";
+}
+
+}  // namespace
+
 SafetensorsFile read_safetensors(const std::string& path) {
-  std::unique_ptr<std::FILE, FileCloser> file(std::fopen(path.c_str(), "rb"));
-  if (!file) {
+  // stat before open: opening a FIFO for reading blocks until a writer comes, and /dev/zero
+  // never ends, so anything but a regular file is refused without being opened.
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0) {
     const int err = errno;
     GAT_FAIL(path << ": cannot open file (" << errno_text(err) << ")");
   }
-  struct stat st {};
-  GAT_CHECK(fstat(fileno(file.get()), &st) == 0 && S_ISREG(st.st_mode),
-            path << ": not a regular file");
-  // The size comes from the file system, not the header, so nothing below allocates more than
-  // the file holds.
-  std::string bytes(static_cast<std::size_t>(st.st_size), '\0');
-  const std::size_t got = std::fread(bytes.data(), 1, bytes.size(), file.get());
-  if (std::ferror(file.get())) {
+  GAT_CHECK(S_ISREG(st.st_mode), path << ": cannot read a checkpoint from " << file_kind(st.st_mode)
+                                      << "; give a regular safetensors file");
+  // O_NONBLOCK: should the path have become a FIFO since the stat, open still returns at once
+  // (and the fstat below refuses it).
+  const FdCloser file{::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY)};
+  if (file.fd < 0) {
     const int err = errno;
-    GAT_FAIL(path << ": cannot read file (" << errno_text(err) << ")");
+    GAT_FAIL(path << ": cannot open file (" << errno_text(err) << ")");
   }
-  bytes.resize(got);
-  return parse_safetensors(bytes, path);
+  GAT_CHECK(fstat(file.fd, &st) == 0 && S_ISREG(st.st_mode),
+            path << ": cannot read a checkpoint from " << file_kind(st.st_mode)
+                 << "; give a regular safetensors file");
+  // The size comes from the file system, and the header length is checked against it (and the
+  // 100 MB cap) from the first 8 bytes alone, so a file of zeros or a lying length is refused
+  // before anything else is read, and nothing below allocates more than the file holds.
+  const auto size = static_cast<std::uint64_t>(st.st_size);
+  GAT_CHECK(size >= 8, path << ": truncated: " << size
+                            << " bytes, but a safetensors file starts with an 8-byte header "
+                               "length");
+  char len_bytes[8];
+  read_exactly(file.fd, len_bytes, sizeof len_bytes, 0, path);
+  const std::uint64_t header_len = read_u64_le(len_bytes);
+  check_header_length(header_len, size, path);
+  std::string header_text(static_cast<std::size_t>(header_len), '\0');
+  read_exactly(file.fd, header_text.data(), header_text.size(), 8, path);
+  Header header = parse_header(header_text, static_cast<std::int64_t>(size - 8 - header_len), path);
+  // The tensors tile the rest of the file exactly, so their sizes add up to what stat saw.
+  for (const auto& x : header.extents) {
+    auto& data = header.file.tensors.at(x.name).data;
+    data.resize(static_cast<std::size_t>(x.end - x.begin));
+    read_exactly(file.fd, reinterpret_cast<char*>(data.data()), data.size(),
+                 8 + header_len + static_cast<std::uint64_t>(x.begin), path);
+  }
+  return std::move(header.file);
 }
 
 std::string serialize_safetensors(const SafetensorsFile& file) {
@@ -324,64 +442,11 @@ std::string serialize_safetensors(const SafetensorsFile& file) {
 }
 
 void write_safetensors(const std::string& path, const SafetensorsFile& file) {
-  write_file_atomic(path, serialize_safetensors(file));
+  write_output(path, serialize_safetensors(file));
 }
 
 void write_file_atomic(const std::string& path, std::string_view bytes) {
-  namespace fs = std::filesystem;
-  const std::string tmp = path + ".tmp-" + std::to_string(static_cast<long long>(getpid()));
-  std::FILE* f = std::fopen(tmp.c_str(), "wb");
-  if (!f) {
-    const int err = errno;
-    GAT_FAIL("cannot write " << path << ": cannot create " << tmp << " (" << errno_text(err)
-                             << ")");
-  }
-  try {
-    const std::size_t half = bytes.size() / 2;
-    auto put = [&](std::string_view part) {
-      if (part.empty()) return;
-      if (std::fwrite(part.data(), 1, part.size(), f) != part.size()) {
-        const int err = errno;
-        GAT_FAIL("cannot write " << tmp << " (" << errno_text(err) << ")");
-      }
-    };
-    put(bytes.substr(0, half));
-    if (detail::g_atomic_write_hook) detail::g_atomic_write_hook("partial");
-    put(bytes.substr(half));
-    // fflush moves our buffer to the kernel; fsync moves the kernel's to the disk, so that the
-    // rename below can never expose a file whose data is still in flight.
-    if (std::fflush(f) != 0 || fsync(fileno(f)) != 0) {
-      const int err = errno;
-      GAT_FAIL("cannot write " << tmp << " (" << errno_text(err) << ")");
-    }
-    std::FILE* closing = f;
-    f = nullptr;
-    if (std::fclose(closing) != 0) {
-      const int err = errno;
-      GAT_FAIL("cannot write " << tmp << " (" << errno_text(err) << ")");
-    }
-    if (detail::g_atomic_write_hook) detail::g_atomic_write_hook("written");
-    if (std::rename(tmp.c_str(), path.c_str()) != 0) {
-      const int err = errno;
-      GAT_FAIL("cannot rename " << tmp << " to " << path << " (" << errno_text(err) << ")");
-    }
-  } catch (...) {
-    if (f) std::fclose(f);
-    std::remove(tmp.c_str());
-    throw;
-  }
-  // The rename is a change to the folder; syncing the folder makes it survive a power cut.
-  fs::path dir = fs::path(path).parent_path();
-  if (dir.empty()) dir = ".";
-  const int fd = open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  int err = fd < 0 ? errno : 0;
-  if (fd >= 0) {
-    if (fsync(fd) != 0) err = errno;
-    close(fd);
-  }
-  // Some file systems cannot sync a folder (EINVAL); the data itself is already on disk.
-  GAT_CHECK(err == 0 || err == EINVAL, "wrote " << path << " but cannot sync its folder "
-                                                << dir.string() << " (" << errno_text(err) << ")");
+  write_output(path, bytes);
 }
 
 template <typename T>

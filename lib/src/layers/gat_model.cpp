@@ -1,15 +1,89 @@
 #include "gat/layers/gat_model.hpp"
 
+#include <cmath>
+#include <limits>
+#include <sstream>
+
 #include "gat/core/error.hpp"
+#include "gat/core/memory.hpp"
 #include "gat/ops/activation.hpp"
+#include "gat/ops/dense_attention.hpp"
 
 namespace gat {
+namespace {
+
+// Arithmetic of sizes that saturates at the largest uint64 instead of wrapping: an absurd
+// model must come out as "too large", never as a small number.
+constexpr std::uint64_t kHuge = std::numeric_limits<std::uint64_t>::max();
+std::uint64_t mul(std::uint64_t a, std::uint64_t b) {
+  std::uint64_t r = 0;
+  return __builtin_mul_overflow(a, b, &r) ? kHuge : r;
+}
+std::uint64_t add(std::uint64_t a, std::uint64_t b) {
+  std::uint64_t r = 0;
+  return __builtin_add_overflow(a, b, &r) ? kHuge : r;
+}
+std::uint64_t nonneg(std::int64_t v) { return v > 0 ? static_cast<std::uint64_t>(v) : 0; }
+
+}  // namespace
+
+template <typename T>
+std::uint64_t GatModel<T>::parameter_count(const GatModelOptions& o) {
+  GAT_CHECK(o.layers >= 1, "GatModel: need at least one layer, got " << o.layers);
+  GAT_CHECK(o.num_classes >= 1, "GatModel: need at least one class, got " << o.num_classes);
+  std::uint64_t count = 0;
+  std::int64_t in = o.in_features;
+  for (int l = 0; l < o.layers; ++l) {
+    const GatConvOptions c = layer_options(o, l, in);
+    for (const auto& shape : GatConv<T>::parameter_shapes(c, l)) {
+      count = add(count, mul(nonneg(shape.rows), nonneg(shape.cols)));
+    }
+    in = c.concat ? std::int64_t{c.heads} * c.out_features : c.out_features;
+  }
+  return count;
+}
+
+template <typename T>
+std::uint64_t GatModel<T>::estimate_training_bytes(const GatModelOptions& o, std::int64_t nodes,
+                                                   std::int64_t edges, std::int64_t nnz_features) {
+  const std::uint64_t n = nonneg(nodes);
+  const std::uint64_t e = add(nonneg(edges), n);  // room for the self loops "add" puts in
+  std::uint64_t scalars = mul(4, parameter_count(o));
+  std::uint64_t extra_bytes = 0;
+  std::int64_t in = o.in_features;
+  for (int l = 0; l < o.layers; ++l) {
+    const GatConvOptions c = layer_options(o, l, in);
+    const std::uint64_t hf = mul(nonneg(c.heads), nonneg(c.out_features));
+    const std::uint64_t out = c.concat ? hf : nonneg(c.out_features);
+    const std::uint64_t att = c.multi_dim ? hf : nonneg(c.heads);
+    scalars = add(scalars, mul(mul(6, n), hf));
+    scalars = add(scalars, mul(mul(2, n), out));
+    if (l > 0) scalars = add(scalars, mul(mul(2, n), nonneg(in)));
+    scalars = add(scalars, mul(mul(5, e), att));
+    if (c.score == ScoreFunction::kGatV2) scalars = add(scalars, mul(mul(2, e), hf));
+    if (c.attention == AttentionMode::kDense) {
+      extra_bytes = add(extra_bytes, ops::dense_attention_bytes(nodes, c.heads, true, sizeof(T)));
+    }
+    in = static_cast<std::int64_t>(std::min<std::uint64_t>(
+        out, static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max())));
+  }
+  std::uint64_t bytes = add(mul(scalars, sizeof(T)), extra_bytes);
+  bytes = add(bytes, mul(mul(3, nonneg(nnz_features)), sizeof(T) + 8));
+  bytes = add(bytes, mul(2, add(mul(8, n), mul(12, e))));
+  return bytes;
+}
 
 template <typename T>
 GatModel<T>::GatModel(const GatModelOptions& options, std::uint64_t seed) : options_(options) {
   const auto& o = options_;
   GAT_CHECK(o.layers >= 1, "GatModel: need at least one layer, got " << o.layers);
   GAT_CHECK(o.num_classes >= 1, "GatModel: need at least one class, got " << o.num_classes);
+  // Each parameter holds its value and its gradient; checked before the first allocation, so
+  // --hidden 4096 --heads 64 is an error naming sizes, not minutes of swapping and bad_alloc.
+  const std::uint64_t count = parameter_count(o);
+  std::ostringstream what;
+  what << "the model's " << count << " parameters (with their gradients)";
+  check_memory(mul(mul(count, 2), sizeof(T)), what.str());
   std::int64_t in = o.in_features;
   for (int l = 0; l < o.layers; ++l) {
     layers_.emplace_back(layer_options(o, l, in), seed, l);
@@ -55,12 +129,24 @@ Matrix<T> GatModel<T>::forward_impl(const CsrGraph& graph, const Input& x, GatMo
   const std::size_t count = layers_.size();
   cache.layers.resize(count);
   cache.hidden.resize(count - 1);
+  // At inference a non-finite output is an error naming the layer where it first appears
+  // (finite but huge checkpoint weights overflow there); in training the trainer's loss check
+  // reports divergence in its own words. One pass over (N, H·F) values is nothing beside the
+  // layer that produced them.
+  auto check = [&](const Matrix<T>& out, std::size_t l) {
+    GAT_CHECK(ctx.training || out.allFinite(),
+              "layer " << l + 1 << " of " << count
+                       << " produced non-finite values (NaN or Inf): the weights may be too "
+                          "large (a corrupted or diverged checkpoint?)");
+  };
   Matrix<T> h = layers_[0].forward(graph, x, cache.layers[0], ctx);
+  check(h, 0);
   for (std::size_t l = 1; l < count; ++l) {
     auto& act = cache.hidden[l - 1];
     act.resize(h.rows(), h.cols());
     ops::elu_forward<T>(h, act);
     h = layers_[l].forward(graph, act, cache.layers[l], ctx);
+    check(h, l);
   }
   return h;
 }

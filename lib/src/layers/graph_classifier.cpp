@@ -1,5 +1,7 @@
 #include "gat/layers/graph_classifier.hpp"
 
+#include <string>
+
 #include "gat/core/error.hpp"
 #include "gat/ops/activation.hpp"
 
@@ -71,15 +73,26 @@ Matrix<T> GraphClassifier<T>::forward(const LayerGraph<T>& g, MatrixCRef<T> x,
   cache.layers.resize(l_count);
   cache.hidden.resize(l_count);
   const Matrix<T>* edges = options_.edge_features > 0 ? &g.edge_features : nullptr;
+  // At inference a NaN or infinity is an error naming where it first appears (see
+  // GatModel::forward); in training the trainer's loss check reports divergence.
+  auto check = [&](const Matrix<T>& out, const std::string& where) {
+    GAT_CHECK(ctx.training || out.allFinite(),
+              where << " produced non-finite values (NaN or Inf): the weights may be too large "
+                       "(a corrupted or diverged checkpoint?)");
+  };
   for (std::size_t l = 0; l < l_count; ++l) {
     const Matrix<T> pre =
         l == 0 ? layers_[l].forward(g.graph, x, cache.layers[l], ctx, edges)
                : layers_[l].forward(g.graph, cache.hidden[l - 1], cache.layers[l], ctx, edges);
+    check(pre, "layer " + std::to_string(l + 1) + " of " + std::to_string(l_count));
     cache.hidden[l].resize(pre.rows(), pre.cols());
     ops::elu_forward<T>(pre, cache.hidden[l]);
   }
   cache.pooled = pool_.forward(node_offsets, cache.hidden.back(), cache.pool);
-  return classifier_.forward(cache.pooled);
+  check(cache.pooled, "the attention pooling");
+  Matrix<T> logits = classifier_.forward(cache.pooled);
+  check(logits, "the classifier");
+  return logits;
 }
 
 template <typename T>

@@ -2,14 +2,13 @@
 
 #include <algorithm>
 #include <cassert>
-#include <cstdio>
-#include <fstream>
 #include <functional>
 #include <limits>
 #include <string>
 #include <vector>
 
 #include "gat/core/error.hpp"
+#include "gat/core/memory.hpp"
 #include "gat/core/threads.hpp"
 #include "gat/ops/linear.hpp"
 #include "kernel_util.hpp"
@@ -165,39 +164,23 @@ std::uint64_t dense_attention_bytes(std::int64_t nodes, std::int64_t heads, bool
   return matrices * n2 * scalar_bytes;
 }
 
-namespace {
-
-// MemAvailable from /proc/meminfo in bytes, or 0 when it cannot be read.
-std::uint64_t available_memory_bytes() {
-  std::ifstream meminfo("/proc/meminfo");
-  std::string key;
-  std::uint64_t kib = 0;
-  while (meminfo >> key >> kib) {
-    if (key == "MemAvailable:") return kib * 1024;
-    meminfo.ignore(256, '\n');
-  }
-  return 0;
-}
-
-std::string gib(std::uint64_t bytes) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%.2f GiB", static_cast<double>(bytes) / (1024.0 * 1024 * 1024));
-  return buf;
-}
-
-}  // namespace
-
 void check_dense_attention_fits(std::int64_t nodes, std::int64_t heads, bool training,
                                 std::size_t scalar_bytes, std::uint64_t limit_bytes) {
   const std::uint64_t need = dense_attention_bytes(nodes, heads, training, scalar_bytes);
-  const std::uint64_t limit = limit_bytes ? limit_bytes : available_memory_bytes();
-  if (limit == 0) return;  // nothing known about memory: let the allocation decide
-  GAT_CHECK(need <= limit, "dense attention needs "
-                               << gib(need) << " for N = " << nodes << " nodes and H = " << heads
-                               << " heads (score matrices of N² values per "
-                                  "head), but only "
-                               << gib(limit) << (limit_bytes ? " are allowed" : " are available")
-                               << "; use sparse attention for this graph");
+  // An explicit limit is the user's; otherwise the process's real one, which is the smallest of
+  // ulimit -v, the cgroup's memory.max and the memory available.
+  const MemoryLimit limit =
+      limit_bytes ? MemoryLimit{limit_bytes, MemoryLimitSource::kUnknown} : memory_limit();
+  if (!limit_bytes && limit.source == MemoryLimitSource::kUnknown) return;  // nothing known
+  GAT_CHECK(need <= limit.bytes,
+            "dense attention needs "
+                << format_bytes(need) << " for N = " << nodes << " nodes and H = " << heads
+                << " heads (score matrices of N² values per head), but only "
+                << format_bytes(limit.bytes)
+                << (limit_bytes
+                        ? std::string(" are allowed")
+                        : std::string(" are available (limit: ") + to_string(limit.source) + ")")
+                << "; use sparse attention for this graph");
 }
 
 #define GAT_INSTANTIATE(T)                                                                  \

@@ -14,7 +14,10 @@
 // Only the dtypes the library needs are supported: F32, F64, I32 and I64. Reading validates
 // everything before trusting it (lengths against the file size, offsets against shapes), so a
 // truncated or hostile file gives a gat::Error naming the file and the problem, never a crash
-// or an allocation larger than the file. Writing is atomic (see write_file_atomic).
+// or an allocation larger than the file. Reading a file looks at its 8-byte header length
+// before anything else, and bounds the header's JSON (nesting depth, array length) before
+// parsing it, so a hostile file is refused in milliseconds. Writing goes through write_output
+// (gat/io/output.hpp): atomic for regular files.
 
 #include <cstddef>
 #include <cstdint>
@@ -54,7 +57,10 @@ struct SafetensorsFile {
 
 /// @brief Reads and validates a safetensors file.
 /// Throws gat::Error starting with `path` and saying what is wrong for: a file that cannot be
-/// opened or read, fewer than 8 bytes, a header length beyond the file or above 100 MB,
+/// opened or read, a path that is not a regular file (a FIFO, a device, a folder: refused
+/// without being opened, so nothing blocks or grows), fewer than 8 bytes, a header length of
+/// 0 or 1, beyond the file or above 100 MB (checked before the rest is read), a header nested
+/// deeper than 64 levels or with an array of more than 64 elements,
 /// malformed JSON, a duplicate or empty tensor name, an unknown dtype, negative or overflowing
 /// dims, data_offsets that are malformed, out of range, do not match dtype × shape, overlap or
 /// leave a gap, and non-string metadata.
@@ -69,13 +75,11 @@ SafetensorsFile parse_safetensors(std::string_view bytes, const std::string& sou
 /// match its dtype and shape, a dim is negative, a name is empty or "__metadata__".
 std::string serialize_safetensors(const SafetensorsFile& file);
 
-/// @brief Serializes `file` and writes it atomically to `path` (see write_file_atomic).
+/// @brief Serializes `file` and writes it to `path` with write_output (atomic for a regular
+/// file: a crash leaves the previous file intact).
 void write_safetensors(const std::string& path, const SafetensorsFile& file);
 
-/// @brief Writes `bytes` to `path` so that a crash at any moment leaves either the old file or
-/// the complete new one: write `<path>.tmp-<pid>` in the same folder, fflush and fsync it,
-/// close it, rename it over `path`, then fsync the folder so the rename itself is durable.
-/// On any failure the temporary file is removed and gat::Error names the path and the cause.
+/// @brief Kept for callers written before gat/io/output.hpp: the same as write_output.
 void write_file_atomic(const std::string& path, std::string_view bytes);
 
 /// @brief A 2-D tensor (rows, cols) of dtype F32 (float) or F64 (double) holding `m`.

@@ -46,8 +46,33 @@ struct GatModelCache {
 template <typename T>
 class GatModel {
  public:
-  /// @brief Builds the layers, initialised from `seed`.
+  /// @brief Builds the layers, initialised from `seed`. Before allocating anything, refuses
+  /// with gat::Error (saying the size needed and the memory available, see check_memory) a
+  /// model whose parameters and their gradients alone do not fit in memory.
   GatModel(const GatModelOptions& options, std::uint64_t seed);
+
+  /// @brief The number of scalars in all parameters of a model built from `options`, computed
+  /// from the shapes alone (nothing is allocated); saturates at 2^64 - 1. Throws gat::Error
+  /// for options that make no model.
+  static std::uint64_t parameter_count(const GatModelOptions& options);
+
+  /// @brief An upper-ish estimate of the bytes that training a model built from `options` on a
+  /// graph of `nodes` nodes and `edges` edges (before self loops are added) with `nnz_features`
+  /// stored input values holds at its peak, for check_memory before training starts. With P
+  /// parameters, N nodes, E' = E + N edges, and per layer l of input width in_l, H_l heads of
+  /// F_l features, attention width A_l (H_l, or H_l·F_l with multi_dim) and output width o_l:
+  ///   4·P                      weights, gradients, Adam's m and v
+  ///   + Σ_l 6·N·H_l·F_l         projection, aggregation and their gradients, with margin
+  ///   + Σ_l 2·N·o_l             layer output and ELU output (or logits and their gradient)
+  ///   + Σ_{l>0} 2·N·in_l        dense input after dropout and its mask
+  ///   + Σ_l 5·E'·A_l            scores, weights, weights after dropout, mask, gradient
+  ///   + Σ_l 2·E'·H_l·F_l        per-edge features of gatv2 (only with score gatv2)
+  ///   + Σ_l dense_attention_bytes  (only with dense attention)
+  /// scalars of sizeof(T) bytes, plus 3·nnz·(sizeof(T) + 8) for the sparse features, their
+  /// transpose and the values after dropout, plus 2·(8·N + 12·E') for the CSR graph and its
+  /// transpose. Saturates at 2^64 - 1.
+  static std::uint64_t estimate_training_bytes(const GatModelOptions& options, std::int64_t nodes,
+                                               std::int64_t edges, std::int64_t nnz_features);
 
   const GatModelOptions& options() const { return options_; }
 
@@ -59,7 +84,10 @@ class GatModel {
   /// @brief The graph the layers expect (self-loop policy applied); prepare it once.
   CsrGraph prepare_graph(const CsrGraph& graph) const;
 
-  /// @brief Logits (N, C) from sparse input features (N, in) on a prepared graph.
+  /// @brief Logits (N, C) from sparse input features (N, in) on a prepared graph. At inference
+  /// (ctx.training false) a layer whose output holds a NaN or infinity is a gat::Error naming
+  /// the layer ("layer 1 of 2 produced non-finite values ..."), so that finite but huge
+  /// weights cannot predict garbage silently; in training the trainer's loss check reports it.
   Matrix<T> forward(const CsrGraph& graph, const SparseInput<T>& x, GatModelCache<T>& cache,
                     const ForwardContext& ctx) const;
   /// @brief Logits (N, C) from dense input features (N, in) on a prepared graph.

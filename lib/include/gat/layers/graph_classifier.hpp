@@ -54,7 +54,9 @@ class GraphClassifier {
   /// along. @param edge_features (E, D) in `graph`'s slot order (D = options().edge_features).
   LayerGraph<T> prepare_graph(const CsrGraph& graph, MatrixCRef<T> edge_features) const;
 
-  /// @brief Logits (G, C). @param g a prepared batch graph, @param x (N, in) node features,
+  /// @brief Logits (G, C). At inference (ctx.training false) a NaN or infinity in a layer, the
+  /// pooling or the classifier is a gat::Error naming it.
+  /// @param g a prepared batch graph, @param x (N, in) node features,
   /// @param node_offsets (G + 1) the node range of each graph.
   Matrix<T> forward(const LayerGraph<T>& g, MatrixCRef<T> x,
                     const std::vector<EdgeId>& node_offsets, GraphClassifierCache<T>& cache,
