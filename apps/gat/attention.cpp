@@ -32,6 +32,7 @@
 #include "gat/train/attention_stats.hpp"
 #include "gat/train/trainer.hpp"
 #include "model_flags.hpp"
+#include "presets.hpp"
 #include "results.hpp"
 
 extern char** environ;
@@ -290,11 +291,13 @@ nlohmann::json summary_json(const AttentionSummary& s) {
           {"uniform_share", s.uniform_share}};
 }
 
-void run_attention(AttentionFlags& f) {
+void run_attention(AttentionFlags& f, const CLI::App& cmd) {
   apply_threads(f.threads);
-  GAT_CHECK(f.node.empty() || !f.dot.empty(), "--node draws into a DOT file: give --dot FILE");
-  GAT_CHECK(f.dot.empty() || !f.node.empty(), "--dot draws one node's neighbourhood: give --node");
-  GAT_CHECK(f.png.empty() || !f.dot.empty(), "--png renders the --dot file: give --dot too");
+  GAT_USAGE_CHECK(f.node.empty() || !f.dot.empty(),
+                  "--node draws into a DOT file: give --dot FILE");
+  GAT_USAGE_CHECK(f.dot.empty() || !f.node.empty(),
+                  "--dot draws one node's neighbourhood: give --node");
+  GAT_USAGE_CHECK(f.png.empty() || !f.dot.empty(), "--png renders the --dot file: give --dot too");
   const std::pair<const std::string*, const char*> outputs[] = {
       {&f.edges, "--edges"}, {&f.nodes, "--nodes"}, {&f.json, "--json"},
       {&f.dot, "--dot"},     {&f.png, "--png"},     {&f.save, "--save"}};
@@ -311,11 +314,14 @@ void run_attention(AttentionFlags& f) {
   std::optional<GatModel<float>> model;
   Dataset data;
   std::string model_text;
+  std::string preset_line;
   if (!f.model.empty()) {
-    GAT_CHECK(f.save.empty(), "--save writes the model trained here; with --model there is none");
+    GAT_USAGE_CHECK(f.save.empty(),
+                    "--save writes the model trained here; with --model there is none");
     for (const CLI::Option* opt : f.model_options) {
-      GAT_CHECK(opt->count() == 0, opt->get_name() << " describes a model to train; with --model "
-                                                   << "the checkpoint's own options apply");
+      GAT_USAGE_CHECK(opt->count() == 0, opt->get_name()
+                                             << " describes a model to train; with --model "
+                                             << "the checkpoint's own options apply");
     }
     ModelAndData md = load_model_and_data(f.model, f.data);
     check_view(f, md.checkpoint.model.options(), "model " + f.model);
@@ -327,6 +333,10 @@ void run_attention(AttentionFlags& f) {
   } else {
     check_view(f, f.m.model, "the model");
     data = load_dataset(f.data);
+    // The model trained here is gat train's run 1, presets included.
+    const std::string preset = apply_preset(data.name, cmd, f.m, preset_line);
+    out["preset"] = preset.empty() ? nlohmann::json() : nlohmann::json(preset);
+    check_view(f, f.m.model, "the model");
     finish_model_options(f.m, data);
   }
   const NodeId centre = f.node.empty() ? -1 : find_node(data, f.node);
@@ -348,13 +358,7 @@ void run_attention(AttentionFlags& f) {
                        {"val_acc", res.val_acc},
                        {"test_acc", res.test_acc}};
     if (!f.save.empty()) {
-      save_checkpoint(f.save, *model,
-                      {{"dataset", data.name},
-                       {"classes", nlohmann::json(data.class_names).dump()},
-                       {"seed", std::to_string(f.m.seed)},
-                       {"best_epoch", std::to_string(res.best_epoch)},
-                       {"val_acc", nlohmann::json(res.val_acc).dump()},
-                       {"test_acc", nlohmann::json(res.test_acc).dump()}});
+      save_checkpoint(f.save, *model, training_metadata(data, f.data, f.m.seed, res));
       model_text += ", saved to " + f.save;
     }
   }
@@ -367,6 +371,7 @@ void run_attention(AttentionFlags& f) {
   std::printf("model: %s; %d layers, %s score, %s alignment%s\n", model_text.c_str(), layers,
               to_string(model->options().score), to_string(model->options().align),
               model->options().multi_dim ? ", multi-dimensional" : "");
+  if (!preset_line.empty()) std::printf("%s\n", preset_line.c_str());
   out["dataset"] = data.name;
   out["threads"] = num_threads();
   out["split"] = f.split;
@@ -514,7 +519,7 @@ void register_attention(CLI::App& app) {
   cmd->add_option("--json", f.json, "Write the summary, ablation and node as JSON");
   cmd->add_option("--threads", f.threads, "OpenMP threads (default: all cores)")
       ->check(CLI::Range(1, 4096));
-  cmd->callback([flags] { run_attention(*flags); });
+  cmd->callback([flags, cmd] { run_attention(*flags, *cmd); });
 }
 
 }  // namespace gat::app

@@ -16,6 +16,7 @@
 #include <fstream>
 #include <memory>
 #include <nlohmann/json.hpp>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -216,6 +217,24 @@ json run_in_child(const BenchFlags& f, const Config& c) {
   return r;
 }
 
+// "sparse N=4096 degree=16 H=8 F=8": one configuration of the sweep, as its flags name it.
+std::string config_text(const BenchFlags& f, const Config& c) {
+  std::ostringstream out;
+  out << c.mode;
+  if (f.use_dataset) {
+    out << " dataset=" << f.data.dataset;
+  } else {
+    out << " " << f.graph << " N=" << c.nodes;
+    if (c.by_density) {
+      out << " density=" << c.density;
+    } else {
+      out << " degree=" << c.degree;
+    }
+  }
+  out << " H=" << c.heads << " F=" << c.features;
+  return out.str();
+}
+
 void print_header() {
   std::printf("%-10s %7s %10s %9s %7s %6s %3s %3s %11s %11s %11s %11s %9s\n", "graph", "nodes",
               "edges", "density", "degree", "mode", "H", "F", "forward ms", "backward ms",
@@ -302,9 +321,18 @@ void run_bench(BenchFlags& f) {
     }
   }
   print_header();
+  std::fflush(stdout);
   std::vector<json> rows;
-  for (const auto& c : configs) {
-    rows.push_back(run_in_child(f, c));
+  // Which configuration of how many is running, on stderr: a sweep can take minutes per point.
+  // On a terminal the line is erased before its row is printed, so the table stays a table.
+  const bool live = isatty(STDERR_FILENO) != 0;
+  for (std::size_t k = 0; k < configs.size(); ++k) {
+    const std::string what = config_text(f, configs[k]);
+    std::fprintf(stderr, live ? "\r[%zu/%zu] %s ...\033[K" : "[%zu/%zu] %s\n", k + 1,
+                 configs.size(), what.c_str());
+    std::fflush(stderr);
+    rows.push_back(run_in_child(f, configs[k]));
+    if (live) std::fputs("\r\033[K", stderr);
     print_row(rows.back());
   }
   if (!f.csv.empty()) write_csv(f.csv, rows);

@@ -22,7 +22,14 @@ void add_data_flags(CLI::App& cmd, DataFlags& flags) {
   cmd.add_option("--data-dir", flags.data_dir,
                  "Folder of datasets (default: $GAT_DATA_DIR, else the project's datasets/)");
   cmd.add_flag("--strict", flags.strict, "Citations naming unknown nodes are an error");
-  cmd.add_flag("--no-normalize", flags.no_normalize, "Keep raw feature values (no row sums of 1)");
+  flags.no_normalize_option =
+      cmd.add_flag("--no-normalize", flags.no_normalize,
+                   "Keep raw feature values (no row sums of 1); a saved model's commands apply "
+                   "what it was trained with unless this is given");
+}
+
+bool no_normalize_given(const DataFlags& flags) {
+  return flags.no_normalize_option != nullptr && flags.no_normalize_option->count() > 0;
 }
 
 std::string data_root(const DataFlags& flags) {
@@ -44,9 +51,18 @@ Dataset load_dataset(const DataFlags& flags) {
     name = flags.dataset;
   }
   const fs::path content = dir / (name + ".content");
-  GAT_CHECK(fs::exists(content), "dataset '" << flags.dataset << "' not found: " << content.string()
-                                             << " does not exist (pass --data-dir or set "
-                                                "GAT_DATA_DIR to the folder of datasets)");
+  if (!fs::exists(content) && !fs::exists(dir / (name + ".content.gz"))) {
+    // The commonest mix-up: a graph-classification set given to a node-level command.
+    GAT_CHECK(!fs::exists(dir / (name + "_A.txt")),
+              "dataset '" << flags.dataset << "' is a graph-classification (TU) dataset ("
+                          << (dir / (name + "_A.txt")).string()
+                          << "), not a node-classification one: train it with "
+                             "gat train --task graph --dataset "
+                          << flags.dataset);
+    GAT_CHECK(false, "dataset '" << flags.dataset << "' not found: " << content.string()
+                                 << " does not exist (pass --data-dir or set GAT_DATA_DIR to the "
+                                    "folder of datasets)");
+  }
   LinqsOptions options;
   options.strict = flags.strict;
   options.normalize_features = !flags.no_normalize;

@@ -2,6 +2,8 @@
 // Helpers shared by the gat subcommands: finding datasets, summary statistics, memory.
 
 #include <CLI/CLI.hpp>
+#include <sstream>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -16,7 +18,31 @@ struct DataFlags {
   std::string data_dir;          // --data-dir, else $GAT_DATA_DIR, else the project's datasets/
   bool strict = false;
   bool no_normalize = false;
+  // The --no-normalize option, to tell a flag the user gave from the default: a checkpoint's
+  // own preprocessing applies unless the user said otherwise.
+  const CLI::Option* no_normalize_option = nullptr;
 };
+
+/// @brief Whether --no-normalize was given on the command line.
+bool no_normalize_given(const DataFlags& flags);
+
+/// @brief A command line that the parser accepts but that makes no sense (flags that do not go
+/// together). main reports it as it reports the parser's errors: one line, exit status 2, where
+/// errors of data, models and files (gat::Error) exit with 1.
+class UsageError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+/// @brief GAT_CHECK for usage: throws UsageError with the streamed message.
+#define GAT_USAGE_CHECK(cond, msg)                           \
+  do {                                                       \
+    if (!(cond)) {                                           \
+      std::ostringstream gat_usage_message;                  \
+      gat_usage_message << msg;                              \
+      throw ::gat::app::UsageError(gat_usage_message.str()); \
+    }                                                        \
+  } while (false)
 
 /// Adds --dataset, --data-dir, --strict, --no-normalize to a subcommand.
 void add_data_flags(CLI::App& cmd, DataFlags& flags);

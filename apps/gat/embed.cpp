@@ -30,8 +30,8 @@ bool ends_with(const std::string& s, const std::string& suffix) {
 void run_embed(const EmbedFlags& f) {
   apply_threads(f.threads);
   const bool npy = ends_with(f.output, ".npy");
-  GAT_CHECK(npy || ends_with(f.output, ".csv"),
-            "--output " << f.output << ": the file name must end in .csv or .npy");
+  GAT_USAGE_CHECK(npy || ends_with(f.output, ".csv"),
+                  "--output " << f.output << ": the file name must end in .csv or .npy");
   const ModelAndData md = load_model_and_data(f.model, f.data);
   const int layers = md.checkpoint.model.options().layers;
   int layer = f.layer;

@@ -41,7 +41,7 @@ void run_eval(const EvalFlags& f) {
   // What gat train --save recorded about the run, when it is there.
   const auto& meta = md.checkpoint.metadata;
   std::string trained;
-  for (const char* key : {"dataset", "seed", "best_epoch", "val_acc", "test_acc"}) {
+  for (const char* key : {"dataset", "seed", "best_epoch", "val_acc", "test_acc", "normalize"}) {
     const auto it = meta.find(key);
     if (it != meta.end())
       trained += std::string(trained.empty() ? "" : ", ") + key + " " + it->second;

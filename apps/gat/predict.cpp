@@ -27,8 +27,9 @@ struct PredictFlags {
 
 void run_predict(const PredictFlags& f) {
   apply_threads(f.threads);
-  GAT_CHECK(f.logits != "-" || f.output != "-",
-            "--logits - and the CSV would both go to stdout; give --output or a --logits file");
+  GAT_USAGE_CHECK(
+      f.logits != "-" || f.output != "-",
+      "--logits - and the CSV would both go to stdout; give --output or a --logits file");
   const ModelAndData md = load_model_and_data(f.model, f.data);
   const Dataset& data = md.data;
   const RowMatrix logits = run_inference(md.checkpoint.model, data);

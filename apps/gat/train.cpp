@@ -8,6 +8,8 @@
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "commands.hpp"
 #include "common.hpp"
@@ -16,6 +18,9 @@
 #include "gat/io/checkpoint.hpp"
 #include "gat/train/trainer.hpp"
 #include "model_flags.hpp"
+#include "presets.hpp"
+#include "progress.hpp"
+#include "results.hpp"
 #include "train_graph.hpp"
 
 namespace gat::app {
@@ -26,9 +31,10 @@ struct TrainFlags : ModelFlags {
   int runs = 1;
   int threads = 0;
   bool quiet = false;
-  int log_every = 1;
+  int log_every = 10;
   std::string json;
-  std::string save;  // checkpoint of run 1
+  std::string history;  // --history: per-epoch CSV
+  std::string save;     // checkpoint of run 1
   // --task graph
   std::string task = "node";
   int folds = 10;
@@ -38,18 +44,47 @@ struct TrainFlags : ModelFlags {
   std::int64_t gate_hidden = 0;
 };
 
-void run_train(TrainFlags& f) {
+// The per-epoch history as CSV, one row per epoch of every run, for tools/plot_train.py.
+std::string history_csv(const std::vector<std::pair<std::uint64_t, TrainResult>>& runs) {
+  std::string csv = "run,seed,epoch,train_loss,train_acc,val_loss,val_acc,train_ms,eval_ms\n";
+  char buf[256];
+  for (std::size_t r = 0; r < runs.size(); ++r) {
+    for (const EpochStats& s : runs[r].second.history) {
+      std::snprintf(buf, sizeof buf, "%zu,%llu,%d,%.9g,%.9g,%.9g,%.9g,%.6g,%.6g\n", r + 1,
+                    static_cast<unsigned long long>(runs[r].first), s.epoch, s.train_loss,
+                    s.train_acc, s.val_loss, s.val_acc, s.train_ms, s.eval_ms);
+      csv += buf;
+    }
+  }
+  return csv;
+}
+
+nlohmann::json history_json(const TrainResult& res) {
+  nlohmann::json h = nlohmann::json::array();
+  for (const EpochStats& s : res.history) {
+    h.push_back({{"epoch", s.epoch},
+                 {"train_loss", s.train_loss},
+                 {"train_acc", s.train_acc},
+                 {"val_loss", s.val_loss},
+                 {"val_acc", s.val_acc},
+                 {"train_ms", s.train_ms},
+                 {"eval_ms", s.eval_ms}});
+  }
+  return h;
+}
+
+void run_train(TrainFlags& f, const CLI::App& cmd) {
   apply_threads(f.threads);
   GAT_CHECK(f.runs >= 1, "--runs must be at least 1, got " << f.runs);
   GAT_CHECK(f.log_every >= 1, "--log-every must be at least 1, got " << f.log_every);
-  if (!f.save.empty()) {
-    // Refuse before training, not after it, when the checkpoint cannot be written there.
-    const auto folder = std::filesystem::path(f.save).parent_path();
+  for (const std::string* path : {&f.save, &f.history}) {
+    if (path->empty()) continue;
+    // Refuse before training, not after it, when a file cannot be written there.
+    const auto folder = std::filesystem::path(*path).parent_path();
     GAT_CHECK(folder.empty() || std::filesystem::is_directory(folder),
-              "cannot write " << f.save << ": folder " << folder.string() << " does not exist");
+              "cannot write " << *path << ": folder " << folder.string() << " does not exist");
   }
   const Dataset data = load_dataset(f.data);
-  finish_model_options(f, data);
 
   std::printf("dataset %s: %d nodes, %lld edges, %lld features, %d classes; split %zu/%zu/%zu",
               data.name.c_str(), data.num_nodes(), static_cast<long long>(data.graph.num_edges()),
@@ -60,36 +95,52 @@ void run_train(TrainFlags& f) {
                 static_cast<long long>(data.skipped_citations));
   }
   std::printf("\n");
+  std::string preset_line;
+  const std::string preset = apply_preset(data.name, cmd, f, preset_line);
+  std::printf("%s\n", preset_line.c_str());
+  // stdout is block-buffered in a file: without this, progress on stderr would come first when
+  // both go to one log.
+  std::fflush(stdout);
+  finish_model_options(f, data);
 
   nlohmann::json out;
   out["dataset"] = data.name;
+  out["preset"] = preset.empty() ? nlohmann::json() : nlohmann::json(preset);
   out["threads"] = num_threads();
   out["options"] = model_flags_json(f);
+  ProgressOptions po;
+  po.quiet = f.quiet;
+  po.log_every = cmd.count("--log-every") > 0 ? f.log_every : 0;
+  po.unit = "run";
+  po.count = f.runs;
+  po.max_epochs = f.train.epochs;
+  po.patience = f.train.patience;
+  Progress progress(po);
   std::vector<double> accs, train_ms, eval_ms;
+  std::vector<std::pair<std::uint64_t, TrainResult>> runs;
   for (int r = 0; r < f.runs; ++r) {
     const std::uint64_t seed = f.seed + static_cast<std::uint64_t>(r);
     GatModel<float> model(f.model, seed);
     TrainOptions options = f.train;
     options.seed = seed;
+    progress.begin(r);
     const EpochCallback log = [&](const EpochStats& s) {
-      if (f.quiet || (s.epoch % f.log_every != 0 && s.epoch != 1)) return;
-      std::fprintf(stderr,
-                   "[run %d seed %llu] epoch %4d  loss %.4f  train acc %.4f  val loss %.4f  val "
-                   "acc %.4f  %.2f ms\n",
-                   r + 1, static_cast<unsigned long long>(seed), s.epoch, s.train_loss, s.train_acc,
-                   s.val_loss, s.val_acc, s.train_ms);
+      EpochPoint p;
+      p.epoch = s.epoch;
+      p.loss = s.train_loss;
+      p.train_acc = s.train_acc;
+      p.has_val = true;
+      p.val_loss = s.val_loss;
+      p.val_acc = s.val_acc;
+      p.ms = s.train_ms + s.eval_ms;
+      progress.update(p);
     };
     const TrainResult res = train_node_classifier(model, data, options, log);
+    progress.end();
     if (r == 0 && !f.save.empty()) {
       // The trainer has restored the best-validation weights; run 1 is the one saved, so the
       // file can be reproduced with --runs 1 and the same --seed.
-      save_checkpoint(f.save, model,
-                      {{"dataset", data.name},
-                       {"classes", nlohmann::json(data.class_names).dump()},
-                       {"seed", std::to_string(seed)},
-                       {"best_epoch", std::to_string(res.best_epoch)},
-                       {"val_acc", nlohmann::json(res.val_acc).dump()},
-                       {"test_acc", nlohmann::json(res.test_acc).dump()}});
+      save_checkpoint(f.save, model, training_metadata(data, f.data, seed, res));
       std::printf("saved run 1 (seed %llu, best epoch %d) to %s\n",
                   static_cast<unsigned long long>(seed), res.best_epoch, f.save.c_str());
     }
@@ -115,7 +166,9 @@ void run_train(TrainFlags& f) {
                            {"best_epoch", res.best_epoch},
                            {"epochs", res.epochs_run},
                            {"median_epoch_ms", run_train_ms},
-                           {"median_inference_ms", run_eval_ms}});
+                           {"median_inference_ms", run_eval_ms},
+                           {"history", history_json(res)}});
+    runs.emplace_back(seed, res);
   }
   const double m = mean(accs), sd = stddev(accs);
   if (f.runs == 1) {
@@ -135,21 +188,23 @@ void run_train(TrainFlags& f) {
   out["median_epoch_ms"] = median(train_ms);
   out["median_inference_ms"] = median(eval_ms);
   out["peak_rss_mib"] = rss;
+  if (!f.history.empty()) write_output(f.history, history_csv(runs));
   if (!f.json.empty()) write_json(f.json, out);
 }
 
 // Graph classification keeps its own defaults (GraphClassifierOptions, GraphTrainOptions);
 // a shared flag overrides them only when given on the command line.
 void run_graph_task(const TrainFlags& f, const CLI::App& cmd) {
-  GAT_CHECK(f.save.empty(), "--save is not supported with --task graph yet");
-  GAT_CHECK(f.runs == 1, "--runs is for --task node; graph classification reports --folds");
+  GAT_USAGE_CHECK(f.save.empty(), "--save is not supported with --task graph yet");
+  GAT_USAGE_CHECK(f.runs == 1, "--runs is for --task node; graph classification reports --folds");
   apply_threads(f.threads);
   GraphRunFlags g;
   g.data = f.data;
   auto given = [&](const char* flag) { return cmd.count(flag) > 0; };
   for (const char* flag : {"--score", "--share-weights", "--align", "--top-k", "--multi-dim"}) {
-    GAT_CHECK(!given(flag), flag << " applies to --task node; graph classification uses the gat "
-                                    "score with softmax (edge features enter that score)");
+    GAT_USAGE_CHECK(!given(flag),
+                    flag << " applies to --task node; graph classification uses the gat "
+                            "score with softmax (edge features enter that score)");
   }
   if (given("--layers")) g.model.layers = f.model.layers;
   if (given("--hidden")) g.model.hidden = f.model.hidden;
@@ -168,8 +223,9 @@ void run_graph_task(const TrainFlags& f, const CLI::App& cmd) {
   g.no_edge_features = f.no_edge_features;
   g.seed = f.seed;
   g.quiet = f.quiet;
-  g.log_every = given("--log-every") ? f.log_every : 10;
+  g.log_every = given("--log-every") ? f.log_every : 0;
   g.json = f.json;
+  g.history = f.history;
   run_train_graph(g);
 }
 
@@ -189,11 +245,16 @@ void register_train(CLI::App& app) {
       ->check(CLI::Range(1, 100000));
   cmd->add_option("--threads", f.threads, "OpenMP threads (default: all cores)")
       ->check(CLI::Range(1, 4096));
-  cmd->add_flag("-q,--quiet", f.quiet, "No per-epoch progress on stderr");
-  cmd->add_option("--log-every", f.log_every, "Print progress every N epochs")
-      ->capture_default_str()
+  cmd->add_flag("-q,--quiet", f.quiet, "No progress on stderr");
+  cmd->add_option("--log-every", f.log_every,
+                  "Progress as one line every N epochs (default: a live line on a terminal, "
+                  "else every 10 epochs)")
       ->check(CLI::Range(1, 1 << 30));
-  cmd->add_option("--json", f.json, "Write results as JSON to this file");
+  cmd->add_option("--json", f.json,
+                  "Write results as JSON to this file, with every run's per-epoch history");
+  cmd->add_option("--history", f.history,
+                  "Write the per-epoch history as CSV (run,seed,epoch,train_loss,train_acc,"
+                  "val_loss,val_acc,train_ms,eval_ms; tools/plot_train.py draws it)");
   cmd->add_option("--save", f.save,
                   "Save the model as a safetensors checkpoint: run 1's weights of its best "
                   "validation epoch (with --runs N, the other runs are not saved)");
@@ -221,7 +282,7 @@ void register_train(CLI::App& app) {
     if (flags->task == "graph") {
       run_graph_task(*flags, *cmd);
     } else {
-      run_train(*flags);
+      run_train(*flags, *cmd);
     }
   });
 }

@@ -6,11 +6,15 @@
 #include <cstdio>
 #include <filesystem>
 #include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
 
 #include "commands.hpp"
 #include "gat/core/error.hpp"
 #include "gat/core/threads.hpp"
 #include "gat/io/tu.hpp"
+#include "progress.hpp"
+#include "results.hpp"
 
 namespace gat::app {
 
@@ -32,6 +36,11 @@ GraphDataset load_graph_dataset(const DataFlags& flags) {
     name = flags.dataset;
   }
   const fs::path a = dir / (name + "_A.txt");
+  GAT_CHECK(fs::exists(a) || !(fs::exists(dir / (name + ".content")) ||
+                               fs::exists(dir / (name + ".content.gz"))),
+            "dataset '" << flags.dataset
+                        << "' is a node-classification (LINQS) dataset, not a set of graphs: "
+                           "train it without --task graph");
   GAT_CHECK(fs::exists(a), "graph dataset '" << flags.dataset << "' not found: " << a.string()
                                              << " does not exist (pass --data-dir or set "
                                                 "GAT_DATA_DIR to the folder of datasets)");
@@ -42,6 +51,11 @@ GraphDataset load_graph_dataset(const DataFlags& flags) {
 
 void run_train_graph(GraphRunFlags& f) {
   GAT_CHECK(f.folds >= 2, "--folds must be at least 2, got " << f.folds);
+  if (!f.history.empty()) {
+    const auto folder = fs::path(f.history).parent_path();
+    GAT_CHECK(folder.empty() || fs::is_directory(folder),
+              "cannot write " << f.history << ": folder " << folder.string() << " does not exist");
+  }
   const GraphDataset data = load_graph_dataset(f.data);
   f.model.in_features = data.num_features();
   f.model.edge_features = f.no_edge_features ? 0 : data.edge_feature_size();
@@ -56,12 +70,31 @@ void run_train_graph(GraphRunFlags& f) {
       static_cast<long long>(data.num_features()), static_cast<long long>(data.edge_feature_size()),
       f.no_edge_features ? "unused" : "used", data.num_classes());
   std::fflush(stdout);
+  ProgressOptions po;
+  po.quiet = f.quiet;
+  po.log_every = f.log_every;
+  po.unit = "fold";
+  po.count = f.folds;
+  po.max_epochs = f.train.epochs;  // a fixed number: no early stopping on a test fold
+  Progress progress(po);
+  std::vector<GraphEpochStats> history;
+  int fold = -1;
   const GraphEpochCallback log = [&](const GraphEpochStats& s) {
-    if (f.quiet || (s.epoch % f.log_every != 0 && s.epoch != 1)) return;
-    std::fprintf(stderr, "[fold %d] epoch %4d  loss %.4f  train acc %.4f  %.2f ms\n", s.fold + 1,
-                 s.epoch, s.train_loss, s.train_acc, s.train_ms);
+    if (s.fold != fold) {
+      if (fold >= 0) progress.end();
+      fold = s.fold;
+      progress.begin(fold);
+    }
+    history.push_back(s);
+    EpochPoint p;
+    p.epoch = s.epoch;
+    p.loss = s.train_loss;
+    p.train_acc = s.train_acc;
+    p.ms = s.train_ms;
+    progress.update(p);
   };
   const CrossValidation cv = cross_validate(data, f.model, f.train, f.folds, f.seed, log);
+  progress.end();
   for (int k = 0; k < f.folds; ++k) {
     std::printf("fold %2d/%d: test accuracy %.4f\n", k + 1, f.folds, cv.fold_accuracy[k]);
   }
@@ -75,6 +108,16 @@ void run_train_graph(GraphRunFlags& f) {
       "time (median over all epochs, %d threads): training epoch %.3f ms\n"
       "peak memory: %.1f MiB\n",
       num_threads(), median(cv.epoch_ms), rss);
+  if (!f.history.empty()) {
+    std::string csv = "fold,epoch,train_loss,train_acc,train_ms\n";
+    char buf[160];
+    for (const GraphEpochStats& s : history) {
+      std::snprintf(buf, sizeof buf, "%d,%d,%.9g,%.9g,%.6g\n", s.fold + 1, s.epoch, s.train_loss,
+                    s.train_acc, s.train_ms);
+      csv += buf;
+    }
+    write_output(f.history, csv);
+  }
   if (!f.json.empty()) {
     nlohmann::json out;
     out["dataset"] = data.name;
@@ -85,6 +128,16 @@ void run_train_graph(GraphRunFlags& f) {
     out["test_acc_std"] = cv.stddev;
     out["median_epoch_ms"] = median(cv.epoch_ms);
     out["peak_rss_mib"] = rss;
+    nlohmann::json folds = nlohmann::json::array();
+    for (const GraphEpochStats& s : history) {
+      if (static_cast<std::size_t>(s.fold) >= folds.size())
+        folds.push_back(nlohmann::json::array());
+      folds[static_cast<std::size_t>(s.fold)].push_back({{"epoch", s.epoch},
+                                                         {"train_loss", s.train_loss},
+                                                         {"train_acc", s.train_acc},
+                                                         {"train_ms", s.train_ms}});
+    }
+    out["history"] = folds;
     out["options"] = {{"layers", f.model.layers},
                       {"hidden", f.model.hidden},
                       {"heads", f.model.heads},

@@ -18,8 +18,9 @@ struct GraphRunFlags {
   std::string pool = "attention";
   std::uint64_t seed = 0;
   bool quiet = false;
-  int log_every = 10;
+  int log_every = 0;  // --log-every when given; 0: progress chooses (see progress.hpp)
   std::string json;
+  std::string history;  // per-epoch CSV
 };
 
 /// Loads the TU dataset, runs stratified k-fold cross-validation and prints the results.

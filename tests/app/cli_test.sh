@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # End-to-end checks of the gat command line on the tiny sample dataset shipped in
 # datasets/sample: a training run, its JSON, determinism across thread counts, and that
-# every kind of bad input ends in one "gat: error:" line and a non-zero exit.
+# every kind of bad input ends in one "gat: error:" line: exit status 2 for a usage error (the
+# command line is wrong), 1 for an error while running (data, model, files).
 #   usage: cli_test.sh PATH/TO/gat PATH/TO/datasets
 set -uo pipefail
 gat=$1
@@ -14,21 +15,25 @@ passes=0
 pass() { passes=$((passes + 1)); echo "ok: $1"; }
 fail() { failures=$((failures + 1)); echo "FAIL: $1"; }
 
-# expect_error NAME PATTERN -- COMMAND...: non-zero exit, exactly one stderr line
+# expect_status STATUS NAME PATTERN -- COMMAND...: exit STATUS, exactly one stderr line
 # starting with "gat: error:" and matching PATTERN.
-expect_error() {
-  local name=$1 pattern=$2
-  shift 3
+expect_status() {
+  local status=$1 name=$2 pattern=$3
+  shift 4
   "$@" >"$work/out" 2>"$work/err"
   local rc=$?
   local lines
   lines=$(wc -l <"$work/err")
-  if [ "$rc" -ne 0 ] && [ "$lines" -eq 1 ] && grep -q "^gat: error:.*$pattern" "$work/err"; then
+  if [ "$rc" -eq "$status" ] && [ "$lines" -eq 1 ] && grep -q -- "^gat: error:.*$pattern" "$work/err"; then
     pass "$name"
   else
-    fail "$name (exit $rc, stderr: $(cat "$work/err"))"
+    fail "$name (exit $rc, expected $status; stderr: $(cat "$work/err"))"
   fi
 }
+# An error while running (data, model, files): exit 1.
+expect_error() { expect_status 1 "$@"; }
+# A usage error (the command line itself is wrong, nothing ran): exit 2.
+expect_usage() { expect_status 2 "$@"; }
 
 sample="$datasets/sample"
 
@@ -41,12 +46,90 @@ else
   fail "train on the sample dataset: $(cat "$work/out" "$work/err")"
 fi
 
-# 2. Progress goes to stderr, one line per epoch, when not quiet.
-"$gat" train --dataset "$sample" --epochs 5 --patience 100 >"$work/out" 2>"$work/err"
-if [ "$(grep -c "epoch" "$work/err")" -eq 5 ] && ! grep -q "epoch    1 " "$work/out"; then
+# 2. Progress goes to stderr: with --log-every 1, one line per epoch.
+"$gat" train --dataset "$sample" --epochs 5 --patience 100 --log-every 1 >"$work/out" 2>"$work/err"
+if [ "$(grep -c "epoch" "$work/err")" -eq 5 ] && ! grep -q "epoch *1/" "$work/out"; then
   pass "per-epoch progress on stderr"
 else
   fail "per-epoch progress on stderr: $(cat "$work/err")"
+fi
+# 2b. Not on a terminal, by default: the header first (stdout flushed before any progress),
+# then one line per 10 epochs, then the summary.
+"$gat" train --dataset "$sample" --epochs 30 --patience 100 --threads 1 >"$work/log" 2>&1
+if head -1 "$work/log" | grep -q "^dataset sample: 60 nodes" &&
+  [ "$(grep -c "^run 1/1  epoch" "$work/log")" -eq 3 ] &&
+  [ "$(grep -c "^run 1/1  epoch" "$work/log")" -le $((30 / 10)) ] &&
+  grep -q "^run 1/1  epoch 30/30 " "$work/log" && tail -3 "$work/log" | grep -q "^test accuracy:"; then
+  pass "log off a terminal: header first, a line per 10 epochs, summary"
+else
+  fail "log off a terminal: header first, a line per 10 epochs, summary: $(cat "$work/log")"
+fi
+if "$gat" train --dataset "$sample" --epochs 30 --quiet >/dev/null 2>"$work/err" && [ ! -s "$work/err" ]; then
+  pass "-q silences progress"
+else
+  fail "-q silences progress: $(cat "$work/err")"
+fi
+# 2c. On a terminal (script(1) gives one): a live line rewritten with \r, with an ETA.
+if command -v script >/dev/null 2>&1; then
+  script -qec "'$gat' train --dataset '$sample' --epochs 30 --threads 1 >/dev/null" /dev/null \
+    >"$work/tty" 2>&1
+  if grep -q $'\rrun 1/1  epoch.*ETA' "$work/tty" && ! grep -q "^run 1/1  epoch" "$work/tty"; then
+    pass "live progress line on a terminal"
+  else
+    fail "live progress line on a terminal: $(cat -A "$work/tty" | head -c 600)"
+  fi
+else
+  echo "skip: live progress (no script(1))"
+fi
+# 2d. --history writes the per-epoch CSV (a header and one row per epoch), --json the same
+# history per run.
+if "$gat" train --dataset "$sample" --epochs 30 --patience 100 --quiet --threads 1 --runs 2 \
+  --history "$work/h.csv" --json "$work/h.json" >/dev/null 2>"$work/err" &&
+  [ "$(head -1 "$work/h.csv")" = "run,seed,epoch,train_loss,train_acc,val_loss,val_acc,train_ms,eval_ms" ] &&
+  [ "$(wc -l <"$work/h.csv")" -eq 61 ] && [ "$(grep -c '^2,1,' "$work/h.csv")" -eq 30 ] &&
+  [ "$(grep -c '"val_acc"' "$work/h.json")" -eq $((2 * 30 + 2)) ] &&
+  grep -q '"history": \[' "$work/h.json"; then
+  pass "--history CSV and --json history"
+else
+  fail "--history CSV and --json history: $(head -3 "$work/h.csv") $(cat "$work/err")"
+fi
+if [ -x /usr/bin/python3 ]; then
+  if /usr/bin/python3 - "$work/h.json" <<'PY'; then
+import json, sys
+d = json.load(open(sys.argv[1]))
+h = d["runs"][1]["history"]
+assert len(h) == 30 and h[0]["epoch"] == 1 and h[-1]["epoch"] == 30, len(h)
+assert set(h[0]) == {"epoch", "train_loss", "train_acc", "val_loss", "val_acc", "train_ms", "eval_ms"}
+PY
+    pass "--json history parses"
+  else
+    fail "--json history parses"
+  fi
+fi
+
+# 2e. Presets: the paper's settings per dataset, only where no flag was given.
+if "$gat" train --dataset "$sample" --epochs 2 --quiet >"$work/out" 2>&1 &&
+  [ "$(grep -c "no preset for dataset 'sample'" "$work/out")" -eq 1 ]; then
+  pass "no preset for an unknown dataset, said once"
+else
+  fail "no preset for an unknown dataset, said once: $(cat "$work/out")"
+fi
+mkdir -p "$work/pubmed"  # the sample under PubMed's name: the preset follows the name
+for ext in content cites split; do cp "$sample/sample.$ext" "$work/pubmed/pubmed.$ext"; done
+if "$gat" train --dataset "$work/pubmed" --epochs 2 --quiet --json "$work/pm.json" >"$work/out" 2>&1 &&
+  grep -q "^preset pubmed (GAT paper): --out-heads 8 --lr 0.01 --weight-decay 0.001$" "$work/out" &&
+  grep -q '"out_heads": 8' "$work/pm.json" && grep -q '"lr": 0.01' "$work/pm.json"; then
+  pass "pubmed preset applies"
+else
+  fail "pubmed preset applies: $(cat "$work/out")"
+fi
+if "$gat" train --dataset "$work/pubmed" --epochs 2 --quiet --lr 0.02 --json "$work/pm.json" \
+  >"$work/out" 2>&1 &&
+  grep -q "^preset pubmed (GAT paper): --out-heads 8 --weight-decay 0.001 (yours kept: --lr)$" "$work/out" &&
+  grep -q '"lr": 0.02' "$work/pm.json"; then
+  pass "a flag given wins over the preset"
+else
+  fail "a flag given wins over the preset: $(cat "$work/out")"
 fi
 
 # 3. Same seed, 1 and 2 threads: identical results (the JSON differs only in timings).
@@ -71,17 +154,13 @@ for variant in "--score gatv2" "--score gatv2 --share-weights" "--score dot" "--
     fail "train $variant: $(cat "$work/out" "$work/err")"
   fi
 done
-# A bad choice is a CLI11 validation error (its own format): non-zero, and names the choices.
-if ! "$gat" train --dataset "$sample" --epochs 2 --score softplus >/dev/null 2>"$work/err" &&
-  grep -q "unknown score function 'softplus'; choose one of gat, gatv2, dot, scaled-dot" \
-    "$work/err"; then
-  pass "unknown score lists the choices"
-else
-  fail "unknown score lists the choices: $(cat "$work/err")"
-fi
+# A bad choice is a usage error that names the choices.
+expect_usage "unknown score lists the choices" \
+  "unknown score function 'softplus'; choose one of gat, gatv2, dot, scaled-dot" -- \
+  "$gat" train --dataset "$sample" --epochs 2 --score softplus
 expect_error "dense attention refuses other scores" "dense attention" -- \
   "$gat" train --dataset "$sample" --epochs 2 --attention dense --score dot
-expect_error "variant flags refused for graph classification" "applies to --task node" -- \
+expect_usage "variant flags refused for graph classification" "applies to --task node" -- \
   "$gat" train --task graph --dataset MUTAG --align sparsemax
 
 # 4. Bad input: each is one clear line and a non-zero exit.
@@ -99,22 +178,56 @@ expect_error "unwritable --json" "cannot write" -- \
   "$gat" train --dataset "$sample" --epochs 2 --quiet --json "$work/no/such/dir/r.json"
 if ls "$work"/no 2>/dev/null | grep -q .; then fail "no partial JSON file"; else pass "no partial JSON file"; fi
 
-# 5. Flag errors come from the parser: non-zero exit, no training.
+# 5. Flag errors come from the parser: one line, exit 2, no training.
 for args in "--dropout 1.5" "--heads 0" "--self-loops sometimes" "--epochs x"; do
   # shellcheck disable=SC2086
-  if "$gat" train --dataset "$sample" $args >"$work/out" 2>"$work/err"; then
-    fail "rejects $args"
+  expect_usage "rejects $args" "${args%% *}" -- "$gat" train --dataset "$sample" $args
+done
+expect_usage "no subcommand is an error, with a usage hint" \
+  "no command given; usage: gat <command> .*train, bench, eval" -- "$gat"
+"$gat" trian >"$work/out" 2>"$work/err"
+rc=$?
+if [ "$rc" -eq 2 ] && [ ! -s "$work/out" ] &&
+  [ "$(cat "$work/err")" = "gat: error: unknown command 'trian' (did you mean 'train'?)" ]; then
+  pass "gat trian: did you mean train"
+else
+  fail "gat trian: did you mean train (exit $rc): $(cat "$work/err")"
+fi
+"$gat" train --epoch 5 >"$work/out" 2>"$work/err"
+rc=$?
+if [ "$rc" -eq 2 ] &&
+  [ "$(cat "$work/err")" = "gat: error: unknown option '--epoch' (did you mean '--epochs'?)" ]; then
+  pass "unknown option: did you mean --epochs"
+else
+  fail "unknown option: did you mean --epochs (exit $rc): $(cat "$work/err")"
+fi
+expect_usage "unknown option without a near one" "unknown option '--zzzzzz'\$" -- \
+  "$gat" eval --zzzzzz
+expect_usage "a stray word" "unexpected argument 'cora'" -- "$gat" train cora
+expect_usage "flags that do not go together" "--runs is for --task node" -- \
+  "$gat" train --task graph --runs 3
+for args in "--help" "train --help" "--version"; do
+  # shellcheck disable=SC2086
+  if "$gat" $args >"$work/out" 2>"$work/err" && [ -s "$work/out" ]; then
+    pass "gat $args prints and exits 0"
   else
-    pass "rejects $args"
+    fail "gat $args prints and exits 0: $(cat "$work/err")"
   fi
 done
-if "$gat" >/dev/null 2>&1; then fail "no subcommand is an error"; else pass "no subcommand is an error"; fi
+# A TU (graph-classification) dataset given to the node task: say to use --task graph.
+mkdir -p "$work/TUX"
+: >"$work/TUX/TUX_A.txt"
+expect_error "a TU dataset for the node task suggests --task graph" "TU) dataset.*gat train --task graph" -- \
+  "$gat" train --dataset "$work/TUX" --epochs 2
+expect_error "a node dataset for the graph task" "without --task graph" -- \
+  "$gat" train --task graph --dataset "$sample"
 
 # 6. gat bench: a tiny sweep in both modes writes a CSV with one row per (config, mode),
 # and a dense run over a tight memory limit is reported as refused, not crashed.
 if "$gat" bench --nodes 50,80 --degree 4 --heads 2 --features 4 --in 8 --reps 2 --warmup 0 \
   --csv "$work/b.csv" >"$work/out" 2>"$work/err" && [ "$(grep -c ',ok$' "$work/b.csv")" -eq 4 ] &&
-  grep -q "dense" "$work/out"; then
+  grep -q "dense" "$work/out" && grep -q "^\[1/4\] sparse er N=50 degree=4 H=2 F=4$" "$work/err" &&
+  grep -q "^\[4/4\] dense er N=80 " "$work/err"; then
   pass "bench sweep writes CSV"
 else
   fail "bench sweep writes CSV: $(cat "$work/out" "$work/err")"
@@ -213,7 +326,7 @@ else
 fi
 expect_error "embed --layer out of range" "out of range" -- \
   "$gat" embed --model "$ck/m.safetensors" --dataset "$sample" --layer 2 --output "$ck/x.npy"
-expect_error "embed needs .csv or .npy" "must end in .csv or .npy" -- \
+expect_usage "embed needs .csv or .npy" "must end in .csv or .npy" -- \
   "$gat" embed --model "$ck/m.safetensors" --dataset "$sample" --output "$ck/x.txt"
 
 # C5. info: counts as the sample's README states them, and JSON.
@@ -243,12 +356,49 @@ cp "$sample/sample.split" "$ck/wide/wide.split"
 expect_error "model and dataset disagree on features" "expects 40 input features" -- \
   "$gat" eval --model "$ck/m.safetensors" --dataset "$ck/wide"
 # A missing required flag is the parser's error (like the flag errors of section 5).
-if "$gat" eval --dataset "$sample" >"$work/out" 2>"$work/err"; then
-  fail "eval without --model is an error"
-elif grep -q -- "--model is required" "$work/err"; then
-  pass "eval without --model is an error"
+expect_usage "eval without --model is an error" "--model is required" -- \
+  "$gat" eval --dataset "$sample"
+
+# C6b. The checkpoint carries its preprocessing: a model trained on raw features evaluates
+# without --no-normalize to its own stored test accuracy. A copy whose "normalize" entry is
+# changed (same length, so the header stays valid) evaluates on normalised features, and
+# differently: the stored entry is what decides.
+if "$gat" train --dataset "$sample" --epochs 60 --quiet --threads 1 --no-normalize \
+  --save "$ck/raw.safetensors" >"$ck/raw.out" 2>"$work/err" &&
+  grep -q '"normalize":"false"' "$ck/raw.safetensors" && grep -q '"nodes":"60"' "$ck/raw.safetensors" &&
+  grep -q '"edges":"228"' "$ck/raw.safetensors"; then
+  pass "train --save stores normalize and the data's fingerprint"
 else
-  fail "eval without --model is an error: $(cat "$work/err")"
+  fail "train --save stores normalize and the data's fingerprint: $(cat "$ck/raw.out" "$work/err")"
+fi
+raw_acc=$(grep -o "^run 1/1 seed [0-9]*: test accuracy [0-9.]*" "$ck/raw.out" | awk '{print $NF}')
+sed 's/"normalize":"false"/"normalize":"true "/' "$ck/raw.safetensors" >"$ck/flipped.safetensors"
+if "$gat" eval --model "$ck/raw.safetensors" --dataset "$sample" >"$work/out" 2>"$work/err" &&
+  [ -n "$raw_acc" ] && [ "$(awk '$1 == "test" {print $3}' "$work/out")" = "$raw_acc" ] &&
+  [ ! -s "$work/err" ] &&
+  "$gat" eval --model "$ck/flipped.safetensors" --dataset "$sample" >"$work/out2" 2>/dev/null &&
+  [ "$(awk '$1 == "test" {print $3}' "$work/out2")" != "$raw_acc" ]; then
+  pass "a --no-normalize checkpoint evaluates to its own test accuracy ($raw_acc)"
+else
+  fail "a --no-normalize checkpoint evaluates to its own test accuracy ($raw_acc): $(cat "$work/out" "$work/out2" "$work/err")"
+fi
+if "$gat" eval --model "$ck/m.safetensors" --dataset "$sample" --no-normalize >/dev/null \
+  2>"$work/err" && grep -q "^gat: warning: .*trained on row-normalised features" "$work/err"; then
+  pass "--no-normalize against the checkpoint: a warning, the user's choice"
+else
+  fail "--no-normalize against the checkpoint: a warning, the user's choice: $(cat "$work/err")"
+fi
+# Another graph with the same features and classes: a warning naming both, not an error.
+mkdir -p "$ck/fewer"
+cp "$sample/sample.content" "$ck/fewer/fewer.content"
+cp "$sample/sample.split" "$ck/fewer/fewer.split"
+head -n 100 "$sample/sample.cites" >"$ck/fewer/fewer.cites"
+if "$gat" eval --model "$ck/m.safetensors" --dataset "$ck/fewer" >/dev/null 2>"$work/err" &&
+  [ "$(wc -l <"$work/err")" -eq 1 ] &&
+  grep -q "^gat: warning: model was trained on sample (60 nodes, 228 edges, 40 features) but this dataset, fewer, has 60 nodes, [0-9]* edges" "$work/err"; then
+  pass "a different graph is a warning"
+else
+  fail "a different graph is a warning: $(cat "$work/err")"
 fi
 
 # C7. The PyTorch cross-check on the sample (needs Debian's python3-torch).
@@ -331,7 +481,7 @@ expect_error "attention: layer out of range" "out of range" -- \
   --dot "$att/x.dot"
 expect_error "attention: missing model" "nosuch.safetensors" -- \
   "$gat" attention --model "$ck/nosuch.safetensors" --dataset "$sample"
-expect_error "attention: model flags with --model" "with --model" -- \
+expect_usage "attention: model flags with --model" "with --model" -- \
   "$gat" attention --model "$ck/m.safetensors" --dataset "$sample" --heads 2
 expect_error "attention: --png without Graphviz" "not on PATH" -- \
   env PATH=/nonexistent "$gat" attention --model "$ck/m.safetensors" --dataset "$sample" \
