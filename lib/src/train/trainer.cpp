@@ -53,7 +53,15 @@ TrainResult train_node_classifier(GatModel<float>& model, const Dataset& data,
     s.train_acc = accuracy<float>(logits, data.labels, data.train);
 
     t0 = Clock::now();
-    const RowMatrix eval_logits = model.forward(graph, x, eval_cache, ForwardContext{});
+    RowMatrix eval_logits;
+    try {
+      eval_logits = model.forward(graph, x, eval_cache, ForwardContext{});
+    } catch (const Error& e) {
+      // An inference pass refuses non-finite outputs; here that means the step just taken
+      // diverged, which the user fixes with the learning rate, not the checkpoint.
+      GAT_FAIL("training diverged at epoch " << epoch << ": " << e.what()
+                                             << " (try a lower learning rate)");
+    }
     s.eval_ms = ms_since(t0);
     s.val_loss = nll_loss<float>(eval_logits, data.labels, data.val);
     s.val_acc = accuracy<float>(eval_logits, data.labels, data.val);
