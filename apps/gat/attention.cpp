@@ -103,14 +103,6 @@ std::string node_name(const Dataset& data, NodeId i) {
   return data.node_names.empty() ? std::to_string(i) : data.node_names[i];
 }
 
-// Refuses, before any work, an output whose folder does not exist.
-void check_writable(const std::string& path, const char* flag) {
-  if (path.empty() || path == "-") return;
-  const fs::path folder = fs::path(path).parent_path();
-  GAT_CHECK(folder.empty() || fs::is_directory(folder),
-            flag << " " << path << ": folder " << folder.string() << " does not exist");
-}
-
 // The full path of an executable named `name` on $PATH, or empty (what `command -v` finds).
 std::string find_on_path(const std::string& name) {
   const char* path = std::getenv("PATH");
@@ -244,19 +236,53 @@ std::string neighbourhood_dot(const Dataset& data, NodeId centre,
   return dot + "}\n";
 }
 
-// Runs `dot -Tpng dot_file -o png` (through a temporary file and a rename); its messages are
-// kept and the first one is reported when it fails.
-void render_png(const std::string& dot_exe, const std::string& dot_file, const std::string& png) {
-  const std::string pid = std::to_string(static_cast<long long>(getpid()));
-  const std::string tmp = png + ".tmp-" + pid;
-  const std::string log = (fs::temp_directory_path() / ("gat-dot-" + pid + ".log")).string();
-  std::vector<std::string> args = {dot_exe, "-Tpng", dot_file, "-o", tmp};
+// A folder of our own for the files of one dot run, removed with everything in it. mkdtemp
+// makes it with a unique random name and mode 0700, so no other user can guess a name in it or
+// plant a link there (a fixed /tmp/gat-dot-<pid>.log could be a link to any file).
+class PrivateFolder {
+ public:
+  PrivateFolder() {
+    std::string pattern = (fs::temp_directory_path() / "gat-dot-XXXXXX").string();
+    GAT_CHECK(mkdtemp(pattern.data()) != nullptr,
+              "cannot create a temporary folder " << pattern << ": " << std::strerror(errno));
+    path_ = pattern;
+  }
+  ~PrivateFolder() {
+    std::error_code ec;
+    fs::remove_all(path_, ec);
+  }
+  PrivateFolder(const PrivateFolder&) = delete;
+  PrivateFolder& operator=(const PrivateFolder&) = delete;
+  std::string operator/(const char* name) const { return (path_ / name).string(); }
+
+ private:
+  fs::path path_;
+};
+
+// The whole content of a file we created in a PrivateFolder.
+std::string read_all(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::ostringstream bytes;
+  bytes << in.rdbuf();
+  return bytes.str();
+}
+
+// Renders `dot_text` with `dot -Tpng` and writes the PNG to `png` through gat::write_output
+// (atomic replace, a device or "-" written directly): dot itself writes only into a private
+// folder. Its messages are kept there and the first one is reported when it fails.
+void render_png(const std::string& dot_exe, const std::string& dot_text, const std::string& png) {
+  const PrivateFolder dir;
+  const std::string input = dir / "in.dot", output = dir / "out.png", log = dir / "dot.log";
+  write_output(input, dot_text);
+  std::vector<std::string> args = {dot_exe, "-Tpng", input, "-o", output};
   std::vector<char*> argv;
   for (auto& a : args) argv.push_back(a.data());
   argv.push_back(nullptr);
   posix_spawn_file_actions_t actions;
   posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_addopen(&actions, 2, log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+  posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0);
+  posix_spawn_file_actions_addopen(&actions, 2, log.c_str(),
+                                   O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, 0600);
   pid_t child = 0;
   const int rc = posix_spawn(&child, dot_exe.c_str(), &actions, nullptr, argv.data(), environ);
   posix_spawn_file_actions_destroy(&actions);
@@ -265,20 +291,12 @@ void render_png(const std::string& dot_exe, const std::string& dot_file, const s
   while (waitpid(child, &status, 0) < 0) {
     GAT_CHECK(errno == EINTR, "waiting for " << dot_exe << ": " << std::strerror(errno));
   }
-  std::string first;
-  {
-    std::ifstream in(log);
-    std::getline(in, first);
-  }
-  std::error_code ec;
-  fs::remove(log, ec);
   if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-    fs::remove(tmp, ec);
-    GAT_FAIL("dot -Tpng " << dot_file << " failed"
-                          << (first.empty() ? std::string() : ": " + first));
+    std::string first = read_all(log);
+    first = first.substr(0, first.find('\n'));
+    GAT_FAIL("dot -Tpng failed" << (first.empty() ? std::string() : ": " + first));
   }
-  fs::rename(tmp, png, ec);
-  GAT_CHECK(!ec, "cannot rename " << tmp << " to " << png << ": " << ec.message());
+  write_output(png, read_all(output));
 }
 
 nlohmann::json summary_json(const AttentionSummary& s) {
@@ -298,10 +316,13 @@ void run_attention(AttentionFlags& f, const CLI::App& cmd) {
   GAT_USAGE_CHECK(f.dot.empty() || !f.node.empty(),
                   "--dot draws one node's neighbourhood: give --node");
   GAT_USAGE_CHECK(f.png.empty() || !f.dot.empty(), "--png renders the --dot file: give --dot too");
-  const std::pair<const std::string*, const char*> outputs[] = {
-      {&f.edges, "--edges"}, {&f.nodes, "--nodes"}, {&f.json, "--json"},
-      {&f.dot, "--dot"},     {&f.png, "--png"},     {&f.save, "--save"}};
-  for (const auto& [path, flag] : outputs) check_writable(*path, flag);
+  // Every output before any training, so that a path that cannot be written fails at once.
+  check_outputs({{f.edges, "--edges"},
+                 {f.nodes, "--nodes"},
+                 {f.json, "--json"},
+                 {f.dot, "--dot"},
+                 {f.png, "--png"},
+                 {f.save, "--save"}});
   std::string dot_exe;
   if (!f.png.empty()) {
     dot_exe = find_on_path("dot");
@@ -338,6 +359,7 @@ void run_attention(AttentionFlags& f, const CLI::App& cmd) {
     out["preset"] = preset.empty() ? nlohmann::json() : nlohmann::json(preset);
     check_view(f, f.m.model, "the model");
     finish_model_options(f.m, data);
+    check_training_memory(f.m, data);
   }
   const NodeId centre = f.node.empty() ? -1 : find_node(data, f.node);
   if (!model) {
@@ -365,13 +387,14 @@ void run_attention(AttentionFlags& f, const CLI::App& cmd) {
 
   const ModelAttention att = model_attention(*model, data);
   const int layers = static_cast<int>(att.alpha.size());
-  std::printf("dataset %s: %d nodes, %lld edge slots per layer (self loops: %s), %d classes\n",
-              data.name.c_str(), data.num_nodes(), static_cast<long long>(att.graph.num_edges()),
-              self_loops_text(model->options().self_loops), data.num_classes());
-  std::printf("model: %s; %d layers, %s score, %s alignment%s\n", model_text.c_str(), layers,
-              to_string(model->options().score), to_string(model->options().align),
-              model->options().multi_dim ? ", multi-dimensional" : "");
-  if (!preset_line.empty()) std::printf("%s\n", preset_line.c_str());
+  std::fprintf(report(),
+               "dataset %s: %d nodes, %lld edge slots per layer (self loops: %s), %d classes\n",
+               data.name.c_str(), data.num_nodes(), static_cast<long long>(att.graph.num_edges()),
+               self_loops_text(model->options().self_loops), data.num_classes());
+  std::fprintf(report(), "model: %s; %d layers, %s score, %s alignment%s\n", model_text.c_str(),
+               layers, to_string(model->options().score), to_string(model->options().align),
+               model->options().multi_dim ? ", multi-dimensional" : "");
+  if (!preset_line.empty()) std::fprintf(report(), "%s\n", preset_line.c_str());
   out["dataset"] = data.name;
   out["threads"] = num_threads();
   out["split"] = f.split;
@@ -384,18 +407,19 @@ void run_attention(AttentionFlags& f, const CLI::App& cmd) {
     stats.push_back(node_attention_stats<float>(att.graph, att.alpha[l], data.labels));
   }
   const AttentionSummary overall = summarize_attention(stats[0], 0, 1, subset);
-  std::printf(
+  std::fprintf(
+      report(),
       "\nattention over %s nodes (%lld averaged, %lld without in-edges skipped): mean entropy of "
       "each node's weights and mean weight on same-class neighbours, learned vs uniform 1/deg\n",
       f.split.c_str(), static_cast<long long>(overall.nodes),
       static_cast<long long>(overall.skipped));
-  std::printf("%-11s   %-25s   %s\n", "", "---------- entropy ----------",
-              "-- same-label weight --");
-  std::printf("%5s %5s   %9s %9s %7s   %10s %10s\n", "layer", "head", "learned", "uniform", "ratio",
-              "learned", "uniform");
+  std::fprintf(report(), "%-11s   %-25s   %s\n", "", "---------- entropy ----------",
+               "-- same-label weight --");
+  std::fprintf(report(), "%5s %5s   %9s %9s %7s   %10s %10s\n", "layer", "head", "learned",
+               "uniform", "ratio", "learned", "uniform");
   auto print_row = [](int l, const std::string& head, const AttentionSummary& s) {
-    std::printf("%5d %5s   %9.4f %9.4f %7.4f   %10.4f %10.4f\n", l, head.c_str(), s.entropy,
-                s.uniform_entropy, s.entropy_ratio, s.same_label, s.uniform_share);
+    std::fprintf(report(), "%5d %5s   %9.4f %9.4f %7.4f   %10.4f %10.4f\n", l, head.c_str(),
+                 s.entropy, s.uniform_entropy, s.entropy_ratio, s.same_label, s.uniform_share);
   };
   for (int l = 0; l < layers; ++l) {
     for (int h = 0; h < att.heads[l]; ++h) {
@@ -415,15 +439,16 @@ void run_attention(AttentionFlags& f, const CLI::App& cmd) {
   }
 
   const AttentionAblation ab = attention_ablation(*model, data, f.permutations, f.m.seed);
-  std::printf("\nablation: test accuracy (%zu nodes), inference mode\n", data.test.size());
-  std::printf("  learned attention   %.4f\n", ab.learned);
-  std::printf("  uniform attention   %.4f\n", ab.uniform);
-  std::printf(
-      "  permuted attention  %.4f ± %.4f  (mean ± std over %d permutations, seeds "
-      "%llu..%llu)\n",
-      ab.permuted_mean, ab.permuted_std, f.permutations,
-      static_cast<unsigned long long>(ab.first_seed),
-      static_cast<unsigned long long>(ab.first_seed + f.permutations - 1));
+  std::fprintf(report(), "\nablation: test accuracy (%zu nodes), inference mode\n",
+               data.test.size());
+  std::fprintf(report(), "  learned attention   %.4f\n", ab.learned);
+  std::fprintf(report(), "  uniform attention   %.4f\n", ab.uniform);
+  std::fprintf(report(),
+               "  permuted attention  %.4f ± %.4f  (mean ± std over %d permutations, seeds "
+               "%llu..%llu)\n",
+               ab.permuted_mean, ab.permuted_std, f.permutations,
+               static_cast<unsigned long long>(ab.first_seed),
+               static_cast<unsigned long long>(ab.first_seed + f.permutations - 1));
   out["ablation"] = {{"test_nodes", data.test.size()},
                      {"learned", ab.learned},
                      {"uniform", ab.uniform},
@@ -436,11 +461,12 @@ void run_attention(AttentionFlags& f, const CLI::App& cmd) {
   for (NodeId i = 0; i < data.num_nodes(); ++i) names[i] = csv_field(node_name(data, i));
   if (!f.edges.empty()) {
     write_output(f.edges, edges_csv(att, names));
-    std::printf("wrote the weights of every edge, layer and head to %s\n", f.edges.c_str());
+    std::fprintf(report(), "wrote the weights of every edge, layer and head to %s\n",
+                 f.edges.c_str());
   }
   if (!f.nodes.empty()) {
     write_output(f.nodes, nodes_csv(stats, data, names));
-    std::printf("wrote per-node statistics to %s\n", f.nodes.c_str());
+    std::fprintf(report(), "wrote per-node statistics to %s\n", f.nodes.c_str());
   }
   if (centre >= 0) {
     // One head's columns, or all of them (heads averaged).
@@ -463,12 +489,13 @@ void run_attention(AttentionFlags& f, const CLI::App& cmd) {
     const std::string what = "node " + node_name(data, centre) + ", layer " +
                              std::to_string(f.layer) + ", " +
                              (f.head >= 0 ? "head " + std::to_string(f.head) : "heads averaged");
-    write_output(f.dot, neighbourhood_dot(data, centre, nb, what));
-    std::printf("wrote the neighbourhood of node %s (%zu in-edges, layer %d) to %s\n",
-                f.node.c_str(), nb.size(), f.layer, f.dot.c_str());
+    const std::string dot_text = neighbourhood_dot(data, centre, nb, what);
+    write_output(f.dot, dot_text);
+    std::fprintf(report(), "wrote the neighbourhood of node %s (%zu in-edges, layer %d) to %s\n",
+                 f.node.c_str(), nb.size(), f.layer, f.dot.c_str());
     if (!f.png.empty()) {
-      render_png(dot_exe, f.dot, f.png);
-      std::printf("rendered it to %s\n", f.png.c_str());
+      render_png(dot_exe, dot_text, f.png);
+      std::fprintf(report(), "rendered it to %s\n", f.png.c_str());
     }
   }
   if (!f.json.empty()) write_json(f.json, out);
@@ -486,19 +513,24 @@ void register_attention(CLI::App& app) {
   add_data_flags(*cmd, f.data);
   cmd->add_option("--model", f.model,
                   "Checkpoint written by gat train --save (default: train one first, with the "
-                  "model and training flags below)");
+                  "model and training flags below)")
+      ->check(non_empty_path(false));
   f.model_options = add_model_flags(*cmd, f.m);
   for (CLI::Option* opt : add_training_flags(*cmd, f.m)) f.model_options.push_back(opt);
   cmd->add_option("--seed", f.m.seed,
                   "Seed of the model and its training (as gat train's run 1), and of the first "
                   "permutation of the ablation")
-      ->capture_default_str();
-  cmd->add_option("--save", f.save, "Save the model trained here as a safetensors checkpoint");
+      ->capture_default_str()
+      ->check(seed_value());
+  cmd->add_option("--save", f.save, "Save the model trained here as a safetensors checkpoint")
+      ->check(non_empty_path());
   cmd->add_option("--edges", f.edges,
                   "CSV of every weight: layer,head,source,destination,weight,self_loop (head is "
-                  "the channel h*F+f with --multi-dim)");
+                  "the channel h*F+f with --multi-dim)")
+      ->check(non_empty_path());
   cmd->add_option("--nodes", f.nodes,
-                  "CSV of per-node statistics per layer and head (nodes with in-edges)");
+                  "CSV of per-node statistics per layer and head (nodes with in-edges)")
+      ->check(non_empty_path());
   cmd->add_option("--split", f.split, "Nodes the summary averages over: all, train, val, test")
       ->capture_default_str()
       ->check(CLI::IsMember({"all", "train", "val", "test"}));
@@ -514,9 +546,12 @@ void register_attention(CLI::App& app) {
       ->check(CLI::Range(0, 1 << 20));
   cmd->add_option("--head", f.head, "Head drawn with --node (default: heads averaged)")
       ->check(CLI::Range(0, 1 << 20));
-  cmd->add_option("--dot", f.dot, "Write --node's in-neighbourhood as a Graphviz DOT file");
-  cmd->add_option("--png", f.png, "Also render the DOT file to PNG with Graphviz's dot");
-  cmd->add_option("--json", f.json, "Write the summary, ablation and node as JSON");
+  cmd->add_option("--dot", f.dot, "Write --node's in-neighbourhood as a Graphviz DOT file")
+      ->check(non_empty_path());
+  cmd->add_option("--png", f.png, "Also render the DOT file to PNG with Graphviz's dot")
+      ->check(non_empty_path());
+  cmd->add_option("--json", f.json, "Write the summary, ablation and node as JSON")
+      ->check(non_empty_path());
   cmd->add_option("--threads", f.threads, "OpenMP threads (default: all cores)")
       ->check(CLI::Range(1, 4096));
   cmd->callback([flags, cmd] { run_attention(*flags, *cmd); });

@@ -12,8 +12,6 @@
 #include <chrono>
 #include <cmath>
 #include <cstdio>
-#include <filesystem>
-#include <fstream>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <sstream>
@@ -23,9 +21,11 @@
 #include "commands.hpp"
 #include "common.hpp"
 #include "gat/core/error.hpp"
+#include "gat/core/memory.hpp"
 #include "gat/core/random.hpp"
 #include "gat/core/threads.hpp"
 #include "gat/graph/generate.hpp"
+#include "gat/io/output.hpp"
 #include "gat/layers/gat_model.hpp"
 #include "gat/optim/adam.hpp"
 #include "gat/train/loss.hpp"
@@ -101,6 +101,15 @@ json run_config(const BenchFlags& f, const Config& c) {
   o.heads = c.heads;
   o.attention = c.mode == "dense" ? AttentionMode::kDense : AttentionMode::kSparse;
   o.dense_memory_limit = static_cast<std::uint64_t>(f.dense_limit_gib * 1024 * 1024 * 1024);
+  // Refused here, in the child, the configuration becomes an error row of the sweep with the
+  // bytes it needs, instead of growing to the limit and dying of std::bad_alloc.
+  const std::int64_t nnz =
+      f.use_dataset ? data.features.nnz() : std::int64_t{graph.num_nodes()} * f.in_features;
+  check_memory(
+      GatModel<float>::estimate_training_bytes(o, graph.num_nodes(), graph.num_edges(), nnz),
+      "training the model (N = " + std::to_string(graph.num_nodes()) +
+          " nodes, E = " + std::to_string(graph.num_edges()) + " edges, " +
+          std::to_string(c.heads) + " heads x " + std::to_string(c.features) + " features)");
   GatModel<float> model(o, f.seed);
   const CsrGraph g = model.prepare_graph(graph);
   const NodeId n = g.num_nodes();
@@ -236,61 +245,60 @@ std::string config_text(const BenchFlags& f, const Config& c) {
 }
 
 void print_header() {
-  std::printf("%-10s %7s %10s %9s %7s %6s %3s %3s %11s %11s %11s %11s %9s\n", "graph", "nodes",
-              "edges", "density", "degree", "mode", "H", "F", "forward ms", "backward ms",
-              "step ms", "infer ms", "peak MiB");
+  std::fprintf(report(), "%-10s %7s %10s %9s %7s %6s %3s %3s %11s %11s %11s %11s %9s\n", "graph",
+               "nodes", "edges", "density", "degree", "mode", "H", "F", "forward ms", "backward ms",
+               "step ms", "infer ms", "peak MiB");
 }
 
 void print_row(const json& r) {
   if (r["status"] != "ok") {
-    std::printf("%-10s %7ld %10s %9s %7s %6s  %s\n", "-", r["nodes"].get<long>(), "-", "-", "-",
-                r["mode"].get<std::string>().c_str(), r["error"].get<std::string>().c_str());
+    std::fprintf(report(), "%-10s %7ld %10s %9s %7s %6s  %s\n", "-", r["nodes"].get<long>(), "-",
+                 "-", "-", r["mode"].get<std::string>().c_str(),
+                 r["error"].get<std::string>().c_str());
     return;
   }
-  std::printf("%-10s %7ld %10ld %9.5f %7.1f %6s %3d %3d %11.3f %11.3f %11.3f %11.3f %9.1f\n",
-              r["graph"].get<std::string>().c_str(), r["nodes"].get<long>(), r["edges"].get<long>(),
-              r["density"].get<double>(), r["avg_degree"].get<double>(),
-              r["mode"].get<std::string>().c_str(), r["heads"].get<int>(), r["features"].get<int>(),
-              r["forward_ms"]["median"].get<double>(), r["backward_ms"]["median"].get<double>(),
-              r["step_ms"]["median"].get<double>(), r["inference_ms"]["median"].get<double>(),
-              r["peak_mib"].get<double>());
-  std::fflush(stdout);
+  std::fprintf(report(),
+               "%-10s %7ld %10ld %9.5f %7.1f %6s %3d %3d %11.3f %11.3f %11.3f %11.3f %9.1f\n",
+               r["graph"].get<std::string>().c_str(), r["nodes"].get<long>(),
+               r["edges"].get<long>(), r["density"].get<double>(), r["avg_degree"].get<double>(),
+               r["mode"].get<std::string>().c_str(), r["heads"].get<int>(),
+               r["features"].get<int>(), r["forward_ms"]["median"].get<double>(),
+               r["backward_ms"]["median"].get<double>(), r["step_ms"]["median"].get<double>(),
+               r["inference_ms"]["median"].get<double>(), r["peak_mib"].get<double>());
+  std::fflush(report());
 }
 
-void write_csv(const std::string& path, const std::vector<json>& rows) {
-  const std::string tmp = path + ".tmp";
-  {
-    std::ofstream out(tmp, std::ios::trunc);
-    GAT_CHECK(out, "cannot write " << tmp);
-    out << "graph,nodes,edges,density,avg_degree,mode,heads,features,threads,"
-           "forward_ms,forward_min_ms,forward_max_ms,backward_ms,backward_min_ms,backward_max_ms,"
-           "step_ms,step_min_ms,step_max_ms,inference_ms,inference_min_ms,inference_max_ms,"
-           "peak_mib,status\n";
-    for (const auto& r : rows) {
-      if (r["status"] != "ok") {  // the configuration, no measurements
-        auto opt = [&](const char* k) { return r.contains(k) ? r[k].dump() : std::string(); };
-        out << r["graph"].get<std::string>() << ',' << r["nodes"] << ",," << opt("density") << ','
-            << opt("avg_degree") << ',' << r["mode"].get<std::string>() << ',' << r["heads"] << ','
-            << r["features"] << ",,,,,,,,,,,,,,,error\n";
-        continue;
-      }
-      out << r["graph"].get<std::string>() << ',' << r["nodes"] << ',' << r["edges"] << ','
-          << r["density"] << ',' << r["avg_degree"] << ',' << r["mode"].get<std::string>() << ','
-          << r["heads"] << ',' << r["features"] << ',' << r["threads"];
-      for (const char* k : {"forward_ms", "backward_ms", "step_ms", "inference_ms"}) {
-        out << ',' << r[k]["median"] << ',' << r[k]["min"] << ',' << r[k]["max"];
-      }
-      out << ',' << r["peak_mib"] << ",ok\n";
+// The sweep as CSV: one row per configuration; a failed one keeps its configuration and
+// leaves the measurements empty.
+std::string results_csv(const std::vector<json>& rows) {
+  std::ostringstream out;
+  out << "graph,nodes,edges,density,avg_degree,mode,heads,features,threads,"
+         "forward_ms,forward_min_ms,forward_max_ms,backward_ms,backward_min_ms,backward_max_ms,"
+         "step_ms,step_min_ms,step_max_ms,inference_ms,inference_min_ms,inference_max_ms,"
+         "peak_mib,status\n";
+  for (const auto& r : rows) {
+    if (r["status"] != "ok") {  // the configuration, no measurements
+      auto opt = [&](const char* k) { return r.contains(k) ? r[k].dump() : std::string(); };
+      out << r["graph"].get<std::string>() << ',' << r["nodes"] << ",," << opt("density") << ','
+          << opt("avg_degree") << ',' << r["mode"].get<std::string>() << ',' << r["heads"] << ','
+          << r["features"] << ",,,,,,,,,,,,,,,error\n";
+      continue;
     }
-    GAT_CHECK(out, "cannot write " << tmp);
+    out << r["graph"].get<std::string>() << ',' << r["nodes"] << ',' << r["edges"] << ','
+        << r["density"] << ',' << r["avg_degree"] << ',' << r["mode"].get<std::string>() << ','
+        << r["heads"] << ',' << r["features"] << ',' << r["threads"];
+    for (const char* k : {"forward_ms", "backward_ms", "step_ms", "inference_ms"}) {
+      out << ',' << r[k]["median"] << ',' << r[k]["min"] << ',' << r[k]["max"];
+    }
+    out << ',' << r["peak_mib"] << ",ok\n";
   }
-  std::error_code ec;
-  std::filesystem::rename(tmp, path, ec);
-  GAT_CHECK(!ec, "cannot rename " << tmp << " to " << path << ": " << ec.message());
+  return out.str();
 }
 
 void run_bench(BenchFlags& f) {
   GAT_CHECK(f.reps >= 1, "--reps must be at least 1");
+  // Before the sweep, which can take hours, not after it.
+  check_outputs({{f.csv, "--csv"}, {f.json_path, "--json"}});
   std::vector<std::string> modes;
   if (f.mode == "both")
     modes = {"sparse", "dense"};
@@ -321,7 +329,7 @@ void run_bench(BenchFlags& f) {
     }
   }
   print_header();
-  std::fflush(stdout);
+  std::fflush(report());
   std::vector<json> rows;
   // Which configuration of how many is running, on stderr: a sweep can take minutes per point.
   // On a terminal the line is erased before its row is printed, so the table stays a table.
@@ -335,7 +343,7 @@ void run_bench(BenchFlags& f) {
     if (live) std::fputs("\r\033[K", stderr);
     print_row(rows.back());
   }
-  if (!f.csv.empty()) write_csv(f.csv, rows);
+  if (!f.csv.empty()) write_output(f.csv, results_csv(rows));
   if (!f.json_path.empty()) write_json(f.json_path, json{{"results", rows}});
 }
 
@@ -386,12 +394,18 @@ void register_bench(CLI::App& app) {
       ->check(CLI::Range(1, 100000));
   cmd->add_option("--threads", f.threads, "OpenMP threads (default: all cores)")
       ->check(CLI::Range(1, 4096));
-  cmd->add_option("--seed", f.seed, "Seed of graphs, features and weights")->capture_default_str();
+  cmd->add_option("--seed", f.seed, "Seed of graphs, features and weights")
+      ->capture_default_str()
+      ->check(seed_value());
   cmd->add_option("--dense-limit-gib", f.dense_limit_gib,
                   "Refuse dense runs needing more than this (default: available memory)")
       ->check(CLI::NonNegativeNumber);
-  cmd->add_option("--csv", f.csv, "Write results as CSV");
-  cmd->add_option("--json", f.json_path, "Write results as JSON");
+  cmd->add_option("--csv", f.csv,
+                  "Write results as CSV ('-': stdout, the table then goes to stderr)")
+      ->check(non_empty_path());
+  cmd->add_option("--json", f.json_path,
+                  "Write results as JSON ('-': stdout, the table then goes to stderr)")
+      ->check(non_empty_path());
   cmd->callback([flags, cmd] {
     flags->use_dataset = cmd->count("--dataset") > 0;
     run_bench(*flags);

@@ -15,8 +15,8 @@ void register_embed(CLI::App& app);      // embed.cpp: hidden-layer embeddings a
 void register_info(CLI::App& app);       // info.cpp: dataset statistics
 void register_attention(CLI::App& app);  // attention.cpp: attention weights, statistics, ablation
 
-/// Writes JSON to path through a temporary file and a rename, so a crash never leaves a
-/// half-written result file.
+/// Writes JSON (indented, with a final newline) through gat::write_output: "-" is stdout, a
+/// device is written directly, a file is replaced atomically.
 void write_json(const std::string& path, const nlohmann::json& value);
 
 }  // namespace gat::app

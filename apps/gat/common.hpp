@@ -2,6 +2,8 @@
 // Helpers shared by the gat subcommands: finding datasets, summary statistics, memory.
 
 #include <CLI/CLI.hpp>
+#include <cstdio>
+#include <initializer_list>
 #include <sstream>
 #include <stdexcept>
 #include <string>
@@ -47,8 +49,41 @@ class UsageError : public std::runtime_error {
 /// Adds --dataset, --data-dir, --strict, --no-normalize to a subcommand.
 void add_data_flags(CLI::App& cmd, DataFlags& flags);
 
-/// The folder of datasets: --data-dir, else $GAT_DATA_DIR, else the project's datasets/.
+/// @brief A CLI11 check that refuses an empty value: `--json ""` is a slip of the shell (an
+/// unset variable), and ignoring it would silently drop the result the user asked for.
+/// `output`: the message suggests "-" for standard output.
+CLI::Validator non_empty_path(bool output = true);
+
+/// @brief A CLI11 check for a seed: decimal digits only, in [0, 2^64). CLI11 itself turns
+/// "-1" into 2^64 - 1 without a word, which is never what the user meant.
+CLI::Validator seed_value();
+
+/// One output flag of a command: its path as given ("" when the flag was not given).
+struct OutputFlag {
+  const std::string& path;
+  const char* flag;
+};
+
+/// @brief Checks the output flags of a command before any work starts, so that a result
+/// that cannot be written fails in milliseconds, not after training: each given path with
+/// gat::check_output_path. Two outputs that are both "-" are a UsageError (they would mix on
+/// stdout). When one is "-", the human-readable report moves to stderr (see report()), so that
+/// stdout holds only that result.
+void check_outputs(std::initializer_list<OutputFlag> outputs);
+
+/// @brief Where the human-readable report of a command goes: stdout, or stderr once a result
+/// (`--json -`, `--csv -`, ...) has claimed stdout, which must then hold that result alone.
+std::FILE* report();
+
+/// The folders a dataset name is looked up in, in order (see data_root).
+std::vector<std::string> data_root_candidates(const DataFlags& flags);
+
+/// The folder of datasets: --data-dir, else $GAT_DATA_DIR, else the project's datasets/ when it
+/// exists, else the datasets installed beside the binary (<prefix>/share/gat/datasets).
 std::string data_root(const DataFlags& flags);
+
+/// @brief The folders data_root looked in, for a "not found" message: "A" or "A (missing), B".
+std::string data_root_searched(const DataFlags& flags);
 
 /// Resolves the dataset folder and name as documented in the README, then loads it.
 /// Throws gat::Error that says where it looked when the files are not there.

@@ -30,8 +30,11 @@ bool ends_with(const std::string& s, const std::string& suffix) {
 void run_embed(const EmbedFlags& f) {
   apply_threads(f.threads);
   const bool npy = ends_with(f.output, ".npy");
-  GAT_USAGE_CHECK(npy || ends_with(f.output, ".csv"),
-                  "--output " << f.output << ": the file name must end in .csv or .npy");
+  GAT_USAGE_CHECK(npy || ends_with(f.output, ".csv") || f.output == "-",
+                  "--output " << f.output
+                              << ": the file name must end in .csv or .npy (or be - for CSV on "
+                                 "stdout)");
+  check_outputs({{f.output, "--output"}});
   const ModelAndData md = load_model_and_data(f.model, f.data);
   const int layers = md.checkpoint.model.options().layers;
   int layer = f.layer;
@@ -60,9 +63,10 @@ void run_embed(const EmbedFlags& f) {
     }
     write_output(f.output, csv);
   }
-  std::printf("wrote %lld x %lld embeddings of layer %d (%s) to %s\n",
-              static_cast<long long>(emb.rows()), static_cast<long long>(emb.cols()), layer,
-              layer + 1 == layers ? "output logits" : "hidden, after ELU", f.output.c_str());
+  std::fprintf(f.output == "-" ? stderr : report(),
+               "wrote %lld x %lld embeddings of layer %d (%s) to %s\n",
+               static_cast<long long>(emb.rows()), static_cast<long long>(emb.cols()), layer,
+               layer + 1 == layers ? "output logits" : "hidden, after ELU", f.output.c_str());
 }
 
 }  // namespace
@@ -72,15 +76,19 @@ void register_embed(CLI::App& app) {
   auto& f = *flags;
   CLI::App* cmd = app.add_subcommand(
       "embed", "Write node embeddings (a hidden layer's output) of a saved model");
-  cmd->add_option("--model", f.model, "Checkpoint written by gat train --save")->required();
+  cmd->add_option("--model", f.model, "Checkpoint written by gat train --save")
+      ->required()
+      ->check(non_empty_path(false));
   add_data_flags(*cmd, f.data);
   cmd->add_option("--layer", f.layer,
                   "Layer whose output to write, 0-based: hidden layers give their ELU output, the "
                   "last layer its logits (default: the last hidden layer)")
       ->check(CLI::Range(0, 1 << 20));
   cmd->add_option("-o,--output", f.output,
-                  "Output file: .csv (node_id, dim0, ...) or .npy (float32, N x width)")
-      ->required();
+                  "Output file: .csv (node_id, dim0, ...) or .npy (float32, N x width); '-': CSV "
+                  "on stdout")
+      ->required()
+      ->check(non_empty_path());
   cmd->add_option("--threads", f.threads, "OpenMP threads (default: all cores)")
       ->check(CLI::Range(1, 4096));
   cmd->callback([flags] { run_embed(*flags); });

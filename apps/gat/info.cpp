@@ -22,6 +22,7 @@ struct InfoFlags {
 };
 
 void run_info(const InfoFlags& f) {
+  check_outputs({{f.json, "--json"}});
   const Dataset data = load_dataset(f.data);
   const CsrGraph& g = data.graph;
   const NodeId n = g.num_nodes();
@@ -66,28 +67,30 @@ void run_info(const InfoFlags& f) {
   const std::int64_t cells = std::int64_t{n} * data.num_features();
   const double density = cells ? double(data.features.nnz()) / double(cells) : 0.0;
 
-  std::printf("dataset %s\n", data.name.c_str());
-  std::printf("nodes            %d\n", n);
-  std::printf("edges            %lld directed slots = %lld undirected pairs%s + %lld self loops\n",
-              static_cast<long long>(g.num_edges()), static_cast<long long>(undirected),
-              symmetric ? " (both directions)" : " (NOT symmetric)",
-              static_cast<long long>(self_loops));
+  std::fprintf(report(), "dataset %s\n", data.name.c_str());
+  std::fprintf(report(), "nodes            %d\n", n);
+  std::fprintf(report(),
+               "edges            %lld directed slots = %lld undirected pairs%s + %lld self loops\n",
+               static_cast<long long>(g.num_edges()), static_cast<long long>(undirected),
+               symmetric ? " (both directions)" : " (NOT symmetric)",
+               static_cast<long long>(self_loops));
   if (data.skipped_citations > 0) {
-    std::printf("skipped          %lld citations to unknown nodes\n",
-                static_cast<long long>(data.skipped_citations));
+    std::fprintf(report(), "skipped          %lld citations to unknown nodes\n",
+                 static_cast<long long>(data.skipped_citations));
   }
-  std::printf("features         %lld per node, %lld non-zeros (density %.4f%%)\n",
-              static_cast<long long>(data.num_features()),
-              static_cast<long long>(data.features.nnz()), 100.0 * density);
-  std::printf("degree           min %g, median %g, mean %.3f, max %g (self loops not counted)\n",
-              dmin, dmedian, dmean, dmax);
-  std::printf("isolated nodes   %lld\n", static_cast<long long>(isolated));
-  std::printf("split            train %zu, val %zu, test %zu, none %lld\n", data.train.size(),
-              data.val.size(), data.test.size(), unassigned);
-  std::printf("classes          %d\n", data.num_classes());
+  std::fprintf(report(), "features         %lld per node, %lld non-zeros (density %.4f%%)\n",
+               static_cast<long long>(data.num_features()),
+               static_cast<long long>(data.features.nnz()), 100.0 * density);
+  std::fprintf(report(),
+               "degree           min %g, median %g, mean %.3f, max %g (self loops not counted)\n",
+               dmin, dmedian, dmean, dmax);
+  std::fprintf(report(), "isolated nodes   %lld\n", static_cast<long long>(isolated));
+  std::fprintf(report(), "split            train %zu, val %zu, test %zu, none %lld\n",
+               data.train.size(), data.val.size(), data.test.size(), unassigned);
+  std::fprintf(report(), "classes          %d\n", data.num_classes());
   for (int c = 0; c < data.num_classes(); ++c) {
-    std::printf("  [%d] %-28s %6lld nodes (%.1f%%)\n", c, data.class_names[c].c_str(),
-                class_counts[c], n ? 100.0 * double(class_counts[c]) / n : 0.0);
+    std::fprintf(report(), "  [%d] %-28s %6lld nodes (%.1f%%)\n", c, data.class_names[c].c_str(),
+                 class_counts[c], n ? 100.0 * double(class_counts[c]) / n : 0.0);
   }
 
   if (!f.json.empty()) {
@@ -109,11 +112,7 @@ void run_info(const InfoFlags& f) {
     for (int c = 0; c < data.num_classes(); ++c) {
       out["classes"].push_back({{"name", data.class_names[c]}, {"count", class_counts[c]}});
     }
-    if (f.json == "-") {
-      std::printf("%s\n", out.dump(2).c_str());
-    } else {
-      write_output(f.json, out.dump(2) + "\n");
-    }
+    write_json(f.json, out);
   }
 }
 
@@ -125,7 +124,10 @@ void register_info(CLI::App& app) {
   CLI::App* cmd = app.add_subcommand(
       "info", "Describe a dataset: nodes, edges, features, classes, degrees, split");
   add_data_flags(*cmd, f.data);
-  cmd->add_option("--json", f.json, "Also write the statistics as JSON to this file ('-': stdout)");
+  cmd->add_option("--json", f.json,
+                  "Also write the statistics as JSON to this file ('-': stdout, the table then "
+                  "goes to stderr)")
+      ->check(non_empty_path());
   cmd->callback([flags] { run_info(*flags); });
 }
 

@@ -6,11 +6,11 @@
 
 #include <CLI/CLI.hpp>
 #include <algorithm>
+#include <cerrno>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <exception>
-#include <filesystem>
-#include <fstream>
 #include <new>
 #include <string>
 #include <vector>
@@ -18,21 +18,12 @@
 #include "commands.hpp"
 #include "common.hpp"
 #include "gat/core/error.hpp"
+#include "gat/io/output.hpp"
 
 namespace gat::app {
 
 void write_json(const std::string& path, const nlohmann::json& value) {
-  const std::string tmp = path + ".tmp";
-  {
-    std::ofstream out(tmp, std::ios::trunc);
-    GAT_CHECK(out, "cannot write " << tmp);
-    out << value.dump(2) << "\n";
-    out.flush();
-    GAT_CHECK(out, "cannot write " << tmp << " (disk full?)");
-  }
-  std::error_code ec;
-  std::filesystem::rename(tmp, path, ec);
-  GAT_CHECK(!ec, "cannot rename " << tmp << " to " << path << ": " << ec.message());
+  write_output(path, value.dump(2) + "\n");
 }
 
 }  // namespace gat::app
@@ -160,10 +151,31 @@ std::string running(CLI::App& app) {
                         : "running 'gat " + parsed.back()->get_name() + "'";
 }
 
+// Everything a command printed to stdout sits in its buffer until exit; a full disk or a
+// closed pipe shows only when it is flushed. Unchecked, `gat info > /dev/full` would lose the
+// output and still report success, so the flush is checked here, once, for every command.
+int check_stdout(int status) {
+  errno = 0;
+  const bool failed = std::fflush(stdout) != 0 || std::ferror(stdout);
+  if (!failed || status != 0) return status;  // a failed command has said why already
+  const int err = errno;
+  std::fprintf(stderr, "gat: error: cannot write to standard output: %s\n",
+               err ? std::strerror(err) : "write error");
+  return 1;
+}
+
+int run(int argc, char** argv);
+
 }  // namespace
 
 int main(int argc, char** argv) {
   prefer_passive_waiting(argv);
+  return check_stdout(run(argc, argv));
+}
+
+namespace {
+
+int run(int argc, char** argv) {
   CLI::App app{"gat: graph attention networks on the CPU"};
   app.require_subcommand(1);
   app.set_version_flag("--version", "gat 0.1.0");
@@ -195,3 +207,5 @@ int main(int argc, char** argv) {
   }
   return 0;
 }
+
+}  // namespace

@@ -1,8 +1,10 @@
 #include "model_flags.hpp"
 
 #include <map>
+#include <sstream>
 
 #include "gat/core/error.hpp"
+#include "gat/core/memory.hpp"
 
 namespace gat::app {
 namespace {
@@ -123,6 +125,19 @@ void finish_model_options(ModelFlags& f, const Dataset& data) {
   f.model.attention = f.attention == "dense" ? AttentionMode::kDense : AttentionMode::kSparse;
   f.model.score = parse_score_function(f.score);
   f.model.align = parse_alignment(f.align);
+}
+
+void check_training_memory(const ModelFlags& f, const Dataset& data) {
+  const GatModelOptions& o = f.model;
+  const std::int64_t edges = data.graph.num_edges();
+  std::ostringstream what;
+  what << "training the model (N = " << data.num_nodes() << " nodes, E = " << edges << " edges, "
+       << o.layers << " layers";
+  if (o.layers > 1) what << ", " << o.heads << " heads x " << o.hidden << " features";
+  what << ", " << GatModel<float>::parameter_count(o) << " parameters)";
+  check_memory(
+      GatModel<float>::estimate_training_bytes(o, data.num_nodes(), edges, data.features.nnz()),
+      what.str());
 }
 
 nlohmann::json model_flags_json(const ModelFlags& f) {

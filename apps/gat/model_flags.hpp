@@ -44,6 +44,12 @@ SelfLoops parse_self_loops(const std::string& name);
 /// classes).
 void finish_model_options(ModelFlags& flags, const Dataset& data);
 
+/// @brief Refuses (gat::Error, with the bytes needed and available) to train a model of
+/// `flags.model` on `data` when GatModel::estimate_training_bytes exceeds the memory this
+/// process may still allocate; called before the model is built, so that an oversized model
+/// fails in milliseconds instead of growing to the limit and ending in std::bad_alloc.
+void check_training_memory(const ModelFlags& flags, const Dataset& data);
+
 /// @brief The model and training options as a JSON object, for result files.
 nlohmann::json model_flags_json(const ModelFlags& flags);
 

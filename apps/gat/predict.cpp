@@ -30,6 +30,7 @@ void run_predict(const PredictFlags& f) {
   GAT_USAGE_CHECK(
       f.logits != "-" || f.output != "-",
       "--logits - and the CSV would both go to stdout; give --output or a --logits file");
+  check_outputs({{f.output, "--output"}, {f.logits, "--logits"}});
   const ModelAndData md = load_model_and_data(f.model, f.data);
   const Dataset& data = md.data;
   const RowMatrix logits = run_inference(md.checkpoint.model, data);
@@ -71,11 +72,15 @@ void register_predict(CLI::App& app) {
       app.add_subcommand("predict",
                          "Predict every node's class with a saved model (CSV: node_id, predicted, "
                          "probability per class)");
-  cmd->add_option("--model", f.model, "Checkpoint written by gat train --save")->required();
+  cmd->add_option("--model", f.model, "Checkpoint written by gat train --save")
+      ->required()
+      ->check(non_empty_path(false));
   add_data_flags(*cmd, f.data);
-  cmd->add_option("-o,--output", f.output, "CSV file to write ('-' or absent: stdout)");
+  cmd->add_option("-o,--output", f.output, "CSV file to write ('-' or absent: stdout)")
+      ->check(non_empty_path());
   cmd->add_option("--logits", f.logits,
-                  "Also write the raw logits (N x C, float32) as a NumPy .npy file");
+                  "Also write the raw logits (N x C, float32) as a NumPy .npy file ('-': stdout)")
+      ->check(non_empty_path());
   cmd->add_option("--threads", f.threads, "OpenMP threads (default: all cores)")
       ->check(CLI::Range(1, 4096));
   cmd->callback([flags] { run_predict(*flags); });

@@ -6,7 +6,6 @@
 #include <nlohmann/json.hpp>
 
 #include "gat/core/error.hpp"
-#include "gat/io/safetensors.hpp"
 
 namespace gat::app {
 
@@ -101,16 +100,6 @@ RowMatrix run_inference(const GatModel<float>& model, const Dataset& data,
   RowMatrix logits = model.forward(graph, x, cache, ForwardContext{});
   if (hidden) *hidden = std::move(cache.hidden);
   return logits;
-}
-
-void write_output(const std::string& path, std::string_view bytes) {
-  if (path == "-") {
-    const bool ok = std::fwrite(bytes.data(), 1, bytes.size(), stdout) == bytes.size() &&
-                    std::fflush(stdout) == 0;
-    GAT_CHECK(ok, "cannot write to standard output");
-    return;
-  }
-  write_file_atomic(path, bytes);
 }
 
 std::string npy_bytes(const RowMatrix& m) {

@@ -1,7 +1,7 @@
 #pragma once
 // Helpers of the commands that use a saved model (eval, predict, embed) or describe a dataset
 // (info): loading a checkpoint for a dataset, and writing result files — CSV text, NumPy .npy
-// arrays, JSON — atomically (temporary file + rename), or to stdout.
+// arrays, JSON — through gat::write_output (atomic replace, devices written directly, "-" stdout).
 
 #include <cstdint>
 #include <string>
@@ -10,6 +10,7 @@
 #include "common.hpp"
 #include "gat/io/checkpoint.hpp"
 #include "gat/io/dataset.hpp"
+#include "gat/io/output.hpp"
 #include "gat/layers/gat_model.hpp"
 #include "gat/train/trainer.hpp"
 
@@ -44,10 +45,6 @@ ModelAndData load_model_and_data(const std::string& model_path, const DataFlags&
 /// `hidden`, the ELU outputs (N, H·F) of the hidden layers.
 RowMatrix run_inference(const GatModel<float>& model, const Dataset& data,
                         std::vector<RowMatrix>* hidden = nullptr);
-
-/// @brief Writes `bytes` to `path` atomically (see gat::write_file_atomic); to stdout when
-/// `path` is "-".
-void write_output(const std::string& path, std::string_view bytes);
 
 /// @brief The bytes of a NumPy .npy file (format 1.0, dtype '<f4', C order) holding m (R, C).
 std::string npy_bytes(const RowMatrix& m);

@@ -1,8 +1,6 @@
 // gat train: node classification on a LINQS dataset with the paper's GAT.
 
 #include <cstdio>
-#include <filesystem>
-#include <fstream>
 #include <iostream>
 #include <map>
 #include <memory>
@@ -77,31 +75,28 @@ void run_train(TrainFlags& f, const CLI::App& cmd) {
   apply_threads(f.threads);
   GAT_CHECK(f.runs >= 1, "--runs must be at least 1, got " << f.runs);
   GAT_CHECK(f.log_every >= 1, "--log-every must be at least 1, got " << f.log_every);
-  for (const std::string* path : {&f.save, &f.history}) {
-    if (path->empty()) continue;
-    // Refuse before training, not after it, when a file cannot be written there.
-    const auto folder = std::filesystem::path(*path).parent_path();
-    GAT_CHECK(folder.empty() || std::filesystem::is_directory(folder),
-              "cannot write " << *path << ": folder " << folder.string() << " does not exist");
-  }
+  // Refuse before training, not after it, when a result cannot be written.
+  check_outputs({{f.json, "--json"}, {f.history, "--history"}, {f.save, "--save"}});
   const Dataset data = load_dataset(f.data);
 
-  std::printf("dataset %s: %d nodes, %lld edges, %lld features, %d classes; split %zu/%zu/%zu",
-              data.name.c_str(), data.num_nodes(), static_cast<long long>(data.graph.num_edges()),
-              static_cast<long long>(data.num_features()), data.num_classes(), data.train.size(),
-              data.val.size(), data.test.size());
+  std::fprintf(report(),
+               "dataset %s: %d nodes, %lld edges, %lld features, %d classes; split %zu/%zu/%zu",
+               data.name.c_str(), data.num_nodes(), static_cast<long long>(data.graph.num_edges()),
+               static_cast<long long>(data.num_features()), data.num_classes(), data.train.size(),
+               data.val.size(), data.test.size());
   if (data.skipped_citations > 0) {
-    std::printf("; %lld citations to unknown nodes skipped",
-                static_cast<long long>(data.skipped_citations));
+    std::fprintf(report(), "; %lld citations to unknown nodes skipped",
+                 static_cast<long long>(data.skipped_citations));
   }
-  std::printf("\n");
+  std::fprintf(report(), "\n");
   std::string preset_line;
   const std::string preset = apply_preset(data.name, cmd, f, preset_line);
-  std::printf("%s\n", preset_line.c_str());
+  std::fprintf(report(), "%s\n", preset_line.c_str());
   // stdout is block-buffered in a file: without this, progress on stderr would come first when
   // both go to one log.
-  std::fflush(stdout);
+  std::fflush(report());
   finish_model_options(f, data);
+  check_training_memory(f, data);
 
   nlohmann::json out;
   out["dataset"] = data.name;
@@ -141,8 +136,8 @@ void run_train(TrainFlags& f, const CLI::App& cmd) {
       // The trainer has restored the best-validation weights; run 1 is the one saved, so the
       // file can be reproduced with --runs 1 and the same --seed.
       save_checkpoint(f.save, model, training_metadata(data, f.data, seed, res));
-      std::printf("saved run 1 (seed %llu, best epoch %d) to %s\n",
-                  static_cast<unsigned long long>(seed), res.best_epoch, f.save.c_str());
+      std::fprintf(report(), "saved run 1 (seed %llu, best epoch %d) to %s\n",
+                   static_cast<unsigned long long>(seed), res.best_epoch, f.save.c_str());
     }
     std::vector<double> tms, ems;
     for (const auto& s : res.history) {
@@ -153,12 +148,13 @@ void run_train(TrainFlags& f, const CLI::App& cmd) {
     accs.push_back(res.test_acc);
     train_ms.insert(train_ms.end(), tms.begin(), tms.end());
     eval_ms.insert(eval_ms.end(), ems.begin(), ems.end());
-    std::printf(
+    std::fprintf(
+        report(),
         "run %d/%d seed %llu: test accuracy %.4f  (val %.4f, best epoch %d of %d, epoch %.2f "
         "ms, inference %.2f ms)\n",
         r + 1, f.runs, static_cast<unsigned long long>(seed), res.test_acc, res.val_acc,
         res.best_epoch, res.epochs_run, run_train_ms, run_eval_ms);
-    std::fflush(stdout);
+    std::fflush(report());
     out["runs"].push_back({{"seed", seed},
                            {"test_acc", res.test_acc},
                            {"val_acc", res.val_acc},
@@ -172,14 +168,16 @@ void run_train(TrainFlags& f, const CLI::App& cmd) {
   }
   const double m = mean(accs), sd = stddev(accs);
   if (f.runs == 1) {
-    std::printf("test accuracy: %.2f %%\n", 100 * m);
+    std::fprintf(report(), "test accuracy: %.2f %%\n", 100 * m);
   } else {
-    std::printf("test accuracy: %.2f ± %.2f %% (mean ± std over %d runs, seeds %llu..%llu)\n",
-                100 * m, 100 * sd, f.runs, static_cast<unsigned long long>(f.seed),
-                static_cast<unsigned long long>(f.seed + f.runs - 1));
+    std::fprintf(report(),
+                 "test accuracy: %.2f ± %.2f %% (mean ± std over %d runs, seeds %llu..%llu)\n",
+                 100 * m, 100 * sd, f.runs, static_cast<unsigned long long>(f.seed),
+                 static_cast<unsigned long long>(f.seed + f.runs - 1));
   }
   const double rss = peak_rss_mib();
-  std::printf(
+  std::fprintf(
+      report(),
       "time (median over all epochs, %d threads): training epoch %.3f ms (forward + backward + "
       "Adam), inference %.3f ms\npeak memory: %.1f MiB\n",
       num_threads(), median(train_ms), median(eval_ms), rss);
@@ -195,17 +193,10 @@ void run_train(TrainFlags& f, const CLI::App& cmd) {
 // Graph classification keeps its own defaults (GraphClassifierOptions, GraphTrainOptions);
 // a shared flag overrides them only when given on the command line.
 void run_graph_task(const TrainFlags& f, const CLI::App& cmd) {
-  GAT_USAGE_CHECK(f.save.empty(), "--save is not supported with --task graph yet");
-  GAT_USAGE_CHECK(f.runs == 1, "--runs is for --task node; graph classification reports --folds");
   apply_threads(f.threads);
   GraphRunFlags g;
   g.data = f.data;
   auto given = [&](const char* flag) { return cmd.count(flag) > 0; };
-  for (const char* flag : {"--score", "--share-weights", "--align", "--top-k", "--multi-dim"}) {
-    GAT_USAGE_CHECK(!given(flag),
-                    flag << " applies to --task node; graph classification uses the gat "
-                            "score with softmax (edge features enter that score)");
-  }
   if (given("--layers")) g.model.layers = f.model.layers;
   if (given("--hidden")) g.model.hidden = f.model.hidden;
   if (given("--heads")) g.model.heads = f.model.heads;
@@ -229,6 +220,46 @@ void run_graph_task(const TrainFlags& f, const CLI::App& cmd) {
   run_train_graph(g);
 }
 
+// The flags of `gat train` that only one task reads, and why the other does not. A flag given
+// for the wrong task is a usage error: ignoring it silently would run another experiment than
+// the one asked for. Every other flag of the command applies to both tasks.
+struct TaskFlag {
+  const char* flag;
+  const char* task;  // the task that reads it
+  const char* why;   // what the other task does instead
+};
+
+constexpr TaskFlag kTaskFlags[] = {
+    {"--attention", "node", "graph classification uses sparse attention"},
+    {"--out-heads", "node",
+     "graph classification ends in a readout and a linear classifier, not an output GAT layer"},
+    {"--feature-dropout", "node", "graph classification has --dropout and --attn-dropout"},
+    {"--no-bias", "node", "the layers of graph classification always have a bias"},
+    {"--residual", "node", "graph classification always has residual connections"},
+    {"--score", "node",
+     "graph classification uses the gat score with softmax (edge features enter that score)"},
+    {"--share-weights", "node", "graph classification uses the gat score"},
+    {"--align", "node", "graph classification aligns with softmax"},
+    {"--top-k", "node", "graph classification aligns with softmax"},
+    {"--multi-dim", "node", "graph classification has one weight per edge and head"},
+    {"--patience", "node",
+     "graph classification trains --epochs on each fold (no validation split to stop on)"},
+    {"--save", "node", "graph classification trains one model per fold and saves none"},
+    {"--runs", "node", "graph classification reports --folds"},
+    {"--folds", "graph", "node classification uses the dataset's split (see --runs)"},
+    {"--pool", "graph", "node classification has no graph readout"},
+    {"--no-edge-features", "graph", "the LINQS datasets have no edge features"},
+    {"--batch-size", "graph", "node classification trains on the whole graph at once"},
+    {"--gate-hidden", "graph", "node classification has no attention pooling"},
+};
+
+void check_task_flags(const TrainFlags& f, const CLI::App& cmd) {
+  for (const TaskFlag& t : kTaskFlags) {
+    GAT_USAGE_CHECK(cmd.count(t.flag) == 0 || f.task == t.task,
+                    t.flag << " applies to --task " << t.task << " only; " << t.why);
+  }
+}
+
 }  // namespace
 
 void register_train(CLI::App& app) {
@@ -239,7 +270,8 @@ void register_train(CLI::App& app) {
   add_model_flags(*cmd, f);
   add_training_flags(*cmd, f);
   cmd->add_option("--seed", f.seed, "Seed of run 1 (run r uses seed + r - 1)")
-      ->capture_default_str();
+      ->capture_default_str()
+      ->check(seed_value());
   cmd->add_option("--runs", f.runs, "Independent runs; reports mean ± std")
       ->capture_default_str()
       ->check(CLI::Range(1, 100000));
@@ -251,13 +283,17 @@ void register_train(CLI::App& app) {
                   "else every 10 epochs)")
       ->check(CLI::Range(1, 1 << 30));
   cmd->add_option("--json", f.json,
-                  "Write results as JSON to this file, with every run's per-epoch history");
+                  "Write results as JSON to this file, with every run's per-epoch history ('-': "
+                  "stdout, the report then goes to stderr)")
+      ->check(non_empty_path());
   cmd->add_option("--history", f.history,
                   "Write the per-epoch history as CSV (run,seed,epoch,train_loss,train_acc,"
-                  "val_loss,val_acc,train_ms,eval_ms; tools/plot_train.py draws it)");
+                  "val_loss,val_acc,train_ms,eval_ms; tools/plot_train.py draws it)")
+      ->check(non_empty_path());
   cmd->add_option("--save", f.save,
                   "Save the model as a safetensors checkpoint: run 1's weights of its best "
-                  "validation epoch (with --runs N, the other runs are not saved)");
+                  "validation epoch (with --runs N, the other runs are not saved)")
+      ->check(non_empty_path());
   cmd->add_option("--task", f.task,
                   "node: node classification on a LINQS dataset; graph: graph classification on "
                   "a TU dataset (MUTAG, PTC_MR, ...) by stratified k-fold cross-validation")
@@ -279,6 +315,7 @@ void register_train(CLI::App& app) {
       ->capture_default_str()
       ->check(CLI::Range(0, 1 << 16));
   cmd->callback([flags, cmd] {
+    check_task_flags(*flags, *cmd);
     if (flags->task == "graph") {
       run_graph_task(*flags, *cmd);
     } else {

@@ -27,7 +27,8 @@ GraphDataset load_graph_dataset(const DataFlags& flags) {
   fs::path dir;
   std::string name;
   const fs::path given(flags.dataset);
-  if (flags.dataset.find('/') != std::string::npos) {
+  const bool looked_up = flags.dataset.find('/') == std::string::npos;
+  if (!looked_up) {
     dir = given;
     name = given.filename().string();
     if (name.empty()) name = given.parent_path().filename().string();
@@ -41,9 +42,12 @@ GraphDataset load_graph_dataset(const DataFlags& flags) {
             "dataset '" << flags.dataset
                         << "' is a node-classification (LINQS) dataset, not a set of graphs: "
                            "train it without --task graph");
-  GAT_CHECK(fs::exists(a), "graph dataset '" << flags.dataset << "' not found: " << a.string()
-                                             << " does not exist (pass --data-dir or set "
-                                                "GAT_DATA_DIR to the folder of datasets)");
+  GAT_CHECK(
+      fs::exists(a), "graph dataset '"
+                         << flags.dataset << "' not found: " << a.string() << " does not exist"
+                         << (looked_up ? " (looked in " + data_root_searched(flags) + "; " : " (")
+                         << "pass --data-dir or set GAT_DATA_DIR to the folder of "
+                            "datasets)");
   return load_tu(dir.string(), name);
 }
 
@@ -51,25 +55,23 @@ GraphDataset load_graph_dataset(const DataFlags& flags) {
 
 void run_train_graph(GraphRunFlags& f) {
   GAT_CHECK(f.folds >= 2, "--folds must be at least 2, got " << f.folds);
-  if (!f.history.empty()) {
-    const auto folder = fs::path(f.history).parent_path();
-    GAT_CHECK(folder.empty() || fs::is_directory(folder),
-              "cannot write " << f.history << ": folder " << folder.string() << " does not exist");
-  }
+  // Refuse before training, not after it, when a result cannot be written.
+  check_outputs({{f.json, "--json"}, {f.history, "--history"}});
   const GraphDataset data = load_graph_dataset(f.data);
   f.model.in_features = data.num_features();
   f.model.edge_features = f.no_edge_features ? 0 : data.edge_feature_size();
   f.model.num_classes = data.num_classes();
   f.model.pool = parse_pool_kind(f.pool);
   f.train.seed = f.seed;
-  std::printf(
+  std::fprintf(
+      report(),
       "dataset %s: %lld graphs, %lld nodes, %lld edges, %lld node features, %lld edge features "
       "(%s), %d classes\n",
       data.name.c_str(), static_cast<long long>(data.num_graphs()),
       static_cast<long long>(data.num_nodes()), static_cast<long long>(data.num_edges()),
       static_cast<long long>(data.num_features()), static_cast<long long>(data.edge_feature_size()),
       f.no_edge_features ? "unused" : "used", data.num_classes());
-  std::fflush(stdout);
+  std::fflush(report());
   ProgressOptions po;
   po.quiet = f.quiet;
   po.log_every = f.log_every;
@@ -96,18 +98,19 @@ void run_train_graph(GraphRunFlags& f) {
   const CrossValidation cv = cross_validate(data, f.model, f.train, f.folds, f.seed, log);
   progress.end();
   for (int k = 0; k < f.folds; ++k) {
-    std::printf("fold %2d/%d: test accuracy %.4f\n", k + 1, f.folds, cv.fold_accuracy[k]);
+    std::fprintf(report(), "fold %2d/%d: test accuracy %.4f\n", k + 1, f.folds,
+                 cv.fold_accuracy[k]);
   }
-  std::printf(
-      "%d-fold test accuracy: %.2f ± %.2f %% (mean ± std over folds; pool %s, edge "
-      "features %s, %d epochs)\n",
-      f.folds, 100 * cv.mean, 100 * cv.stddev, f.pool.c_str(),
-      f.model.edge_features > 0 ? "on" : "off", f.train.epochs);
+  std::fprintf(report(),
+               "%d-fold test accuracy: %.2f ± %.2f %% (mean ± std over folds; pool %s, edge "
+               "features %s, %d epochs)\n",
+               f.folds, 100 * cv.mean, 100 * cv.stddev, f.pool.c_str(),
+               f.model.edge_features > 0 ? "on" : "off", f.train.epochs);
   const double rss = peak_rss_mib();
-  std::printf(
-      "time (median over all epochs, %d threads): training epoch %.3f ms\n"
-      "peak memory: %.1f MiB\n",
-      num_threads(), median(cv.epoch_ms), rss);
+  std::fprintf(report(),
+               "time (median over all epochs, %d threads): training epoch %.3f ms\n"
+               "peak memory: %.1f MiB\n",
+               num_threads(), median(cv.epoch_ms), rss);
   if (!f.history.empty()) {
     std::string csv = "fold,epoch,train_loss,train_acc,train_ms\n";
     char buf[160];

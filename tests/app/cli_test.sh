@@ -174,7 +174,7 @@ expect_error "malformed .content names file and line" "broken.content:3:" -- \
 printf 'p999\tsomething\n' >>"$work/broken/broken.split"
 cp "$sample/sample.content" "$work/broken/broken.content"
 expect_error "unknown split word" "broken.split" -- "$gat" train --dataset "$work/broken" --epochs 2
-expect_error "unwritable --json" "cannot write" -- \
+expect_error "unwritable --json" "--json .*cannot create a file in the folder" -- \
   "$gat" train --dataset "$sample" --epochs 2 --quiet --json "$work/no/such/dir/r.json"
 if ls "$work"/no 2>/dev/null | grep -q .; then fail "no partial JSON file"; else pass "no partial JSON file"; fi
 
@@ -204,7 +204,7 @@ fi
 expect_usage "unknown option without a near one" "unknown option '--zzzzzz'\$" -- \
   "$gat" eval --zzzzzz
 expect_usage "a stray word" "unexpected argument 'cora'" -- "$gat" train cora
-expect_usage "flags that do not go together" "--runs is for --task node" -- \
+expect_usage "flags that do not go together" "--runs applies to --task node" -- \
   "$gat" train --task graph --runs 3
 for args in "--help" "train --help" "--version"; do
   # shellcheck disable=SC2086
@@ -258,7 +258,7 @@ if "$gat" train --dataset "$sample" --epochs 30 --quiet --threads 1 --save "$ck/
 else
   fail "train --save writes a checkpoint: $(cat "$ck/train.out" "$work/err")"
 fi
-expect_error "train --save into a missing folder fails before training" "does not exist" -- \
+expect_error "train --save into a missing folder fails before training" "--save .*No such file" -- \
   "$gat" train --dataset "$sample" --epochs 2 --quiet --save "$work/no/such/m.safetensors"
 
 # C2. eval reproduces the test accuracy of the training run, prints a confusion matrix, JSON.
@@ -291,7 +291,7 @@ if "$gat" predict --model "$ck/m.safetensors" --dataset "$sample" --output "$ck/
 else
   fail "predict --output and --logits"
 fi
-expect_error "predict into a missing folder" "cannot write" -- \
+expect_error "predict into a missing folder" "--output .*No such file" -- \
   "$gat" predict --model "$ck/m.safetensors" --dataset "$sample" --output "$work/no/such/p.csv"
 
 # C4. embed: .npy (numpy.load: float32, C order, N x H·F) and CSV; --layer picks the layer.
@@ -487,6 +487,141 @@ expect_error "attention: --png without Graphviz" "not on PATH" -- \
   env PATH=/nonexistent "$gat" attention --model "$ck/m.safetensors" --dataset "$sample" \
   --node p020 --dot "$att/x.dot" --png "$att/x.png"
 # ---- end of the attention block ----
+
+# ---- Outputs that never destroy, inputs that cannot exhaust (issue 12) ----
+io="$work/io"
+mkdir -p "$io"
+# O1. A device given as an output is written, never replaced by a regular file.
+if [ "$(id -u)" -eq 0 ] && mknod "$io/null" c 1 3 2>/dev/null; then
+  if "$gat" predict --model "$ck/m.safetensors" --dataset "$sample" --output "$io/null" \
+    >/dev/null 2>"$work/err" && [ -c "$io/null" ] &&
+    "$gat" info --dataset "$sample" --json "$io/null" >/dev/null 2>>"$work/err" && [ -c "$io/null" ]; then
+    pass "a char device as --output/--json stays a char device"
+  else
+    fail "a char device as --output/--json stays a char device: $(ls -l "$io/null") $(cat "$work/err")"
+  fi
+else
+  echo "skip: char device output (needs root and mknod)"
+fi
+# O2. A symlink as --json: the link stays, its target gets the JSON.
+echo "old" >"$io/target.json"
+ln -s target.json "$io/link.json"
+if "$gat" info --dataset "$sample" --json "$io/link.json" >/dev/null 2>"$work/err" &&
+  [ -L "$io/link.json" ] && [ "$(readlink "$io/link.json")" = "target.json" ] &&
+  /usr/bin/python3 -c 'import json, sys; json.load(open(sys.argv[1]))' "$io/target.json"; then
+  pass "--json through a symlink writes its target, the link stays"
+else
+  fail "--json through a symlink writes its target, the link stays: $(ls -l "$io") $(cat "$work/err")"
+fi
+# O3. A symlink planted at a guessable temporary name is never followed.
+echo "precious" >"$io/victim"
+ln -s victim "$io/out.json.tmp"
+ln -s victim "$io/.out.json.tmp"
+if "$gat" info --dataset "$sample" --json "$io/out.json" >/dev/null 2>"$work/err" &&
+  [ "$(cat "$io/victim")" = "precious" ] && [ -L "$io/out.json.tmp" ] && [ ! -L "$io/out.json" ] &&
+  /usr/bin/python3 -c 'import json, sys; json.load(open(sys.argv[1]))' "$io/out.json"; then
+  pass "a planted temporary symlink is not followed"
+else
+  fail "a planted temporary symlink is not followed: $(cat "$io/victim") $(cat "$work/err")"
+fi
+# O4. 20 concurrent writers of one --json: every run succeeds, the file is complete JSON and no
+# temporary is left behind.
+mkdir -p "$io/many"
+pids=()
+for i in $(seq 20); do
+  "$gat" info --dataset "$sample" --json "$io/many/same.json" >/dev/null 2>"$io/many.err.$i" &
+  pids+=($!)
+done
+many_failed=0
+for pid in "${pids[@]}"; do wait "$pid" || many_failed=$((many_failed + 1)); done
+if [ "$many_failed" -eq 0 ] && [ "$(ls -A "$io/many")" = "same.json" ] &&
+  /usr/bin/python3 -c 'import json, sys; json.load(open(sys.argv[1]))' "$io/many/same.json"; then
+  pass "20 concurrent writers of one --json"
+else
+  fail "20 concurrent writers of one --json ($many_failed failed): $(ls -A "$io/many") $(cat "$io"/many.err.*)"
+fi
+# O5. Every write to stdout is checked: a full device is an error, exit 1, never a success.
+for args in "info --dataset $sample" "train --dataset $sample --epochs 3 --quiet" \
+  "eval --model $ck/m.safetensors --dataset $sample --json -" \
+  "predict --model $ck/m.safetensors --dataset $sample"; do
+  # shellcheck disable=SC2086
+  "$gat" $args >/dev/full 2>"$work/err"
+  rc=$?
+  if [ "$rc" -eq 1 ] && grep -q "^gat: error: cannot write to standard output: No space left" "$work/err"; then
+    pass "gat ${args%% *} > /dev/full fails"
+  else
+    fail "gat ${args%% *} > /dev/full fails (exit $rc): $(cat "$work/err")"
+  fi
+done
+# O6. Output paths are checked before any work: no data loaded, no epoch trained.
+start=$(date +%s%N)
+"$gat" train --dataset "$sample" --log-every 1 --json "$io/nonexist/x.json" >"$work/out" 2>"$work/err"
+rc=$?
+elapsed_ms=$((($(date +%s%N) - start) / 1000000))
+if [ "$rc" -eq 1 ] && ! grep -q "epoch" "$work/err" && [ ! -s "$work/out" ] &&
+  grep -q "^gat: error: --json .*nonexist" "$work/err" && [ "$elapsed_ms" -lt 2000 ]; then
+  pass "train --json into a missing folder fails before training (${elapsed_ms} ms)"
+else
+  fail "train --json into a missing folder fails before training (exit $rc, ${elapsed_ms} ms): $(cat "$work/out" "$work/err")"
+fi
+# O7. Strict flags: seeds in [0, 2^64), no empty paths, flags of the other task, one stdout.
+expect_usage "--seed -1" "seed '-1' is not an integer" -- "$gat" train --dataset "$sample" --seed -1
+expect_usage "--seed 2^64" "not an integer in \[0, 2^64)" -- \
+  "$gat" train --dataset "$sample" --seed 18446744073709551616
+for flag in --json --save --history --data-dir; do
+  expect_usage "train $flag \"\"" "$flag: empty path" -- "$gat" train --dataset "$sample" "$flag" ""
+done
+expect_usage "predict --output \"\"" "--output: empty path" -- \
+  "$gat" predict --model "$ck/m.safetensors" --dataset "$sample" --output ""
+expect_usage "eval --model \"\"" "--model: empty path" -- "$gat" eval --model "" --dataset "$sample"
+expect_usage "--attention with --task graph" "--attention applies to --task node only" -- \
+  "$gat" train --task graph --dataset MUTAG --attention dense
+expect_usage "--folds with --task node" "--folds applies to --task graph only" -- \
+  "$gat" train --dataset "$sample" --folds 3
+expect_usage "two outputs on stdout" "--json - and --history - would both go to standard output" -- \
+  "$gat" train --dataset "$sample" --json - --history -
+# O8. "-" is stdout everywhere; the human-readable report then moves to stderr.
+for args in "train --dataset $sample --epochs 3 --quiet --json -" "info --dataset $sample --json -" \
+  "eval --model $ck/m.safetensors --dataset $sample --json -"; do
+  # shellcheck disable=SC2086
+  if "$gat" $args >"$work/out" 2>"$work/err" &&
+    /usr/bin/python3 -c 'import json, sys; json.load(open(sys.argv[1]))' "$work/out" &&
+    grep -q "sample" "$work/err"; then
+    pass "gat ${args%% *} --json -: stdout is JSON, the report on stderr"
+  else
+    fail "gat ${args%% *} --json -: stdout is JSON, the report on stderr: $(head -c 300 "$work/out")"
+  fi
+done
+# O9. An oversized model is refused before allocation, with the bytes needed and available.
+start=$(date +%s%N)
+(ulimit -v 2000000 && exec "$gat" train --data-dir "$datasets" --dataset cora --hidden 4096 \
+  --heads 64 --epochs 1 --quiet) >/dev/null 2>"$work/err"
+rc=$?
+elapsed_ms=$((($(date +%s%N) - start) / 1000000))
+if [ "$rc" -eq 1 ] && [ "$(wc -l <"$work/err")" -eq 1 ] &&
+  grep -q "^gat: error: training the model .* needs [0-9.]* GiB, but only .* (limit: ulimit -v)" \
+    "$work/err" && [ "$elapsed_ms" -lt 3000 ]; then
+  pass "an oversized model is refused before allocation (${elapsed_ms} ms)"
+else
+  fail "an oversized model is refused before allocation (exit $rc, ${elapsed_ms} ms): $(cat "$work/err")"
+fi
+# O10. Finite but huge weights: inference names the layer that overflowed, writes nothing.
+/usr/bin/python3 - "$ck/m.safetensors" "$io/huge.safetensors" <<'PY'
+import json, struct, sys
+b = open(sys.argv[1], "rb").read()
+n = struct.unpack("<Q", b[:8])[0]
+header = json.loads(b[8:8 + n])
+data = bytearray(b[8 + n:])
+for name, t in header.items():
+    if name != "__metadata__" and t["dtype"] == "F32":
+        s, e = t["data_offsets"]
+        data[s:e] = struct.pack("<f", 1e30) * ((e - s) // 4)
+open(sys.argv[2], "wb").write(b[:8 + n] + bytes(data))
+PY
+expect_error "huge weights: predict names the layer" "layer [0-9]* of [0-9]* produced non-finite" -- \
+  "$gat" predict --model "$io/huge.safetensors" --dataset "$sample" --output "$io/huge.csv"
+if [ ! -e "$io/huge.csv" ]; then pass "huge weights: no output file"; else fail "huge weights: no output file"; fi
+# ---- end of the issue 12 block ----
 
 echo "$passes passed, $failures failed"
 [ "$failures" -eq 0 ]
