@@ -19,7 +19,9 @@ import argparse
 import csv
 import os
 import sys
-import tempfile
+
+# The one way the figure tools write a PNG (temporary in the target folder, then rename).
+from plot_bench import save_png
 
 PROG = "plot_train"
 
@@ -64,26 +66,6 @@ def mean_curve(runs, column):
                 by_epoch.setdefault(int(r["epoch"]), []).append(r[column])
     epochs = sorted(by_epoch)
     return epochs, [sum(by_epoch[e]) / len(by_epoch[e]) for e in epochs]
-
-
-def save_png(fig, path):
-    """Writes the figure to a temporary file in the target folder, then renames it."""
-    folder = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(prefix="." + os.path.basename(path) + ".", suffix=".tmp",
-                               dir=folder)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            fig.savefig(f, format="png", dpi=120, bbox_inches="tight")
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)  # mkstemp made it private; use the usual mode
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
 
 
 def plot(unit, runs, title, out):

@@ -15,6 +15,7 @@
 #include "gat/core/error.hpp"
 #include "gat/io/linqs.hpp"
 #include "support/data.hpp"
+#include "support/io_fixtures.hpp"
 #include "support/temp_dir.hpp"
 
 namespace gat {
@@ -31,12 +32,7 @@ void write_gz(const std::string& path, const std::string& text) {
 }
 
 std::string error_of(const std::string& path) {
-  try {
-    read_input(path);
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "(no error)";
+  return test::error_message([&] { read_input(path); });
 }
 
 class Input : public ::testing::Test {

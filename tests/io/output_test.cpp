@@ -22,6 +22,7 @@
 #include <vector>
 
 #include "gat/core/error.hpp"
+#include "support/io_fixtures.hpp"
 #include "support/temp_dir.hpp"
 
 namespace gat::detail {
@@ -41,17 +42,6 @@ using ::testing::HasSubstr;
 std::string read_all(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-}
-
-// The message f throws, or "no error".
-template <typename F>
-std::string error_of(F&& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "no error";
 }
 
 class Output : public ::testing::Test {
@@ -134,7 +124,7 @@ TEST_F(Output, WritesAFifoDirectlyAndLeavesItAFifo) {
 // /dev/full accepts the open and fails every write with ENOSPC: that is an error, not exit 0.
 TEST_F(Output, ReportsAFullDevice) {
   if (access("/dev/full", W_OK) != 0) GTEST_SKIP() << "no writable /dev/full";
-  EXPECT_THAT(error_of([] { write_output("/dev/full", "data"); }),
+  EXPECT_THAT(test::error_message([] { write_output("/dev/full", "data"); }),
               AllOf(HasSubstr("/dev/full"), HasSubstr("No space")));
 }
 
@@ -149,7 +139,7 @@ TEST_F(Output, ReportsAFullStandardOutput) {
   if (pid == 0) {
     close(fds[0]);
     dup2(full, 1);
-    const std::string m = error_of([] { write_output("-", "data"); });
+    const std::string m = test::error_message([] { write_output("-", "data"); });
     const bool ok = m.find("cannot write to standard output") != std::string::npos &&
                     m.find("No space left on device") != std::string::npos;
     if (write(fds[1], m.data(), m.size()) < 0) _exit(3);
@@ -177,8 +167,8 @@ TEST_F(Output, WritesThroughDevStdout) {
   if (pid == 0) {
     close(fds[0]);
     dup2(fds[1], 1);
-    const std::string m = error_of([] { write_output("/dev/stdout", "through fd 1"); });
-    _exit(m == "no error" ? 0 : 1);
+    const std::string m = test::error_message([] { write_output("/dev/stdout", "through fd 1"); });
+    _exit(m == "no error thrown" ? 0 : 1);
   }
   close(fds[1]);
   std::string got;
@@ -246,10 +236,11 @@ TEST_F(Output, ConcurrentWritersEachLeaveOneCompleteFile) {
   for (int round = 0; round < 3; ++round) {
     threads.clear();
     for (int w = 0; w < kWriters; ++w) {
-      threads.emplace_back([&, w] { errors[w] = error_of([&] { write_output(p, contents[w]); }); });
+      threads.emplace_back(
+          [&, w] { errors[w] = test::error_message([&] { write_output(p, contents[w]); }); });
     }
     for (auto& t : threads) t.join();
-    for (int w = 0; w < kWriters; ++w) EXPECT_EQ(errors[w], "no error") << "writer " << w;
+    for (int w = 0; w < kWriters; ++w) EXPECT_EQ(errors[w], "no error thrown") << "writer " << w;
     const std::string got = read_all(p);
     EXPECT_NE(std::find(contents.begin(), contents.end(), got), contents.end())
         << "the file is no writer's complete content (" << got.size() << " bytes)";
@@ -258,13 +249,13 @@ TEST_F(Output, ConcurrentWritersEachLeaveOneCompleteFile) {
 }
 
 TEST_F(Output, RefusesAFolder) {
-  EXPECT_THAT(error_of([&] { write_output(tmp_.dir().string(), "x"); }),
+  EXPECT_THAT(test::error_message([&] { write_output(tmp_.dir().string(), "x"); }),
               AllOf(HasSubstr(tmp_.dir().string()), HasSubstr("folder")));
 }
 
 TEST_F(Output, AFailedWriteNamesThePathAndLeavesNoTemporary) {
   const std::string missing = path("no/such/dir/out.json");
-  EXPECT_THAT(error_of([&] { write_output(missing, "data"); }),
+  EXPECT_THAT(test::error_message([&] { write_output(missing, "data"); }),
               AllOf(HasSubstr(missing), HasSubstr("No such file or directory")));
   EXPECT_TRUE(files().empty());
 
@@ -286,12 +277,12 @@ TEST_F(Output, AFailedWriteNamesThePathAndLeavesNoTemporary) {
 }
 
 TEST_F(Output, ChecksPathsBeforeAnyWorkStarts) {
-  EXPECT_THAT(error_of([] { check_output_path("", "--json"); }),
+  EXPECT_THAT(test::error_message([] { check_output_path("", "--json"); }),
               AllOf(HasSubstr("--json"), HasSubstr("empty path")));
   const std::string missing = path("nonexist/x.json");
-  EXPECT_THAT(error_of([&] { check_output_path(missing, "--json"); }),
+  EXPECT_THAT(test::error_message([&] { check_output_path(missing, "--json"); }),
               AllOf(HasSubstr("--json"), HasSubstr(missing), HasSubstr("No such file")));
-  EXPECT_THAT(error_of([&] { check_output_path(tmp_.dir().string(), "--save"); }),
+  EXPECT_THAT(test::error_message([&] { check_output_path(tmp_.dir().string(), "--save"); }),
               AllOf(HasSubstr("--save"), HasSubstr("folder")));
   EXPECT_NO_THROW(check_output_path("-", "--json"));
   EXPECT_NO_THROW(check_output_path(path("fine.json"), "--json"));
@@ -305,7 +296,7 @@ TEST_F(Output, ChecksPathsBeforeAnyWorkStarts) {
   ASSERT_EQ(chmod(path("ro").c_str(), 0500), 0);
   const bool writable_anyway = geteuid() == 0;  // root writes into 0500 folders
   if (!writable_anyway) {
-    EXPECT_THAT(error_of([&] { check_output_path(path("ro/x.json"), "--csv"); }),
+    EXPECT_THAT(test::error_message([&] { check_output_path(path("ro/x.json"), "--csv"); }),
                 AllOf(HasSubstr("--csv"), HasSubstr("Permission denied")));
   }
   chmod(path("ro").c_str(), 0700);

@@ -18,6 +18,7 @@
 #include "gat/core/error.hpp"
 #include "gat/io/checkpoint.hpp"
 #include "gat/io/safetensors.hpp"
+#include "support/io_fixtures.hpp"
 #include "support/temp_dir.hpp"
 
 namespace gat {
@@ -25,16 +26,6 @@ namespace {
 
 using ::testing::AllOf;
 using ::testing::HasSubstr;
-
-template <typename F>
-std::string error_of(F&& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "no error";
-}
 
 std::string with_length(std::uint64_t len, const std::string& rest) {
   std::string out(8, '\0');
@@ -71,58 +62,61 @@ TEST_F(SafetensorsBounds, RefusesAGigabyteOfZerosWithoutReadingIt) {
     close(fd);
   }
   const std::uint64_t before = bytes_read();
-  const std::string m = error_of([&] { read_safetensors(p); });
+  const std::string m = test::error_message([&] { read_safetensors(p); });
   const std::uint64_t read = bytes_read() - before;
   EXPECT_THAT(m, AllOf(HasSubstr(p), HasSubstr("header length is 0")));
   // A few KiB for /proc itself; the file's GB would show as ~1e9.
   EXPECT_LT(read, 1u << 20) << "read " << read << " bytes to refuse the file";
-  EXPECT_THAT(error_of([&] { load_checkpoint(p); }), HasSubstr("header length is 0"));
+  EXPECT_THAT(test::error_message([&] { load_checkpoint(p); }), HasSubstr("header length is 0"));
 }
 
 // A length field of 1 GB on a small file, and one above the 100 MB cap on a 1 GB sparse file:
 // both refused from the first 8 bytes.
 TEST_F(SafetensorsBounds, RefusesLengthFieldsBeyondTheFileOrTheCap) {
   tmp_.write("small.safetensors", with_length(90'000'000, "{}"));
-  EXPECT_THAT(error_of([&] { read_safetensors(path("small.safetensors")); }),
+  EXPECT_THAT(test::error_message([&] { read_safetensors(path("small.safetensors")); }),
               AllOf(HasSubstr("truncated"), HasSubstr("90000000")));
   tmp_.write("huge.safetensors", with_length(std::uint64_t{1} << 30, "{}"));
-  EXPECT_THAT(error_of([&] { read_safetensors(path("huge.safetensors")); }),
+  EXPECT_THAT(test::error_message([&] { read_safetensors(path("huge.safetensors")); }),
               AllOf(HasSubstr("1073741824"), HasSubstr("exceeds the limit")));
 
   const std::string p = path("big.safetensors");
   tmp_.write("big.safetensors", with_length(500'000'000, ""));
   ASSERT_EQ(truncate(p.c_str(), off_t{1} << 30), 0);
   const std::uint64_t before = bytes_read();
-  EXPECT_THAT(error_of([&] { read_safetensors(p); }), HasSubstr("exceeds the limit"));
+  EXPECT_THAT(test::error_message([&] { read_safetensors(p); }), HasSubstr("exceeds the limit"));
   EXPECT_LT(bytes_read() - before, 1u << 20);
 
   tmp_.write("one.safetensors", with_length(1, "{"));
-  EXPECT_THAT(error_of([&] { read_safetensors(path("one.safetensors")); }), HasSubstr("too short"));
+  EXPECT_THAT(test::error_message([&] { read_safetensors(path("one.safetensors")); }),
+              HasSubstr("too short"));
 }
 
 // 10 MB of '[' would build a JSON tree of GBs: refused by the depth scan before parsing.
 TEST_F(SafetensorsBounds, RefusesDeepNestingBeforeParsing) {
   const std::string deep = "{\"a\":" + std::string(10'000'000, '[');
   tmp_.write("deep.safetensors", with_length(deep.size(), deep));
-  EXPECT_THAT(error_of([&] { read_safetensors(path("deep.safetensors")); }),
+  EXPECT_THAT(test::error_message([&] { read_safetensors(path("deep.safetensors")); }),
               HasSubstr("deeper than 64"));
-  EXPECT_THAT(error_of([&] { parse_safetensors(with_length(deep.size(), deep), "mem"); }),
-              HasSubstr("deeper than 64"));
+  EXPECT_THAT(
+      test::error_message([&] { parse_safetensors(with_length(deep.size(), deep), "mem"); }),
+      HasSubstr("deeper than 64"));
   // 65 levels is one too many; brackets inside strings do not count.
   const std::string just = "{\"a\":" + std::string(64, '[') + std::string(64, ']') + "}";
-  EXPECT_THAT(error_of([&] { parse_safetensors(with_length(just.size(), just), "m"); }),
+  EXPECT_THAT(test::error_message([&] { parse_safetensors(with_length(just.size(), just), "m"); }),
               HasSubstr("deeper than 64"));
   const std::string quoted = "{\"" + std::string(1000, '[') + "\":{}}";
-  EXPECT_THAT(error_of([&] { parse_safetensors(with_length(quoted.size(), quoted), "m"); }),
-              ::testing::Not(HasSubstr("deeper")));
+  EXPECT_THAT(
+      test::error_message([&] { parse_safetensors(with_length(quoted.size(), quoted), "m"); }),
+      ::testing::Not(HasSubstr("deeper")));
   // Long arrays (a shape of a thousand dims), also at the top level.
   std::string wide = "{\"a\":[0";
   for (int k = 0; k < 1000; ++k) wide += ",0";
   wide += "]}";
-  EXPECT_THAT(error_of([&] { parse_safetensors(with_length(wide.size(), wide), "m"); }),
+  EXPECT_THAT(test::error_message([&] { parse_safetensors(with_length(wide.size(), wide), "m"); }),
               HasSubstr("more than 64 elements"));
   const std::string top = "[" + std::string(wide.begin() + 6, wide.end() - 1);
-  EXPECT_THAT(error_of([&] { parse_safetensors(with_length(top.size(), top), "m"); }),
+  EXPECT_THAT(test::error_message([&] { parse_safetensors(with_length(top.size(), top), "m"); }),
               HasSubstr("more than 64 elements"));
 }
 
@@ -131,17 +125,20 @@ TEST_F(SafetensorsBounds, RefusesDeepNestingBeforeParsing) {
 TEST_F(SafetensorsBounds, RefusesFilesThatAreNotRegular) {
   const std::string fifo = path("model.safetensors");
   ASSERT_EQ(mkfifo(fifo.c_str(), 0600), 0);
-  EXPECT_THAT(error_of([&] { read_safetensors(fifo); }), AllOf(HasSubstr(fifo), HasSubstr("FIFO")));
-  EXPECT_THAT(error_of([&] { load_checkpoint(fifo); }), HasSubstr("FIFO"));
+  EXPECT_THAT(test::error_message([&] { read_safetensors(fifo); }),
+              AllOf(HasSubstr(fifo), HasSubstr("FIFO")));
+  EXPECT_THAT(test::error_message([&] { load_checkpoint(fifo); }), HasSubstr("FIFO"));
   // A hang would never get past here (no timed assertion: ctest's timeout catches it).
   if (access("/dev/zero", R_OK) == 0) {
-    EXPECT_THAT(error_of([] { read_safetensors("/dev/zero"); }), HasSubstr("character device"));
+    EXPECT_THAT(test::error_message([] { read_safetensors("/dev/zero"); }),
+                HasSubstr("character device"));
   }
-  EXPECT_THAT(error_of([&] { read_safetensors(tmp_.dir().string()); }), HasSubstr("folder"));
+  EXPECT_THAT(test::error_message([&] { read_safetensors(tmp_.dir().string()); }),
+              HasSubstr("folder"));
   // A symlink loop is a clean error, not an "internal error".
   std::filesystem::create_symlink("loop_b", path("loop_a"));
   std::filesystem::create_symlink("loop_a", path("loop_b"));
-  EXPECT_THAT(error_of([&] { read_safetensors(path("loop_a")); }),
+  EXPECT_THAT(test::error_message([&] { read_safetensors(path("loop_a")); }),
               HasSubstr("Too many levels of symbolic links"));
 }
 
