@@ -79,7 +79,10 @@ const std::vector<std::uint64_t> kCora = {
     0xd66313d85b810787ull,
 };  // 12 × (train loss, val loss), then the weights' hash
 const std::vector<std::uint64_t> kMutag = {
-    0x3fe6ac44dfcdad9cull, 0x3fe39a72232c6e69ull, 0x3fe2b272921fd854ull, 0x355bae7485ada7a8ull,
+    0x3fe6ac44dfcdad9cull,
+    0x3fe39a72232c6e69ull,
+    0x3fe2b272921fd854ull,
+    0x355bae7485ada7a8ull,
 };  // 3 train losses, then the weights' hash
 
 void compare(const char* what, const std::vector<std::uint64_t>& got,

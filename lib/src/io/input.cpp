@@ -55,8 +55,8 @@ std::string read_input(const std::string& requested) {
   if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
     ::close(fd);
     GAT_FAIL(path << ": not a regular file ("
-                  << (S_ISDIR(st.st_mode)    ? "a folder"
-                      : S_ISFIFO(st.st_mode) ? "a FIFO"
+                  << (S_ISDIR(st.st_mode)                          ? "a folder"
+                      : S_ISFIFO(st.st_mode)                       ? "a FIFO"
                       : S_ISCHR(st.st_mode) || S_ISBLK(st.st_mode) ? "a device"
                                                                    : "not a plain file")
                   << "); datasets are read from regular files");
@@ -79,9 +79,10 @@ std::string read_input(const std::string& requested) {
     if (n < 0) {
       int code = 0;
       const char* message = gzerror(file.get(), &code);
-      GAT_FAIL(path << ": cannot read file ("
-                    << (code == Z_ERRNO ? reason(errno) : std::string("corrupt gzip data: ") + message)
-                    << ")");
+      GAT_FAIL(
+          path << ": cannot read file ("
+               << (code == Z_ERRNO ? reason(errno) : std::string("corrupt gzip data: ") + message)
+               << ")");
     }
     text.resize(old + static_cast<std::size_t>(n));
     if (n == 0) break;

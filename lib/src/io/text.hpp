@@ -1,8 +1,8 @@
 #pragma once
 // Private text-parsing helpers of the dataset readers (linqs.cpp, tu.cpp), one habit for both:
-// the whole file (plain or gzip) is read into memory and parsed through string views into that one buffer, so
-// there is no per-line or per-token allocation (PubMed's .content is 27 MB of short tokens);
-// every message starts "path:line: " with a 1-based line number, and a token quoted in a
+// the whole file (plain or gzip) is read into memory and parsed through string views into that one
+// buffer, so there is no per-line or per-token allocation (PubMed's .content is 27 MB of short
+// tokens); every message starts "path:line: " with a 1-based line number, and a token quoted in a
 // message goes through shown().
 
 #include <cerrno>

@@ -10,10 +10,12 @@
 // here instead. They must be defined before Eigen is first included.
 #if !defined(EIGEN_MAX_ALIGN_BYTES) || EIGEN_MAX_ALIGN_BYTES != 64 || \
     !defined(EIGEN_MAX_STATIC_ALIGN_BYTES) || EIGEN_MAX_STATIC_ALIGN_BYTES != 64
-#error "gat: compile with -DEIGEN_MAX_ALIGN_BYTES=64 -DEIGEN_MAX_STATIC_ALIGN_BYTES=64 (defined before any Eigen include), as the gat::gat CMake target and `pkg-config --cflags gat` do"
+#error \
+    "gat: compile with -DEIGEN_MAX_ALIGN_BYTES=64 -DEIGEN_MAX_STATIC_ALIGN_BYTES=64 (defined before any Eigen include), as the gat::gat CMake target and `pkg-config --cflags gat` do"
 #endif
 #if !defined(EIGEN_NO_CPUID) || !defined(EIGEN_DONT_PARALLELIZE)
-#error "gat: compile with -DEIGEN_NO_CPUID -DEIGEN_DONT_PARALLELIZE, as the gat::gat CMake target and `pkg-config --cflags gat` do"
+#error \
+    "gat: compile with -DEIGEN_NO_CPUID -DEIGEN_DONT_PARALLELIZE, as the gat::gat CMake target and `pkg-config --cflags gat` do"
 #endif
 
 #include <Eigen/Core>
@@ -24,9 +26,11 @@
 // Eigen's inline code is compiled into the library and into every file that includes these
 // headers; compiled for other vector extensions it would exist twice under one name, and the
 // linker may keep either copy. Same extensions, one copy.
-#if (defined(__AVX2__) ? 1 : 0) != GAT_BUILD_AVX2 || (defined(__FMA__) ? 1 : 0) != GAT_BUILD_FMA || \
+#if (defined(__AVX2__) ? 1 : 0) != GAT_BUILD_AVX2 || \
+    (defined(__FMA__) ? 1 : 0) != GAT_BUILD_FMA ||   \
     (defined(__AVX512F__) ? 1 : 0) != GAT_BUILD_AVX512F
-#error "gat: this file is compiled for other vector extensions than the gat library (built with " GAT_BUILD_ARCH_FLAGS "); compile with the same flags, as the gat::gat CMake target and `pkg-config --cflags gat` do"
+#error \
+    "gat: this file is compiled for other vector extensions than the gat library; compile with the flags in GAT_BUILD_ARCH_FLAGS (gat/build_config.hpp), as the gat::gat CMake target and `pkg-config --cflags gat` do"
 #endif
 
 namespace gat {
