@@ -15,22 +15,14 @@
 #include <vector>
 
 #include "fuzz/fuzz_support.hpp"
+#include "fuzz/safetensors_compare.hpp"
 #include "gat/graph/build.hpp"
 #include "gat/io/checkpoint.hpp"
 #include "gat/io/safetensors.hpp"
 
 namespace {
 
-bool same(const gat::SafetensorsFile& a, const gat::SafetensorsFile& b) {
-  if (a.metadata != b.metadata || a.tensors.size() != b.tensors.size()) return false;
-  for (auto i = a.tensors.begin(), j = b.tensors.begin(); i != a.tensors.end(); ++i, ++j) {
-    if (i->first != j->first || i->second.dtype != j->second.dtype ||
-        i->second.shape != j->second.shape || i->second.data != j->second.data) {
-      return false;
-    }
-  }
-  return true;
-}
+using gat::fuzz::same_safetensors;
 
 // Above this input width the forward pass is skipped: it would only cost time, and the file
 // already proved the weights exist (they are read from the input itself).
@@ -48,7 +40,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   const bool memory_ok =
       gat::fuzz::accepts([&] { from_memory = gat::parse_safetensors(bytes, "input"); });
   if (file_ok != memory_ok) finding("read_safetensors and parse_safetensors disagree");
-  if (file_ok && !same(from_file, from_memory)) {
+  if (file_ok && !same_safetensors(from_file, from_memory)) {
     finding("read_safetensors and parse_safetensors read different content");
   }
 

@@ -11,20 +11,12 @@
 #include <string>
 
 #include "fuzz/fuzz_support.hpp"
+#include "fuzz/safetensors_compare.hpp"
 #include "gat/io/safetensors.hpp"
 
 namespace {
 
-bool same(const gat::SafetensorsFile& a, const gat::SafetensorsFile& b) {
-  if (a.metadata != b.metadata || a.tensors.size() != b.tensors.size()) return false;
-  for (auto i = a.tensors.begin(), j = b.tensors.begin(); i != a.tensors.end(); ++i, ++j) {
-    if (i->first != j->first || i->second.dtype != j->second.dtype ||
-        i->second.shape != j->second.shape || i->second.data != j->second.data) {
-      return false;
-    }
-  }
-  return true;
-}
+using gat::fuzz::same_safetensors;
 
 }  // namespace
 
@@ -58,6 +50,6 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   } catch (const gat::Error& e) {
     finding(std::string("a serialized file does not parse: ") + e.what());
   }
-  if (!same(file, again)) finding("a round trip changed the file");
+  if (!same_safetensors(file, again)) finding("a round trip changed the file");
   return 0;
 }
