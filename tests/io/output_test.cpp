@@ -26,7 +26,9 @@
 #include "support/temp_dir.hpp"
 
 namespace gat::detail {
-// Defined in lib/src/io/output.cpp without a public header (see safetensors_test.cpp).
+// Defined in lib/src/io/output.cpp without a public header: a test-only hook called by the
+// atomic replace of write_output (and so write_file_atomic) at the stages "partial" and
+// "written".
 using AtomicWriteHook = void (*)(const char* stage);
 void set_atomic_write_hook(AtomicWriteHook hook);
 }  // namespace gat::detail
@@ -300,6 +302,46 @@ TEST_F(Output, ChecksPathsBeforeAnyWorkStarts) {
                 AllOf(HasSubstr("--csv"), HasSubstr("Permission denied")));
   }
   chmod(path("ro").c_str(), 0700);
+}
+
+// write_file_atomic, the name kept for older callers, is write_output.
+TEST_F(Output, AtomicWriteReplacesTheFileAndLeavesNothingElse) {
+  const std::string p = path("out.bin");
+  write_file_atomic(p, "first");
+  write_file_atomic(p, "second, longer");
+  EXPECT_EQ(read_all(p), "second, longer");
+  write_file_atomic(p, "");
+  EXPECT_EQ(read_all(p), "");
+  EXPECT_THAT(files(), ::testing::ElementsAre("out.bin"));
+}
+
+TEST_F(Output, AtomicWriteFailureNamesThePathAndLeavesNoTemporary) {
+  const std::string p = path("no/such/dir/out.bin");
+  try {
+    write_file_atomic(p, "data");
+    FAIL() << "no error";
+  } catch (const Error& e) {
+    EXPECT_THAT(e.what(), AllOf(HasSubstr(p), HasSubstr("No such file or directory")));
+  }
+  EXPECT_TRUE(files().empty());
+}
+
+// A failure after the temporary file is complete (here: the test hook throws just before the
+// rename) removes the temporary file and leaves the target as it was.
+TEST_F(Output, AtomicWriteFailureBeforeRenameKeepsTheOldFile) {
+  const std::string p = path("out.bin");
+  write_file_atomic(p, "old");
+  for (const char* stage : {"partial", "written"}) {
+    static std::string failing_stage;
+    failing_stage = stage;
+    detail::set_atomic_write_hook([](const char* s) {
+      if (failing_stage == s) throw Error("injected failure at " + failing_stage);
+    });
+    EXPECT_THROW(write_file_atomic(p, "new content"), Error) << stage;
+    detail::set_atomic_write_hook(nullptr);
+    EXPECT_EQ(read_all(p), "old") << stage;
+    EXPECT_THAT(files(), ::testing::ElementsAre("out.bin")) << stage;
+  }
 }
 
 }  // namespace

@@ -1,6 +1,7 @@
 // The safetensors reader and writer: exact bytes of a small file, round trips of every dtype,
 // every kind of malformed file (each made by mutating a valid one) refused with a message that
-// names the file, truncations and random byte flips that never crash, and the atomic writer.
+// names the file, truncations and random byte flips that never crash. (write_output, the
+// writer underneath, is tested in output_test.cpp.)
 
 #include "gat/io/safetensors.hpp"
 
@@ -19,14 +20,6 @@
 
 #include "gat/core/error.hpp"
 #include "gat/core/random.hpp"
-
-namespace gat::detail {
-// Defined in lib/src/io/output.cpp without a public header: a test-only hook called by the
-// atomic replace of write_output (and so write_file_atomic) at the stages "partial" and
-// "written".
-using AtomicWriteHook = void (*)(const char* stage);
-void set_atomic_write_hook(AtomicWriteHook hook);
-}  // namespace gat::detail
 
 namespace gat {
 namespace {
@@ -109,7 +102,6 @@ class Safetensors : public ::testing::Test {
     std::filesystem::create_directories(dir_);
   }
   void TearDown() override {
-    detail::set_atomic_write_hook(nullptr);
     std::error_code ignored;
     std::filesystem::remove_all(dir_, ignored);
   }
@@ -366,45 +358,6 @@ TEST_F(Safetensors, SurvivesTruncationsAndRandomCorruption) {
   }
   EXPECT_GT(refused, 0);
   EXPECT_EQ(parsed + refused, 4000);
-}
-
-TEST_F(Safetensors, AtomicWriteReplacesTheFileAndLeavesNothingElse) {
-  const std::string p = path("out.bin");
-  write_file_atomic(p, "first");
-  write_file_atomic(p, "second, longer");
-  EXPECT_EQ(read_raw(p), "second, longer");
-  write_file_atomic(p, "");
-  EXPECT_EQ(read_raw(p), "");
-  EXPECT_THAT(files(), ::testing::ElementsAre("out.bin"));
-}
-
-TEST_F(Safetensors, AtomicWriteFailureNamesThePathAndLeavesNoTemporary) {
-  const std::string p = path("no/such/dir/out.bin");
-  try {
-    write_file_atomic(p, "data");
-    FAIL() << "no error";
-  } catch (const Error& e) {
-    EXPECT_THAT(e.what(), AllOf(HasSubstr(p), HasSubstr("No such file or directory")));
-  }
-  EXPECT_TRUE(files().empty());
-}
-
-// A failure after the temporary file is complete (here: the test hook throws just before the
-// rename) removes the temporary file and leaves the target as it was.
-TEST_F(Safetensors, AtomicWriteFailureBeforeRenameKeepsTheOldFile) {
-  const std::string p = path("out.bin");
-  write_file_atomic(p, "old");
-  for (const char* stage : {"partial", "written"}) {
-    static std::string failing_stage;
-    failing_stage = stage;
-    detail::set_atomic_write_hook([](const char* s) {
-      if (failing_stage == s) throw Error("injected failure at " + failing_stage);
-    });
-    EXPECT_THROW(write_file_atomic(p, "new content"), Error) << stage;
-    detail::set_atomic_write_hook(nullptr);
-    EXPECT_EQ(read_raw(p), "old") << stage;
-    EXPECT_THAT(files(), ::testing::ElementsAre("out.bin")) << stage;
-  }
 }
 
 }  // namespace

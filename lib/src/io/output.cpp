@@ -243,6 +243,10 @@ void write_output(const std::string& path, std::string_view bytes) {
   }
 }
 
+void write_file_atomic(const std::string& path, std::string_view bytes) {
+  write_output(path, bytes);
+}
+
 void check_output_path(const std::string& path, const std::string& flag) {
   GAT_CHECK(!path.empty(), flag << ": empty path (give a file name, or - for standard output)");
   if (path == "-") return;

@@ -445,10 +445,6 @@ void write_safetensors(const std::string& path, const SafetensorsFile& file) {
   write_output(path, serialize_safetensors(file));
 }
 
-void write_file_atomic(const std::string& path, std::string_view bytes) {
-  write_output(path, bytes);
-}
-
 template <typename T>
 SafetensorsTensor tensor_from_matrix(MatrixCRef<T> m) {
   static_assert(std::is_same_v<T, float> || std::is_same_v<T, double>);

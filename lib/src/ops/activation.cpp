@@ -3,15 +3,36 @@
 #include <algorithm>
 #include <cmath>
 
+#include "check_util.hpp"
 #include "kernel_util.hpp"
 #include "row_access.hpp"
 
 namespace gat::ops {
 
+using detail::check_shape;
 using detail::row;
+
+namespace {
+
+// An element-wise forward: y has x's shape.
+template <typename T>
+void check_forward(const char* fn, const MatrixCRef<T>& x, const MatrixRef<T>& y) {
+  check_shape(fn, "y", y.rows(), y.cols(), "the shape of x", x.rows(), x.cols());
+}
+
+// An element-wise backward from the output: grad_y and grad_x have y's shape.
+template <typename T>
+void check_backward(const char* fn, const MatrixCRef<T>& y, const MatrixCRef<T>& grad_y,
+                    const MatrixRef<T>& grad_x) {
+  check_shape(fn, "grad_y", grad_y.rows(), grad_y.cols(), "the shape of y", y.rows(), y.cols());
+  check_shape(fn, "grad_x", grad_x.rows(), grad_x.cols(), "the shape of y", y.rows(), y.cols());
+}
+
+}  // namespace
 
 template <typename T>
 void elu_forward(MatrixCRef<T> x, MatrixRef<T> y) {
+  check_forward("elu_forward", x, y);
   const Eigen::Index cols = x.cols();
 #pragma omp parallel for schedule(static)
   for (Eigen::Index i = 0; i < x.rows(); ++i) {
@@ -27,6 +48,7 @@ void elu_forward(MatrixCRef<T> x, MatrixRef<T> y) {
 
 template <typename T>
 void elu_backward(MatrixCRef<T> y, MatrixCRef<T> grad_y, MatrixRef<T> grad_x) {
+  check_backward("elu_backward", y, grad_y, grad_x);
   const Eigen::Index cols = y.cols();
   // y > 0 exactly when x > 0, so the output alone decides the branch.
 #pragma omp parallel for schedule(static)
@@ -46,6 +68,7 @@ template void elu_backward<double>(MatrixCRef<double>, MatrixCRef<double>, Matri
 
 template <typename T>
 void tanh_forward(MatrixCRef<T> x, MatrixRef<T> y) {
+  check_forward("tanh_forward", x, y);
   // Eigen's tanh: for float a vectorised rational approximation (a few ulp, and exactly x for
   // |x| < 4e-4, so no loss of relative precision near 0, where attention scores often sit); for
   // double std::tanh. Elementwise, so the result does not depend on the thread count.
@@ -57,6 +80,7 @@ void tanh_forward(MatrixCRef<T> x, MatrixRef<T> y) {
 
 template <typename T>
 void tanh_backward(MatrixCRef<T> y, MatrixCRef<T> grad_y, MatrixRef<T> grad_x) {
+  check_backward("tanh_backward", y, grad_y, grad_x);
   const Eigen::Index cols = y.cols();
   // d tanh(x)/dx = 1 - tanh²(x): the forward output is all the backward needs.
 #pragma omp parallel for schedule(static)

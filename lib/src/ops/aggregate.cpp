@@ -1,7 +1,6 @@
 #include "gat/ops/aggregate.hpp"
 
 #include <algorithm>
-#include <cassert>
 
 #include "check_util.hpp"
 #include "gat/core/error.hpp"
@@ -252,13 +251,27 @@ void check_channel_inputs(const char* fn, const CsrGraph& graph, const MatrixCRe
               graph.num_edges(), z.cols());
 }
 
+// alpha (E, H) and z (N, H·F): H ≥ 1 heads dividing z's width.
+template <typename T>
+void check_head_inputs(const char* fn, const CsrGraph& graph, const MatrixCRef<T>& alpha,
+                       const MatrixCRef<T>& z) {
+  GAT_CHECK(z.rows() == graph.num_nodes(), fn << ": z has " << z.rows()
+                                              << " rows but the graph has " << graph.num_nodes()
+                                              << " nodes; z must be (N, H·F)");
+  GAT_CHECK(alpha.cols() > 0 && z.cols() % alpha.cols() == 0,
+            fn << ": alpha has " << alpha.cols() << " columns (heads H), which must be at least 1"
+               << " and divide z's width H·F = " << z.cols());
+  check_shape(fn, "alpha", alpha.rows(), alpha.cols(), "(E, H)", graph.num_edges(), alpha.cols());
+}
+
 }  // namespace
 
 template <typename T>
 void aggregate_forward(const CsrGraph& graph, MatrixCRef<T> alpha, MatrixCRef<T> z,
                        MatrixRef<T> out) {
-  assert(out.rows() == graph.num_nodes() && out.cols() == z.cols() &&
-         alpha.rows() == graph.num_edges());
+  constexpr const char* fn = "aggregate_forward";
+  check_head_inputs(fn, graph, alpha, z);
+  check_shape(fn, "out", out.rows(), out.cols(), "(N, H·F)", z.rows(), z.cols());
   detail::dispatch_heads(alpha.cols(), z.cols() / alpha.cols(), [&](auto h, auto f) {
     aggregate_forward_kernel<T, decltype(h)::value, decltype(f)::value>(graph, alpha, z, out);
   });
@@ -267,6 +280,12 @@ void aggregate_forward(const CsrGraph& graph, MatrixCRef<T> alpha, MatrixCRef<T>
 template <typename T>
 void aggregate_backward(const CsrGraph& graph, MatrixCRef<T> alpha, MatrixCRef<T> z,
                         MatrixCRef<T> grad_out, MatrixRef<T> grad_alpha, MatrixRef<T> grad_z) {
+  constexpr const char* fn = "aggregate_backward";
+  check_head_inputs(fn, graph, alpha, z);
+  check_shape(fn, "grad_out", grad_out.rows(), grad_out.cols(), "(N, H·F)", z.rows(), z.cols());
+  check_shape(fn, "grad_alpha", grad_alpha.rows(), grad_alpha.cols(), "(E, H)", alpha.rows(),
+              alpha.cols());
+  check_shape(fn, "grad_z", grad_z.rows(), grad_z.cols(), "(N, H·F)", z.rows(), z.cols());
   detail::dispatch_heads(alpha.cols(), z.cols() / alpha.cols(), [&](auto h, auto f) {
     aggregate_backward_kernel<T, decltype(h)::value, decltype(f)::value>(graph, alpha, z, grad_out,
                                                                          grad_alpha, grad_z);

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstdint>
 
+#include "gat/core/error.hpp"
 #include "row_access.hpp"
 
 namespace gat::ops {
@@ -28,6 +29,13 @@ void dropout_span(T* x, std::uint64_t first, std::int64_t count, std::uint32_t t
   }
 }
 
+// p is a probability of dropping, below 1 (p = 1 would scale the survivors by 1 / 0). The
+// negated comparison also refuses NaN.
+void check_rate(double p) {
+  GAT_CHECK(p >= 0.0 && p < 1.0, "dropout: the rate p must be in [0, 1), got "
+                                     << p << " (0 keeps every entry; 1 would drop all of them)");
+}
+
 // Flat stretches of kFlatChunk entries: the unit of parallel work for contiguous data.
 constexpr std::int64_t kFlatChunk = 4096;
 
@@ -48,6 +56,7 @@ using detail::row;
 
 template <typename T>
 void dropout(MatrixRef<T> x, double p, const CounterRng& rng) {
+  check_rate(p);
   if (p <= 0.0) return;
   const T scale = static_cast<T>(1.0 / (1.0 - p));
   const std::uint32_t threshold = CounterRng::drop_threshold(p);
@@ -62,6 +71,7 @@ void dropout(MatrixRef<T> x, double p, const CounterRng& rng) {
 
 template <typename T>
 void dropout(std::vector<T>& x, double p, const CounterRng& rng) {
+  check_rate(p);
   if (p <= 0.0) return;
   dropout_flat(x.data(), static_cast<std::int64_t>(x.size()), CounterRng::drop_threshold(p),
                static_cast<T>(1.0 / (1.0 - p)), rng);

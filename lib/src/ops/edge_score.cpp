@@ -1,15 +1,18 @@
 #include "gat/ops/edge_score.hpp"
 
 #include <algorithm>
-#include <cassert>
+#include <cmath>
 #include <vector>
 
+#include "check_util.hpp"
+#include "gat/core/error.hpp"
 #include "gat/core/threads.hpp"
 #include "kernel_util.hpp"
 #include "row_access.hpp"
 
 namespace gat::ops {
 
+using detail::check_shape;
 using detail::row;
 
 namespace {
@@ -137,11 +140,44 @@ void edge_score_backward_kernel(const CsrGraph& graph, const MatrixCRef<T>& s_sr
   }
 }
 
+// ---- argument checks -------------------------------------------------------------------------
+
+// z (N, H·F) and a (H, F): z's width must be H·F.
+template <typename T>
+void check_head_dot(const char* fn, const MatrixCRef<T>& z, const MatrixCRef<T>& a) {
+  GAT_CHECK(z.cols() == a.rows() * a.cols(), fn << ": z has " << z.cols()
+                                                << " columns but a has shape (" << a.rows() << ", "
+                                                << a.cols() << "); z must be (N, H·F) = (N, "
+                                                << a.rows() * a.cols() << ") for a = (H, F)");
+}
+
+// The node scores s_src, s_dst (N, H) and the slope, common to every edge_score entry point.
+template <typename T>
+void check_node_scores(const char* fn, const CsrGraph& graph, const MatrixCRef<T>& s_src,
+                       const MatrixCRef<T>& s_dst, T negative_slope) {
+  GAT_CHECK(s_src.rows() == graph.num_nodes(), fn << ": s_src has " << s_src.rows()
+                                                  << " rows but the graph has " << graph.num_nodes()
+                                                  << " nodes; s_src must be"
+                                                  << " (N, H)");
+  check_shape(fn, "s_dst", s_dst.rows(), s_dst.cols(), "the shape of s_src (N, H)", s_src.rows(),
+              s_src.cols());
+  GAT_CHECK(std::isfinite(negative_slope),
+            fn << ": negative slope must be finite, got " << negative_slope);
+}
+
+// An (E, H) per-edge matrix, H = s_src's width.
+void check_edge_matrix(const char* fn, const char* name, const CsrGraph& graph, Eigen::Index rows,
+                       Eigen::Index cols, Eigen::Index heads) {
+  check_shape(fn, name, rows, cols, "(E, H)", graph.num_edges(), heads);
+}
+
 }  // namespace
 
 template <typename T>
 void head_dot_forward(MatrixCRef<T> z, MatrixCRef<T> a, MatrixRef<T> s) {
-  assert(z.cols() == a.rows() * a.cols() && s.rows() == z.rows() && s.cols() == a.rows());
+  constexpr const char* fn = "head_dot_forward";
+  check_head_dot(fn, z, a);
+  check_shape(fn, "s", s.rows(), s.cols(), "(N, H)", z.rows(), a.rows());
   detail::dispatch_heads(a.rows(), a.cols(), [&](auto h, auto f) {
     head_dot_forward_kernel<T, decltype(h)::value, decltype(f)::value>(z, a, s);
   });
@@ -150,6 +186,13 @@ void head_dot_forward(MatrixCRef<T> z, MatrixCRef<T> a, MatrixRef<T> s) {
 template <typename T>
 void head_dot_backward(MatrixCRef<T> z, MatrixCRef<T> a, MatrixCRef<T> grad_s, MatrixRef<T> grad_z,
                        MatrixRef<T> grad_a) {
+  constexpr const char* fn = "head_dot_backward";
+  check_head_dot(fn, z, a);
+  check_shape(fn, "grad_s", grad_s.rows(), grad_s.cols(), "(N, H)", z.rows(), a.rows());
+  check_shape(fn, "grad_z", grad_z.rows(), grad_z.cols(), "the shape of z (N, H·F)", z.rows(),
+              z.cols());
+  check_shape(fn, "grad_a", grad_a.rows(), grad_a.cols(), "the shape of a (H, F)", a.rows(),
+              a.cols());
   detail::dispatch_heads(a.rows(), a.cols(), [&](auto h, auto f) {
     head_dot_backward_kernel<T, decltype(h)::value, decltype(f)::value>(z, a, grad_s, grad_z,
                                                                         grad_a);
@@ -159,7 +202,9 @@ void head_dot_backward(MatrixCRef<T> z, MatrixCRef<T> a, MatrixCRef<T> grad_s, M
 template <typename T>
 void edge_score_forward(const CsrGraph& graph, MatrixCRef<T> s_src, MatrixCRef<T> s_dst,
                         T negative_slope, MatrixRef<T> e) {
-  assert(e.rows() == graph.num_edges() && e.cols() == s_src.cols());
+  constexpr const char* fn = "edge_score_forward";
+  check_node_scores(fn, graph, s_src, s_dst, negative_slope);
+  check_edge_matrix(fn, "e", graph, e.rows(), e.cols(), s_src.cols());
   detail::dispatch_head_count(s_src.cols(), [&](auto h) {
     edge_score_forward_kernel<T, decltype(h)::value, false>(graph, s_src, s_dst, nullptr,
                                                             negative_slope, e);
@@ -169,8 +214,10 @@ void edge_score_forward(const CsrGraph& graph, MatrixCRef<T> s_src, MatrixCRef<T
 template <typename T>
 void edge_score_forward(const CsrGraph& graph, MatrixCRef<T> s_src, MatrixCRef<T> s_dst,
                         MatrixCRef<T> s_edge, T negative_slope, MatrixRef<T> e) {
-  assert(e.rows() == graph.num_edges() && e.cols() == s_src.cols());
-  assert(s_edge.rows() == graph.num_edges() && s_edge.cols() == s_src.cols());
+  constexpr const char* fn = "edge_score_forward";
+  check_node_scores(fn, graph, s_src, s_dst, negative_slope);
+  check_edge_matrix(fn, "s_edge", graph, s_edge.rows(), s_edge.cols(), s_src.cols());
+  check_edge_matrix(fn, "e", graph, e.rows(), e.cols(), s_src.cols());
   detail::dispatch_head_count(s_src.cols(), [&](auto h) {
     edge_score_forward_kernel<T, decltype(h)::value, true>(graph, s_src, s_dst, s_edge.data(),
                                                            negative_slope, e);
@@ -181,6 +228,13 @@ template <typename T>
 void edge_score_backward(const CsrGraph& graph, MatrixCRef<T> s_src, MatrixCRef<T> s_dst,
                          T negative_slope, MatrixCRef<T> grad_e, MatrixRef<T> grad_s_src,
                          MatrixRef<T> grad_s_dst) {
+  constexpr const char* fn = "edge_score_backward";
+  check_node_scores(fn, graph, s_src, s_dst, negative_slope);
+  check_edge_matrix(fn, "grad_e", graph, grad_e.rows(), grad_e.cols(), s_src.cols());
+  check_shape(fn, "grad_s_src", grad_s_src.rows(), grad_s_src.cols(), "the shape of s_src (N, H)",
+              s_src.rows(), s_src.cols());
+  check_shape(fn, "grad_s_dst", grad_s_dst.rows(), grad_s_dst.cols(), "the shape of s_src (N, H)",
+              s_src.rows(), s_src.cols());
   detail::dispatch_head_count(s_src.cols(), [&](auto h) {
     edge_score_backward_kernel<T, decltype(h)::value, false>(
         graph, s_src, s_dst, nullptr, negative_slope, grad_e, grad_s_src, grad_s_dst, nullptr);
@@ -192,8 +246,15 @@ void edge_score_backward(const CsrGraph& graph, MatrixCRef<T> s_src, MatrixCRef<
                          MatrixCRef<T> s_edge, T negative_slope, MatrixCRef<T> grad_e,
                          MatrixRef<T> grad_s_src, MatrixRef<T> grad_s_dst,
                          MatrixRef<T> grad_s_edge) {
-  assert(s_edge.rows() == graph.num_edges() && s_edge.cols() == s_src.cols());
-  assert(grad_s_edge.rows() == graph.num_edges() && grad_s_edge.cols() == s_src.cols());
+  constexpr const char* fn = "edge_score_backward";
+  check_node_scores(fn, graph, s_src, s_dst, negative_slope);
+  check_edge_matrix(fn, "s_edge", graph, s_edge.rows(), s_edge.cols(), s_src.cols());
+  check_edge_matrix(fn, "grad_e", graph, grad_e.rows(), grad_e.cols(), s_src.cols());
+  check_shape(fn, "grad_s_src", grad_s_src.rows(), grad_s_src.cols(), "the shape of s_src (N, H)",
+              s_src.rows(), s_src.cols());
+  check_shape(fn, "grad_s_dst", grad_s_dst.rows(), grad_s_dst.cols(), "the shape of s_src (N, H)",
+              s_src.rows(), s_src.cols());
+  check_edge_matrix(fn, "grad_s_edge", graph, grad_s_edge.rows(), grad_s_edge.cols(), s_src.cols());
   detail::dispatch_head_count(s_src.cols(), [&](auto h) {
     edge_score_backward_kernel<T, decltype(h)::value, true>(graph, s_src, s_dst, s_edge.data(),
                                                             negative_slope, grad_e, grad_s_src,

@@ -3,16 +3,34 @@
 #include <algorithm>
 #include <cassert>
 
+#include "check_util.hpp"
+#include "gat/core/error.hpp"
 #include "gat/core/threads.hpp"
 #include "kernel_util.hpp"
+#include "linear_detail.hpp"
 #include "row_access.hpp"
 
 namespace gat::ops {
 
+using detail::check_shape;
 using detail::row;
+
+namespace {
+
+// x (N, in) and w (in, out): the inner dimensions agree.
+void check_inner(const char* fn, Eigen::Index x_cols, Eigen::Index w_rows, Eigen::Index w_cols) {
+  GAT_CHECK(w_rows == x_cols, fn << ": x has " << x_cols << " columns but w has shape (" << w_rows
+                                 << ", " << w_cols << "); w must be (in, out) with in = x's width "
+                                 << x_cols);
+}
+
+}  // namespace
 
 template <typename T>
 void matmul_forward(MatrixCRef<T> x, MatrixCRef<T> w, MatrixRef<T> y) {
+  constexpr const char* fn = "matmul_forward";
+  check_inner(fn, x.cols(), w.rows(), w.cols());
+  check_shape(fn, "y", y.rows(), y.cols(), "(N, out)", x.rows(), w.cols());
   const Eigen::Index n = x.rows();
   const Eigen::Index chunks = (n + kRowChunk - 1) / kRowChunk;
   // Each fixed block of rows is one single-threaded Eigen product: the same block gets the
@@ -24,8 +42,11 @@ void matmul_forward(MatrixCRef<T> x, MatrixCRef<T> w, MatrixRef<T> y) {
   }
 }
 
+namespace detail {
+
 template <typename T>
 void matmul_tn_accumulate(MatrixCRef<T> x, MatrixCRef<T> g, MatrixRef<T> out) {
+  assert(g.rows() == x.rows() && out.rows() == x.cols() && out.cols() == g.cols());
   const Eigen::Index n = x.rows();
   const Eigen::Index chunks = (n + kRowChunk - 1) / kRowChunk;
   std::vector<Matrix<T>> partial(chunks);
@@ -38,10 +59,25 @@ void matmul_tn_accumulate(MatrixCRef<T> x, MatrixCRef<T> g, MatrixRef<T> out) {
   for (const auto& p : partial) out += p;
 }
 
+template void matmul_tn_accumulate<float>(MatrixCRef<float>, MatrixCRef<float>, MatrixRef<float>);
+template void matmul_tn_accumulate<double>(MatrixCRef<double>, MatrixCRef<double>,
+                                           MatrixRef<double>);
+
+}  // namespace detail
+
 template <typename T>
 void matmul_backward(MatrixCRef<T> x, MatrixCRef<T> w, MatrixCRef<T> grad_y, MatrixRef<T> grad_w,
                      Matrix<T>* grad_x) {
-  matmul_tn_accumulate<T>(x, grad_y, grad_w);
+  constexpr const char* fn = "matmul_backward";
+  check_inner(fn, x.cols(), w.rows(), w.cols());
+  check_shape(fn, "grad_y", grad_y.rows(), grad_y.cols(), "(N, out)", x.rows(), w.cols());
+  check_shape(fn, "grad_w", grad_w.rows(), grad_w.cols(), "the shape of w (in, out)", w.rows(),
+              w.cols());
+  if (grad_x) {
+    check_shape(fn, "grad_x", grad_x->rows(), grad_x->cols(), "the shape of x (N, in)", x.rows(),
+                x.cols());
+  }
+  detail::matmul_tn_accumulate<T>(x, grad_y, grad_w);
   if (!grad_x) return;
   const Eigen::Index n = x.rows();
   const Eigen::Index chunks = (n + kRowChunk - 1) / kRowChunk;
@@ -119,7 +155,15 @@ void spmm_backward_weight_kernel(const SparseTranspose<T>& xt, const std::vector
 template <typename T>
 void spmm_forward(const SparseMatrix<T>& x, const std::vector<T>& values, MatrixCRef<T> w,
                   MatrixRef<T> y) {
-  assert(static_cast<std::int64_t>(values.size()) == x.nnz() && w.rows() == x.cols);
+  constexpr const char* fn = "spmm_forward";
+  GAT_CHECK(x.row_ptr.size() == static_cast<std::size_t>(x.rows) + 1,
+            fn << ": x has " << x.rows << " rows but " << x.row_ptr.size()
+               << " row pointers; a sparse matrix needs rows + 1");
+  GAT_CHECK(static_cast<std::int64_t>(values.size()) == x.nnz(),
+            fn << ": values has " << values.size() << " entries but x has " << x.nnz()
+               << " non-zeros; pass one value per entry of x, in x's order");
+  check_inner(fn, x.cols, w.rows(), w.cols());
+  check_shape(fn, "y", y.rows(), y.cols(), "(N, out)", x.rows, w.cols());
   detail::dispatch_width(w.cols(), [&](auto width) {
     spmm_forward_kernel<T, decltype(width)::value>(x, values, w, y);
   });
@@ -128,6 +172,19 @@ void spmm_forward(const SparseMatrix<T>& x, const std::vector<T>& values, Matrix
 template <typename T>
 void spmm_backward_weight(const SparseTranspose<T>& xt, const std::vector<T>& values,
                           MatrixCRef<T> grad_y, MatrixRef<T> grad_w) {
+  constexpr const char* fn = "spmm_backward_weight";
+  const auto& m = xt.matrix;  // Xᵀ: (in, N)
+  GAT_CHECK(m.row_ptr.size() == static_cast<std::size_t>(m.rows) + 1 &&
+                xt.source_slot.size() == m.col.size(),
+            fn << ": the transpose is malformed (" << m.rows << " rows, " << m.row_ptr.size()
+               << " row pointers, " << m.col.size() << " entries, " << xt.source_slot.size()
+               << " source slots); build it with transpose(X)");
+  GAT_CHECK(static_cast<std::int64_t>(values.size()) == m.nnz(),
+            fn << ": values has " << values.size() << " entries but X has " << m.nnz()
+               << " non-zeros; pass one value per entry of X, in X's order");
+  GAT_CHECK(grad_y.rows() == m.cols, fn << ": grad_y has " << grad_y.rows() << " rows but X has "
+                                        << m.cols << "; grad_y must be (N, out)");
+  check_shape(fn, "grad_w", grad_w.rows(), grad_w.cols(), "(in, out)", m.rows, grad_y.cols());
   detail::dispatch_width(grad_y.cols(), [&](auto width) {
     spmm_backward_weight_kernel<T, decltype(width)::value>(xt, values, grad_y, grad_w);
   });
@@ -135,6 +192,8 @@ void spmm_backward_weight(const SparseTranspose<T>& xt, const std::vector<T>& va
 
 template <typename T>
 void column_sum_backward(MatrixCRef<T> grad_y, MatrixRef<T> grad_b) {
+  check_shape("column_sum_backward", "grad_b", grad_b.rows(), grad_b.cols(), "(1, out)", 1,
+              grad_y.cols());
   const Eigen::Index n = grad_y.rows();
   const Eigen::Index chunks = (n + kRowChunk - 1) / kRowChunk;
   std::vector<Matrix<T>> partial(chunks);
@@ -148,7 +207,6 @@ void column_sum_backward(MatrixCRef<T> grad_y, MatrixRef<T> grad_b) {
 
 #define GAT_INSTANTIATE(T)                                                                    \
   template void matmul_forward<T>(MatrixCRef<T>, MatrixCRef<T>, MatrixRef<T>);                \
-  template void matmul_tn_accumulate<T>(MatrixCRef<T>, MatrixCRef<T>, MatrixRef<T>);          \
   template void matmul_backward<T>(MatrixCRef<T>, MatrixCRef<T>, MatrixCRef<T>, MatrixRef<T>, \
                                    Matrix<T>*);                                               \
   template void spmm_forward<T>(const SparseMatrix<T>&, const std::vector<T>&, MatrixCRef<T>, \

@@ -1,7 +1,6 @@
 #include "gat/ops/pooling.hpp"
 
 #include <algorithm>
-#include <cassert>
 
 #include "check_util.hpp"
 #include "gat/core/error.hpp"
@@ -155,6 +154,20 @@ void segment_max_backward(const std::vector<EdgeId>& offsets, const std::vector<
             "segment_max_backward: argmax has " << argmax.size() << " entries, expected "
                                                 << grad_out.rows() * c_count
                                                 << " (G·C) from segment_max_forward");
+  // Each arg-max must be a row of its own graph (or -1 for an empty one): O(G·C), the size of
+  // grad_out, so cheap beside the O(N·C) of the op.
+  for (Eigen::Index g = 0; g < grad_out.rows(); ++g) {
+    const EdgeId b = offsets[g], e = offsets[g + 1];
+    for (Eigen::Index c = 0; c < c_count; ++c) {
+      const EdgeId a = argmax[g * c_count + c];
+      GAT_CHECK(a < 0 || (a >= b && a < e), "segment_max_backward: argmax["
+                                                << g << "·C + " << c << "] = " << a
+                                                << " is not a row of graph " << g << ", rows [" << b
+                                                << ", " << e
+                                                << "); pass the argmax segment_max_forward "
+                                                   "returned for these offsets");
+    }
+  }
   // out[g, c] = x[argmax[g, c], c]  →  that one entry receives grad_out[g, c], the rest 0.
   for_each_segment(offsets, [&](Eigen::Index g, EdgeId b, EdgeId e) {
     for (EdgeId i = b; i < e; ++i) std::fill(row(grad_x, i), row(grad_x, i) + c_count, T(0));
@@ -162,7 +175,6 @@ void segment_max_backward(const std::vector<EdgeId>& offsets, const std::vector<
     const EdgeId* ag = argmax.data() + g * c_count;
     for (Eigen::Index c = 0; c < c_count; ++c) {
       if (ag[c] < 0) continue;  // empty graph
-      assert(ag[c] >= b && ag[c] < e);
       row(grad_x, ag[c])[c] = gg[c];
     }
   });

@@ -1,9 +1,9 @@
 #include "gat/ops/segment_softmax.hpp"
 
 #include <algorithm>
-#include <cassert>
 #include <cmath>
 
+#include "check_util.hpp"
 #include "kernel_util.hpp"
 #include "row_access.hpp"
 
@@ -84,7 +84,9 @@ void segment_softmax_backward_kernel(const std::vector<EdgeId>& offsets, const M
 
 template <typename T>
 void segment_softmax_forward(const std::vector<EdgeId>& offsets, MatrixCRef<T> x, MatrixRef<T> y) {
-  assert(y.rows() == x.rows() && y.cols() == x.cols());
+  constexpr const char* fn = "segment_softmax_forward";
+  detail::check_segments(fn, offsets, x.rows(), "score matrix");
+  detail::check_same_shape(fn, "x", x, "y", y);
   detail::dispatch_head_count(x.cols(), [&](auto h) {
     segment_softmax_forward_kernel<T, decltype(h)::value>(offsets, x, y);
   });
@@ -93,6 +95,10 @@ void segment_softmax_forward(const std::vector<EdgeId>& offsets, MatrixCRef<T> x
 template <typename T>
 void segment_softmax_backward(const std::vector<EdgeId>& offsets, MatrixCRef<T> y,
                               MatrixCRef<T> grad_y, MatrixRef<T> grad_x) {
+  constexpr const char* fn = "segment_softmax_backward";
+  detail::check_segments(fn, offsets, y.rows(), "score matrix");
+  detail::check_same_shape(fn, "y", y, "grad_y", grad_y);
+  detail::check_same_shape(fn, "y", y, "grad_x", grad_x);
   detail::dispatch_head_count(y.cols(), [&](auto h) {
     segment_softmax_backward_kernel<T, decltype(h)::value>(offsets, y, grad_y, grad_x);
   });

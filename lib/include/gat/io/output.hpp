@@ -31,6 +31,9 @@ namespace gat {
 /// Throws gat::Error naming the path and the cause on any failure (ENOSPC included).
 void write_output(const std::string& path, std::string_view bytes);
 
+/// @brief Kept for callers written before write_output: the same as write_output.
+void write_file_atomic(const std::string& path, std::string_view bytes);
+
 /// @brief The check an app runs on an output path before any long work starts, so that
 /// `--json nonexist/x.json` fails in a second, not after training. Accepts "-", an existing
 /// device, FIFO or socket, and a path whose folder exists and in which a file can be created

@@ -79,9 +79,6 @@ std::string serialize_safetensors(const SafetensorsFile& file);
 /// file: a crash leaves the previous file intact).
 void write_safetensors(const std::string& path, const SafetensorsFile& file);
 
-/// @brief Kept for callers written before gat/io/output.hpp: the same as write_output.
-void write_file_atomic(const std::string& path, std::string_view bytes);
-
 /// @brief A 2-D tensor (rows, cols) of dtype F32 (float) or F64 (double) holding `m`.
 template <typename T>
 SafetensorsTensor tensor_from_matrix(MatrixCRef<T> m);

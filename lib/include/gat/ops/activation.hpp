@@ -1,5 +1,6 @@
 #pragma once
-// Element-wise activations with their backward passes.
+// Element-wise activations with their backward passes. Each throws gat::Error, before doing
+// any work, when its arguments' shapes differ.
 
 #include "gat/core/types.hpp"
 

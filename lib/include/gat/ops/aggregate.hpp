@@ -2,6 +2,8 @@
 // Attention-weighted aggregation (a sparse × dense product per head):
 //   out[i, h, :] = Σ_{p = (j → i)} alpha[p, h] · z[j, h, :]
 // The destination-keyed CSR makes each out row one segment: parallel over rows, no atomics.
+// Every entry point throws gat::Error, before doing any work, on a shape that disagrees with
+// the graph or the other arguments (H ≥ 1 heads must divide z's width H·F).
 
 #include "gat/core/types.hpp"
 #include "gat/graph/csr.hpp"

@@ -8,6 +8,10 @@
 // Duplicate edges are honoured exactly as the sparse path does: the mask holds edge counts
 // A[i, j] (edges j → i), and the softmax weighs exp(e_ij) by A[i, j], so a doubled edge
 // carries twice the weight, as two CSR slots with equal scores would.
+//
+// Every entry point throws gat::Error, before doing any work, on a shape that disagrees with
+// the others (N from adj or z, H from the scores or from alpha's H·N rows) or a non-finite
+// slope.
 
 #include <cstddef>
 #include <cstdint>
@@ -52,7 +56,8 @@ void dense_aggregate_backward(MatrixCRef<T> alpha, MatrixCRef<T> z, MatrixCRef<T
 
 /// @brief Bytes a dense GatConv layer holds for N nodes and H heads: the adjacency, the
 /// attention, the attention after dropout (training only) and its gradient, each N² or
-/// H·N² values of `scalar_bytes`.
+/// H·N² values of `scalar_bytes`; 2^64 - 1 when that overflows. Throws gat::Error for a
+/// negative N or H.
 std::uint64_t dense_attention_bytes(std::int64_t nodes, std::int64_t heads, bool training,
                                     std::size_t scalar_bytes);
 

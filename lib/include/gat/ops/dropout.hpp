@@ -11,11 +11,13 @@
 
 namespace gat::ops {
 
-/// @brief In place: x[r, c] ← keep(r·cols + c) ? x[r, c] / (1 - p) : 0.  p in [0, 1).
+/// @brief In place: x[r, c] ← keep(r·cols + c) ? x[r, c] / (1 - p) : 0.  p in [0, 1); throws
+/// gat::Error for any other p (NaN included).
 template <typename T>
 void dropout(MatrixRef<T> x, double p, const CounterRng& rng);
 
-/// @brief In place on a flat array (e.g. the non-zeros of a sparse matrix): x[k] as above.
+/// @brief In place on a flat array (e.g. the non-zeros of a sparse matrix): x[k] as above,
+/// p checked as above.
 template <typename T>
 void dropout(std::vector<T>& x, double p, const CounterRng& rng);
 

@@ -6,6 +6,9 @@
 //   e_ij = LeakyReLU(s_dst[i] + s_src[j]),  s_dst = Z·a_dst,  s_src = Z·a_src  (per head)
 // with Z = XW. Two (N, H) node scores replace any (E, H·F) edge tensor: memory per edge
 // is O(H).
+//
+// Every entry point throws gat::Error, before doing any work, on a shape that disagrees with
+// the graph or the other arguments, or a non-finite slope.
 
 #include "gat/core/types.hpp"
 #include "gat/graph/csr.hpp"

@@ -1,7 +1,8 @@
 #pragma once
 // Projections y = x·W for dense and sparse x, with their backward passes. Work is split
 // into fixed chunks of rows and reductions sum chunks in order, so results do not depend
-// on the thread count.
+// on the thread count. Every entry point throws gat::Error, before doing any work, when the
+// shapes do not agree (including a grad_x that is given but not sized (N, in)).
 
 #include <vector>
 
@@ -13,11 +14,6 @@ namespace gat::ops {
 /// @brief y = x·w.  @param x (N, in), @param w (in, out), @param y (N, out) overwritten.
 template <typename T>
 void matmul_forward(MatrixCRef<T> x, MatrixCRef<T> w, MatrixRef<T> y);
-
-/// @brief out += xᵀ·g, a reduction over the N rows summed in fixed chunks of rows, in order.
-/// @param x (N, a), @param g (N, b), @param out (a, b) accumulated.
-template <typename T>
-void matmul_tn_accumulate(MatrixCRef<T> x, MatrixCRef<T> g, MatrixRef<T> out);
 
 /// @brief Backward of y = x·w: grad_w += xᵀ·grad_y; grad_x = grad_y·wᵀ when grad_x is given.
 /// @param grad_y (N, out), @param grad_w (in, out) accumulated, @param grad_x (N, in) or null.

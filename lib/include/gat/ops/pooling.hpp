@@ -7,6 +7,10 @@
 // Each graph is reduced by one thread in row order, and graphs are handed out in fixed
 // chunks, so results are bit-identical at any thread count. An empty graph pools to zeros
 // (never NaN or -inf) and receives no gradient.
+//
+// Every entry point throws gat::Error, before doing any work, on offsets or shapes that
+// disagree (check_segment_offsets below), and segment_max_backward on an arg-max that is not
+// a row of its own graph.
 
 #include <cstdint>
 #include <vector>

@@ -1,7 +1,9 @@
 #pragma once
 // Softmax over contiguous segments of rows. A segment is a node's neighbourhood (segments
 // = CSR rows, offsets = row_ptr) in attention, or a graph's nodes (offsets = node offsets
-// per graph) in global attention pooling: one kernel serves both.
+// per graph) in global attention pooling: one kernel serves both. Both entry points throw
+// gat::Error, before doing any work, unless offsets start at 0, never decrease and end at the
+// row count, and the matrices have the same shape.
 
 #include <vector>
 
