@@ -102,7 +102,8 @@ TEST_F(LinqsReader, LoadsTinyDatasetWithStringIds) {
   write_tiny();
   LinqsOptions options;
   options.normalize_features = false;
-  const Dataset d = load_linqs(dir(), "tiny", options);
+  LinqsReport report;
+  const Dataset d = load_linqs(dir(), "tiny", options, &report);
 
   EXPECT_EQ(d.name, "tiny");
   EXPECT_EQ(d.num_nodes(), 5);
@@ -114,7 +115,7 @@ TEST_F(LinqsReader, LoadsTinyDatasetWithStringIds) {
   // Graph, keyed by destination, sources ascending within each row.
   EXPECT_EQ(d.graph.num_edges(), 7);
   EXPECT_EQ(d.graph.num_self_loops(), 1);
-  EXPECT_EQ(d.skipped_citations, 1);
+  EXPECT_EQ(report.skipped_citations, 1);  // the citation of unknown node 99999
   EXPECT_THAT(d.graph.row_ptr(), ElementsAre(0, 2, 3, 5, 7, 7));
   EXPECT_THAT(d.graph.src(), ElementsAre(1, 3, 0, 2, 3, 0, 2));
 
@@ -146,6 +147,11 @@ TEST_F(LinqsReader, StrictModeRejectsUnknownCitation) {
   options.strict = true;
   EXPECT_THAT(load_error(options),
               AllOf(HasSubstr("tiny.cites:6:"), HasSubstr("unknown node id '99999'")));
+  // A report passed in is reset, not left holding a previous load's count, when loading throws.
+  LinqsReport report;
+  report.skipped_citations = 7;
+  EXPECT_THROW(load_linqs(dir(), "tiny", options, &report), Error);
+  EXPECT_EQ(report.skipped_citations, 0);
 }
 
 TEST_F(LinqsReader, ClassNamesInNaturalOrder) {
@@ -329,7 +335,8 @@ void check_real(const std::string& root, const RealStats& s) {
   LinqsOptions raw_options;
   raw_options.normalize_features = false;
   raw_options.strict = true;  // the Planetoid exports cite only papers they contain
-  const Dataset d = load_linqs(root + "/" + s.name, s.name, raw_options);
+  LinqsReport report;
+  const Dataset d = load_linqs(root + "/" + s.name, s.name, raw_options, &report);
 
   EXPECT_EQ(d.num_nodes(), s.nodes);
   EXPECT_EQ(d.num_features(), s.features);
@@ -338,7 +345,7 @@ void check_real(const std::string& root, const RealStats& s) {
   for (int c = 0; c < s.classes; ++c) EXPECT_EQ(d.class_names[c], "class" + std::to_string(c));
   EXPECT_EQ(d.graph.num_self_loops(), 0);
   EXPECT_EQ(d.graph.num_edges(), 2 * s.undirected_edges);
-  EXPECT_EQ(d.skipped_citations, 0);
+  EXPECT_EQ(report.skipped_citations, 0);
   EXPECT_EQ(d.train.size(), s.train);
   EXPECT_EQ(d.val.size(), s.val);
   EXPECT_EQ(d.test.size(), s.test);

@@ -7,8 +7,8 @@
 #include <vector>
 
 #include "gat/core/random.hpp"
+#include "gat/data/dataset.hpp"
 #include "gat/graph/build.hpp"
-#include "gat/io/dataset.hpp"
 
 namespace gat::test {
 

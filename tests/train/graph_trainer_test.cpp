@@ -6,6 +6,7 @@
 
 #include "gat/core/error.hpp"
 #include "gat/core/threads.hpp"
+#include "gat/io/tu.hpp"
 #include "gat/train/folds.hpp"
 #include "support/data.hpp"
 

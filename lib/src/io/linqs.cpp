@@ -307,7 +307,9 @@ void parse_split(const std::string& path, std::string_view text, const Content& 
 
 }  // namespace
 
-Dataset load_linqs(const std::string& dir, const std::string& name, const LinqsOptions& options) {
+Dataset load_linqs(const std::string& dir, const std::string& name, const LinqsOptions& options,
+                   LinqsReport* report) {
+  if (report) *report = LinqsReport{};
   const std::filesystem::path base(dir);
   const std::string content_path = (base / (name + ".content")).string();
   const std::string cites_path = (base / (name + ".cites")).string();
@@ -323,7 +325,7 @@ Dataset load_linqs(const std::string& dir, const std::string& name, const LinqsO
 
   std::vector<NodeId> src;
   std::vector<NodeId> dst;
-  dataset.skipped_citations =
+  const EdgeId skipped =
       parse_cites(cites_path, read_file(cites_path), content, options.strict, src, dst);
   parse_split(split_path, read_file(split_path), content, dataset);
 
@@ -370,6 +372,7 @@ Dataset load_linqs(const std::string& dir, const std::string& name, const LinqsO
       }
     }
   }
+  if (report) report->skipped_citations = skipped;
   return dataset;
 }
 

@@ -6,7 +6,7 @@
 
 #include "gat/core/error.hpp"
 #include "gat/core/random.hpp"
-#include "gat/graph/batch.hpp"
+#include "gat/data/batch.hpp"
 #include "gat/train/folds.hpp"
 #include "gat/train/loss.hpp"
 #include "gat/train/metrics.hpp"

@@ -5,7 +5,7 @@
 #include <vector>
 
 #include "gat/core/error.hpp"
-#include "gat/io/dataset.hpp"
+#include "gat/data/dataset.hpp"
 #include "gat/layers/gat_model.hpp"
 #include "gat/layers/parameter.hpp"
 

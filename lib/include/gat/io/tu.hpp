@@ -1,48 +1,13 @@
 #pragma once
-// Reader for the TU Dortmund graph-classification format (MUTAG, PTC_MR, PROTEINS, ...), and
-// GraphDataset, the in-memory form of such a collection of small graphs. The format as accepted
-// is documented in datasets/README.md.
+// Reader for the TU Dortmund graph-classification format (MUTAG, PTC_MR, PROTEINS, ...) into a
+// GraphDataset (gat/data/graph_dataset.hpp). The format as accepted is documented in
+// datasets/README.md.
 
-#include <cstdint>
 #include <string>
-#include <vector>
 
-#include "gat/core/types.hpp"
-#include "gat/graph/csr.hpp"
+#include "gat/data/graph_dataset.hpp"
 
 namespace gat {
-
-/// @brief A graph-classification dataset: G small graphs stored as one disjoint union.
-///
-/// Graph g owns the nodes [node_offsets[g], node_offsets[g+1]). Since no edge crosses graphs and
-/// the CSR is keyed by destination, graph g also owns one contiguous range of slots,
-/// [graph.row_ptr()[node_offsets[g]], graph.row_ptr()[node_offsets[g+1]]): a batch of graphs is
-/// made by copying ranges (see make_batch in graph/batch.hpp), never by searching.
-struct GraphDataset {
-  std::string name;
-  std::vector<EdgeId> node_offsets{0};  // (G + 1) first node of each graph, then N
-  CsrGraph graph;                       // N nodes, E slots; destination-keyed disjoint union
-  Matrix<float> node_features;          // (N, in) one-hot node label, then node attributes
-  Matrix<float> edge_features;       // (E, D) one-hot edge label, then edge attributes; slot order
-  std::vector<std::int32_t> labels;  // (G) class index in [0, C)
-  std::vector<std::string> class_names;  // (C) the graph label values as written, ascending
-  // The label value behind each one-hot column, ascending; empty when labels are not used.
-  std::vector<std::int64_t> node_label_values;  // node_features columns [0, size)
-  std::vector<std::int64_t> edge_label_values;  // edge_features columns [0, size)
-
-  std::int64_t num_graphs() const { return static_cast<std::int64_t>(labels.size()); }
-  int num_classes() const { return static_cast<int>(class_names.size()); }
-  NodeId num_nodes() const { return graph.num_nodes(); }
-  EdgeId num_edges() const { return graph.num_edges(); }
-  /// Width of a node feature row (one-hot node label columns + node attributes).
-  std::int64_t num_features() const { return node_features.cols(); }
-  /// D: width of an edge feature row; 0 when the dataset has no edge labels or attributes.
-  std::int64_t edge_feature_size() const { return edge_features.cols(); }
-  /// Number of nodes of graph g.
-  NodeId graph_size(std::int64_t g) const {
-    return static_cast<NodeId>(node_offsets[g + 1] - node_offsets[g]);
-  }
-};
 
 /// @brief Which optional files load_tu reads. A file that is absent is skipped whatever the
 /// option says; a file whose option is off is not read at all (nor checked).

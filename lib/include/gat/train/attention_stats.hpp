@@ -29,8 +29,8 @@
 #include <vector>
 
 #include "gat/core/types.hpp"
+#include "gat/data/dataset.hpp"
 #include "gat/graph/csr.hpp"
-#include "gat/io/dataset.hpp"
 #include "gat/layers/gat_model.hpp"
 
 namespace gat {

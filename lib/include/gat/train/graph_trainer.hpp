@@ -6,7 +6,7 @@
 #include <functional>
 #include <vector>
 
-#include "gat/io/tu.hpp"
+#include "gat/data/graph_dataset.hpp"
 #include "gat/layers/graph_classifier.hpp"
 #include "gat/optim/adam.hpp"
 

@@ -5,7 +5,7 @@
 #include <functional>
 #include <vector>
 
-#include "gat/io/dataset.hpp"
+#include "gat/data/dataset.hpp"
 #include "gat/layers/gat_model.hpp"
 #include "gat/optim/adam.hpp"
 

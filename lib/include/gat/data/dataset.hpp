@@ -1,5 +1,7 @@
 #pragma once
-// Dataset: everything a node-classification run needs, independent of the file format.
+// Dataset: everything a node-classification run needs, independent of the file format. Readers
+// (gat/io/linqs.hpp) and generators (gat/data/synthetic.hpp) produce it, or it is filled in
+// memory.
 
 #include <cstdint>
 #include <string>
@@ -20,7 +22,6 @@ struct Dataset {
   std::vector<std::string> class_names;  // (C) in natural order ("class2" before "class10")
   std::vector<std::string> node_names;   // (N) node ids as written in the files, file order
   std::vector<NodeId> train, val, test;  // node indices of each split, ascending
-  EdgeId skipped_citations = 0;          // citation lines naming a node absent from .content
 
   NodeId num_nodes() const { return graph.num_nodes(); }
   int num_classes() const { return static_cast<int>(class_names.size()); }

@@ -3,8 +3,8 @@
 // gat/graph/generate.hpp) packaged as a Dataset with a train/val/test split, so that models,
 // the trainer and `gat bench` can run on graphs of any size without files.
 
+#include "gat/data/dataset.hpp"
 #include "gat/graph/generate.hpp"
-#include "gat/io/dataset.hpp"
 
 namespace gat {
 

@@ -8,8 +8,8 @@
 #include <vector>
 
 #include "gat/core/types.hpp"
+#include "gat/data/graph_dataset.hpp"
 #include "gat/graph/csr.hpp"
-#include "gat/io/tu.hpp"
 
 namespace gat {
 

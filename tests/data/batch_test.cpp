@@ -1,4 +1,4 @@
-#include "gat/graph/batch.hpp"
+#include "gat/data/batch.hpp"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "gat/core/error.hpp"
+#include "gat/data/graph_dataset.hpp"
 #include "gat/graph/build.hpp"
 #include "gat/io/tu.hpp"
 #include "gat/ops/segment_softmax.hpp"

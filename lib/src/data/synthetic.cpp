@@ -1,4 +1,4 @@
-#include "gat/io/synthetic.hpp"
+#include "gat/data/synthetic.hpp"
 
 #include <algorithm>
 #include <cmath>

@@ -1,4 +1,4 @@
-#include "gat/graph/batch.hpp"
+#include "gat/data/batch.hpp"
 
 #include <cassert>
 #include <limits>
