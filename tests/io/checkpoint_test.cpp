@@ -219,7 +219,7 @@ TEST_F(Checkpoints, TensorsUseTheDocumentedNamesAndShapes) {
   EXPECT_EQ(f.tensors.size(), 8u);
   EXPECT_EQ(f.tensors.at("layers.0.weight").dtype, SafetensorsDtype::kF32);
   EXPECT_EQ(tensor_to_matrix<float>(f.tensors.at("layers.0.weight"), "w"),
-            model.layers()[0].weight.value);
+            model.layers()[0].parameter("weight").value);
 }
 
 TEST_F(Checkpoints, RefusesBrokenCheckpointsNamingTheProblem) {
@@ -302,7 +302,7 @@ TEST_F(Checkpoints, SaveRefusesNonFiniteWeightsAndReservedExtras) {
   GatModel<float> model(options_for(d), 1);
   EXPECT_THROW(save_checkpoint(path("m.safetensors"), model, {{"heads", "2"}}), Error);
   EXPECT_THROW(save_checkpoint(path("m.safetensors"), model, {{"format", "x"}}), Error);
-  model.layers()[1].att_src.value(0, 1) = std::numeric_limits<float>::infinity();
+  model.layers()[1].parameter("att_src").value(0, 1) = std::numeric_limits<float>::infinity();
   try {
     save_checkpoint(path("m.safetensors"), model);
     FAIL() << "saved a non-finite weight";

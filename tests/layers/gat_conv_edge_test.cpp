@@ -88,11 +88,11 @@ TEST(GatConvEdge, ForwardMatchesHandComputation) {
   o.self_loops = SelfLoops::kKeep;
   o.bias = false;
   GatConv<double> conv(o, 0, 0);
-  conv.weight.value << 1, 0, 0;
-  conv.att_src.value << 1;
-  conv.att_dst.value << 0;
-  conv.edge_weight.value << 1;
-  conv.att_edge.value << 2;
+  conv.parameter("weight").value << 1, 0, 0;
+  conv.parameter("att_src").value << 1;
+  conv.parameter("att_dst").value << 0;
+  conv.parameter("edge_weight").value << 1;
+  conv.parameter("att_edge").value << 2;
   const CsrGraph g(3, {0, 0, 2, 2}, {0, 2});
   MatrixD x(3, 3);
   x << 1, 5, 5,  //
@@ -116,12 +116,12 @@ TEST(GatConvEdge, ZeroEdgeTermAndZeroSizeEqualThePlainLayer) {
   GatConv<double> plain(edge_options(3, true, 0), 5, 1);
   GatConv<double> edged(edge_options(3, true, 4), 5, 1);
   for (auto* p : plain.parameters()) p->value = random_matrix(p->value.rows(), p->value.cols(), 9);
-  edged.weight.value = plain.weight.value;
-  edged.att_src.value = plain.att_src.value;
-  edged.att_dst.value = plain.att_dst.value;
-  edged.bias.value = plain.bias.value;
-  edged.edge_weight.value = random_matrix(4, 6, 10);
-  edged.att_edge.value.setZero();
+  edged.parameter("weight").value = plain.parameter("weight").value;
+  edged.parameter("att_src").value = plain.parameter("att_src").value;
+  edged.parameter("att_dst").value = plain.parameter("att_dst").value;
+  edged.parameter("bias").value = plain.parameter("bias").value;
+  edged.parameter("edge_weight").value = random_matrix(4, 6, 10);
+  edged.parameter("att_edge").value.setZero();
   const MatrixD x = random_matrix(n, 3, 11);
   const MatrixD xe = random_matrix(graph.num_edges(), 4, 12);
   const MatrixD no_edges(graph.num_edges(), 0);

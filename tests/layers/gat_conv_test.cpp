@@ -48,10 +48,10 @@ TEST(GatConv, ForwardMatchesHandComputation) {
   o.out_features = 1;
   o.heads = 1;
   GatConv<double> conv(o, 0, 0);
-  conv.weight.value << 1, 0;
-  conv.att_src.value << 1;
-  conv.att_dst.value << 0;
-  conv.bias.value << 0.5;
+  conv.parameter("weight").value << 1, 0;
+  conv.parameter("att_src").value << 1;
+  conv.parameter("att_dst").value << 0;
+  conv.parameter("bias").value << 0.5;
   const CsrGraph g = conv.prepare_graph(build_csr(3, {0, 2}, {1, 1}));
   MatrixD x(3, 2);
   x << 1, 7, 2, 7, -1, 7;
@@ -63,7 +63,7 @@ TEST(GatConv, ForwardMatchesHandComputation) {
   EXPECT_NEAR(out(1, 0), expected1 + 0.5, 1e-12);
   EXPECT_NEAR(out(2, 0), -1.0 + 0.5, 1e-12);
   // The attention of node 1's row (slots in source order 0, 1, 2).
-  EXPECT_NEAR(cache.alpha(g.row_ptr()[1] + 2, 0), e2 / (e0 + e1 + e2), 1e-12);
+  EXPECT_NEAR(cache.attention()(g.row_ptr()[1] + 2, 0), e2 / (e0 + e1 + e2), 1e-12);
 }
 
 // With H heads concatenated, head h is exactly a one-head layer holding head h's slices of
@@ -87,9 +87,9 @@ TEST(GatConv, HeadsAreIndependentSlices) {
     GatConvOptions one = o;
     one.heads = 1;
     GatConv<double> single(one, 0, 0);
-    single.weight.value = multi.weight.value.middleCols(3 * h, 3);
-    single.att_src.value = multi.att_src.value.row(h);
-    single.att_dst.value = multi.att_dst.value.row(h);
+    single.parameter("weight").value = multi.parameter("weight").value.middleCols(3 * h, 3);
+    single.parameter("att_src").value = multi.parameter("att_src").value.row(h);
+    single.parameter("att_dst").value = multi.parameter("att_dst").value.row(h);
     const MatrixD head = single.forward(g, x, cache, ForwardContext{});
     EXPECT_LT((head - concat.middleCols(3 * h, 3)).cwiseAbs().maxCoeff(), 1e-12) << "head " << h;
     sum += head;
@@ -107,7 +107,7 @@ TEST(GatConv, NodeWithoutInEdgesGetsZeros) {
   o.out_features = 2;
   o.heads = 3;
   GatConv<double> conv(o, 3, 0);
-  conv.bias.value.setConstant(0.25);
+  conv.parameter("bias").value.setConstant(0.25);
   const MatrixD x = random_matrix(12, 4, 2);
   GatConvCache<double> cache;
   const MatrixD out = conv.forward(g, x, cache, ForwardContext{});
@@ -116,7 +116,7 @@ TEST(GatConv, NodeWithoutInEdgesGetsZeros) {
   MatrixD grad_x;
   conv.backward(g, cache, MatrixD::Ones(12, 6), &grad_x);
   EXPECT_TRUE(grad_x.allFinite());
-  EXPECT_TRUE(conv.weight.grad.allFinite());
+  EXPECT_TRUE(conv.parameter("weight").grad.allFinite());
 }
 
 TEST(GatConv, RejectsMismatchedShapes) {
@@ -247,7 +247,7 @@ TEST(GatConv, BitIdenticalAcrossThreadCounts) {
     GatConvCache<float> cache;
     out = conv.forward(graph, x, cache, ForwardContext{true, 5, 9});
     conv.backward(graph, cache, w, &gx);
-    gw = conv.weight.grad;
+    gw = conv.parameter("weight").grad;
   };
   RowMatrix o1, w1, x1, o2, w2, x2;
   const int before = num_threads();

@@ -5,6 +5,26 @@
 #include "gat/core/error.hpp"
 
 namespace gat {
+
+const char* to_string(SelfLoops policy) {
+  switch (policy) {
+    case SelfLoops::kKeep:
+      return "keep";
+    case SelfLoops::kRemove:
+      return "remove";
+    case SelfLoops::kAdd:
+      return "add";
+  }
+  return "?";
+}
+
+SelfLoops parse_self_loops(const std::string& name) {
+  for (const auto v : {SelfLoops::kAdd, SelfLoops::kKeep, SelfLoops::kRemove}) {
+    if (name == to_string(v)) return v;
+  }
+  GAT_FAIL("unknown self-loop policy '" << name << "'; choose one of add, keep, remove");
+}
+
 namespace {
 
 // Rows as (dst → list of sources), sorted within each row, then the policies applied.

@@ -14,33 +14,6 @@
 namespace gat {
 namespace {
 
-// The one table of GatModelOptions fields: name in the metadata and member. Both directions
-// (options_to_metadata and options_from_metadata) walk it, so adding a field to
-// GatModelOptions means adding one line here (and a to_text/from_text pair for a new type).
-template <typename Options, typename Visit>
-void for_each_option(Options& o, Visit&& visit) {
-  visit("in_features", o.in_features);
-  visit("num_classes", o.num_classes);
-  visit("layers", o.layers);
-  visit("hidden", o.hidden);
-  visit("heads", o.heads);
-  visit("out_heads", o.out_heads);
-  visit("dropout", o.dropout);
-  visit("attention_dropout", o.attention_dropout);
-  visit("feature_dropout", o.feature_dropout);
-  visit("negative_slope", o.negative_slope);
-  visit("bias", o.bias);
-  visit("residual", o.residual);
-  visit("self_loops", o.self_loops);
-  visit("attention", o.attention);
-  visit("dense_memory_limit", o.dense_memory_limit);
-  visit("score", o.score);
-  visit("share_weights", o.share_weights);
-  visit("align", o.align);
-  visit("top_k", o.top_k);
-  visit("multi_dim", o.multi_dim);
-}
-
 // ---- One text form per field type -------------------------------------------------------
 
 // Integers and doubles in their shortest form that reads back to the same value.
@@ -52,20 +25,9 @@ std::string to_text(T value) {
   return std::string(buf, res.ptr);
 }
 std::string to_text(bool value) { return value ? "true" : "false"; }
-std::string to_text(SelfLoops value) {
-  switch (value) {
-    case SelfLoops::kAdd:
-      return "add";
-    case SelfLoops::kKeep:
-      return "keep";
-    case SelfLoops::kRemove:
-      return "remove";
-  }
-  return "?";
-}
-std::string to_text(AttentionMode value) {
-  return value == AttentionMode::kDense ? "dense" : "sparse";
-}
+// Enums by their library names (to_string, parse_*), the names the command line uses.
+std::string to_text(SelfLoops value) { return to_string(value); }
+std::string to_text(AttentionMode value) { return to_string(value); }
 std::string to_text(ScoreFunction value) { return to_string(value); }
 std::string to_text(Alignment value) { return to_string(value); }
 
@@ -86,39 +48,27 @@ bool from_text(const std::string& s, bool& value) {
   value = s == "true";
   return true;
 }
+// A library parse_* that throws for unknown names, as from_text's bool.
+template <typename Enum, typename Parse>
+bool parse_text(const std::string& s, Enum& value, Parse parse) {
+  try {
+    value = parse(s);
+    return true;
+  } catch (const Error&) {
+    return false;
+  }
+}
 bool from_text(const std::string& s, SelfLoops& value) {
-  for (const auto v : {SelfLoops::kAdd, SelfLoops::kKeep, SelfLoops::kRemove}) {
-    if (s == to_text(v)) {
-      value = v;
-      return true;
-    }
-  }
-  return false;
-}
-bool from_text(const std::string& s, ScoreFunction& value) {
-  try {
-    value = parse_score_function(s);
-    return true;
-  } catch (const Error&) {
-    return false;
-  }
-}
-bool from_text(const std::string& s, Alignment& value) {
-  try {
-    value = parse_alignment(s);
-    return true;
-  } catch (const Error&) {
-    return false;
-  }
+  return parse_text(s, value, parse_self_loops);
 }
 bool from_text(const std::string& s, AttentionMode& value) {
-  for (const auto v : {AttentionMode::kSparse, AttentionMode::kDense}) {
-    if (s == to_text(v)) {
-      value = v;
-      return true;
-    }
-  }
-  return false;
+  return parse_text(s, value, parse_attention_mode);
+}
+bool from_text(const std::string& s, ScoreFunction& value) {
+  return parse_text(s, value, parse_score_function);
+}
+bool from_text(const std::string& s, Alignment& value) {
+  return parse_text(s, value, parse_alignment);
 }
 
 // ---- Layout ---------------------------------------------------------------------------
@@ -148,7 +98,7 @@ bool is_reserved_key(const std::string& key) {
   if (key == "format" || key == "format_version") return true;
   bool found = false;
   GatModelOptions o;
-  for_each_option(o, [&](const char* name, auto&) { found = found || key == name; });
+  for_each_option(o, [&](const OptionInfo& info, auto&) { found = found || key == info.key; });
   return found;
 }
 
@@ -166,15 +116,17 @@ std::pair<Eigen::Index, Eigen::Index> first_non_finite(const Matrix<float>& m) {
 
 CheckpointMetadata options_to_metadata(const GatModelOptions& options) {
   CheckpointMetadata out;
+  // The model's option table (GatModelOptions, gat/layers/gat_model.hpp) names the keys.
   for_each_option(options,
-                  [&](const char* name, const auto& value) { out[name] = to_text(value); });
+                  [&](const OptionInfo& info, const auto& value) { out[info.key] = to_text(value); });
   return out;
 }
 
 GatModelOptions options_from_metadata(const CheckpointMetadata& metadata,
                                       const std::string& source) {
   GatModelOptions options;
-  for_each_option(options, [&](const char* name, auto& value) {
+  for_each_option(options, [&](const OptionInfo& info, auto& value) {
+    const std::string name = info.key;
     const auto it = metadata.find(name);
     if (it == metadata.end()) return;  // written by an older version: keep the default
     GAT_CHECK(from_text(it->second, value), source << ": metadata '" << name << "' has the invalid "
@@ -194,9 +146,8 @@ void save_checkpoint(const std::string& path, const GatModel<float>& model,
                                                     << "' is reserved for the model options");
     file.metadata[key] = value;
   }
-  // parameters() is non-const only because it hands out mutable pointers; nothing is changed
-  // here. Using it keeps the list of tensors in one place (GatConv::parameters).
-  for (const auto* p : const_cast<GatModel<float>&>(model).parameters()) {
+  // The list of tensors lives in one place: GatConv::parameters.
+  for (const auto* p : model.parameters()) {
     const auto [r, c] = first_non_finite(p->value);
     GAT_CHECK(r < 0, "cannot save " << path << ": parameter " << p->name
                                     << " has a non-finite value at [" << r << ", " << c << "]");

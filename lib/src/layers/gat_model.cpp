@@ -60,7 +60,8 @@ std::uint64_t GatModel<T>::estimate_training_bytes(const GatModelOptions& o, std
     scalars = add(scalars, mul(mul(2, n), out));
     if (l > 0) scalars = add(scalars, mul(mul(2, n), nonneg(in)));
     scalars = add(scalars, mul(mul(5, e), att));
-    if (c.score == ScoreFunction::kGatV2) scalars = add(scalars, mul(mul(2, e), hf));
+    const int extra = score_variant(c.score).per_edge_channels;  // e.g. gatv2's (E, H·F)
+    if (extra > 0) scalars = add(scalars, mul(mul(nonneg(extra), e), hf));
     if (c.attention == AttentionMode::kDense) {
       extra_bytes = add(extra_bytes, ops::dense_attention_bytes(nodes, c.heads, true, sizeof(T)));
     }
@@ -184,6 +185,15 @@ std::vector<Parameter<T>*> GatModel<T>::parameters() {
   std::vector<Parameter<T>*> out;
   for (auto& layer : layers_) {
     for (auto* p : layer.parameters()) out.push_back(p);
+  }
+  return out;
+}
+
+template <typename T>
+std::vector<const Parameter<T>*> GatModel<T>::parameters() const {
+  std::vector<const Parameter<T>*> out;
+  for (const auto& layer : layers_) {
+    for (const auto* p : layer.parameters()) out.push_back(p);
   }
   return out;
 }

@@ -27,8 +27,7 @@ const GatModel<float>& sparse_model(const GatModel<float>& model,
   GatModelOptions options = model.options();
   options.attention = AttentionMode::kSparse;
   twin.emplace(options, 0);
-  GatModel<float> copy = model;  // parameters() is not const: read the values from a copy
-  const auto from = copy.parameters();
+  const auto from = model.parameters();
   const auto to = twin->parameters();
   GAT_CHECK(from.size() == to.size(),
             "attention analysis: the sparse copy of a dense-attention "
@@ -68,7 +67,7 @@ ModelAttention model_attention(const GatModel<float>& model, const Dataset& data
   out.logits = m.forward(out.graph, x, cache, ctx);
   const auto& layers = m.layers();
   for (std::size_t l = 0; l < layers.size(); ++l) {
-    RowMatrix& alpha = cache.layers[l].alpha;
+    RowMatrix alpha = cache.layers[l].take_attention();
     GAT_CHECK(alpha.rows() == out.graph.num_edges() && alpha.cols() == layers[l].attention_width(),
               "attention analysis: layer "
                   << l << " left weights of shape (" << alpha.rows() << ", " << alpha.cols()

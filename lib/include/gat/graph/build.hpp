@@ -1,6 +1,7 @@
 #pragma once
 // Builders: a CsrGraph from an edge list, and self-loop edits of an existing graph.
 
+#include <string>
 #include <vector>
 
 #include "gat/core/types.hpp"
@@ -13,6 +14,11 @@ enum class Duplicates { kKeep, kDrop };
 /// What to do with edges i→i: keep what the input has, remove all, or remove all and
 /// add exactly one per node (what GAT layers want: every node attends to itself).
 enum class SelfLoops { kKeep, kRemove, kAdd };
+
+/// @brief "keep", "remove" or "add".
+const char* to_string(SelfLoops policy);
+/// @brief The policy named "add", "keep" or "remove"; throws gat::Error listing the choices.
+SelfLoops parse_self_loops(const std::string& name);
 
 /// @brief Options for build_csr.
 struct BuildOptions {

@@ -13,14 +13,10 @@
 // memory per edge is O(H), never O(H·F).
 //
 // The attention survey's variants (Brauwers & Frasincar) replace the parts of this pipeline:
-// the score function (GatConvOptions::score, see ScoreFunction), the alignment that turns a
-// neighbourhood's scores into weights (align: softmax, sparsemax, hard, local top-k, uniform),
-// and the dimensionality (multi_dim: one weight per edge and channel, (E, H·F)). Each variant
-// is a chain of fused forward/backward kernels from ops/:
-//   score:     edge_score (gat) | edge_additive (gatv2) | edge_dot (dot, general family)
-//   alignment: segment_softmax | segment_sparsemax | segment_topk → softmax | softmax →
-//              segment_hard
-//   values:    aggregate (per head) | aggregate_channels (multi-dimensional)
+// the score function (GatConvOptions::score), the alignment that turns a neighbourhood's scores
+// into weights (GatConvOptions::align), and the dimensionality (multi_dim: one weight per edge
+// and channel, (E, H·F), aggregated by aggregate_channels instead of aggregate). Scores and
+// alignments are plug-ins, one file each, registered in one list: see gat/layers/variant.hpp.
 
 #include <cstdint>
 #include <string>
@@ -32,6 +28,7 @@
 #include "gat/graph/build.hpp"
 #include "gat/graph/csr.hpp"
 #include "gat/layers/parameter.hpp"
+#include "gat/layers/variant.hpp"
 
 namespace gat {
 
@@ -40,40 +37,6 @@ namespace gat {
 /// original TensorFlow code do. Both give the same outputs and gradients.
 enum class AttentionMode { kSparse, kDense };
 
-/// Score functions e[j→i] of the attention survey (Brauwers & Frasincar), per head, with
-/// z = x·W the projected features (also the values aggregated) and ρ = LeakyReLU:
-///   kGat              ρ(a_dstᵀ z_i + a_srcᵀ z_j)                  (the GAT paper; default)
-///   kGatV2            aᵀ ρ(W_dst x_i + b + z_j)                   (GATv2; W_dst = W if shared)
-///   kDot              (W_q x_i)ᵀ z_j
-///   kScaledDot        (W_q x_i)ᵀ z_j / √F
-///   kGeneral          z_jᵀ M z_i                                  (M: F×F per head)
-///   kBiasedGeneral    z_jᵀ M z_i + b
-///   kActivatedGeneral tanh(z_jᵀ M z_i + b)
-/// Keys are the values z (W_k = W) so that dot scores add one projection, not two. With
-/// multi_dim each score keeps one term per channel instead of summing over F; scaled-dot keeps
-/// its 1/√F factor there too (one definition for both modes), though no sum needs it.
-enum class ScoreFunction {
-  kGat,
-  kGatV2,
-  kDot,
-  kScaledDot,
-  kGeneral,
-  kBiasedGeneral,
-  kActivatedGeneral
-};
-
-/// How each neighbourhood's scores become weights (the survey's alignment functions):
-///   kSoftmax   softmax over the in-edges of each node (default);
-///   kSparsemax Euclidean projection onto the simplex: exact zeros (Martins & Astudillo);
-///   kHard      one neighbour per node and head: sampled from the softmax in training with a
-///              straight-through gradient, the argmax at inference;
-///   kLocal     softmax restricted to each node's top_k highest-scoring in-edges (the survey's
-///              local attention, with the window chosen by score rather than by hops: on a
-///              graph a k-hop window only grows the neighbourhood, while top-k narrows it);
-///   kUniform   every in-edge gets 1/deg(i): mean aggregation, no score at all (the ablation
-///              baseline; the layer then has no attention parameters).
-enum class Alignment { kSoftmax, kSparsemax, kHard, kLocal, kUniform };
-
 /// Ablations of a trained model's attention, applied after the alignment in a forward pass:
 ///   kUniform  replace each neighbourhood's weights by 1/deg(i);
 ///   kPermute  permute each neighbourhood's weights at random (one permutation per node,
@@ -81,15 +44,14 @@ enum class Alignment { kSoftmax, kSparsemax, kHard, kLocal, kUniform };
 ///             their values but lose their assignment to neighbours.
 enum class AttentionOverride { kNone, kUniform, kPermute };
 
-/// @brief The name used by the CLI and checkpoints ("gat", "gatv2", "dot", "scaled-dot",
-/// "general", "biased-general", "activated-general").
-const char* to_string(ScoreFunction score);
-/// @brief "softmax", "sparsemax", "hard", "local", "uniform".
-const char* to_string(Alignment align);
-/// @brief The score function named `name`; throws gat::Error listing the choices.
-ScoreFunction parse_score_function(const std::string& name);
-/// @brief The alignment named `name`; throws gat::Error listing the choices.
-Alignment parse_alignment(const std::string& name);
+/// @brief "sparse" or "dense".
+const char* to_string(AttentionMode mode);
+/// @brief The mode named "sparse" or "dense"; throws gat::Error listing the choices.
+AttentionMode parse_attention_mode(const std::string& name);
+/// @brief "none", "uniform" or "permute".
+const char* to_string(AttentionOverride ablation);
+/// @brief The override named "none", "uniform" or "permute"; throws gat::Error otherwise.
+AttentionOverride parse_attention_override(const std::string& name);
 
 /// @brief Hyper-parameters of a GatConv layer.
 struct GatConvOptions {
@@ -110,6 +72,7 @@ struct GatConvOptions {
   std::uint64_t dense_memory_limit = 0;  // bytes dense attention may use; 0: what is available
   std::int64_t edge_features = 0;        // D, edge-feature size; 0: the score ignores edges
   EdgeFillOptions edge_fill;             // features of the self loops prepare_graph adds
+  // The score function and the alignment (gat/layers/variant.hpp lists them with their maths).
   ScoreFunction score = ScoreFunction::kGat;
   bool share_weights = false;  // GATv2: W_dst = W (one projection for both ends of an edge)
   Alignment align = Alignment::kSoftmax;
@@ -141,26 +104,36 @@ struct ForwardContext {
   AttentionOverride attention_override = AttentionOverride::kNone;  // ablation (inference)
 };
 
-/// @brief Everything GatConv::backward needs from the forward pass.
 template <typename T>
-struct GatConvCache {
+class GatConv;
+
+/// @brief What GatConv::backward needs from the forward pass. Its contents belong to the
+/// layer; callers read the attention weights and nothing else.
+template <typename T>
+class GatConvCache {
+ public:
+  /// @brief The attention weights of the last forward pass, before dropout: (E, W) in the
+  /// prepared graph's slot order with sparse attention, (H·N, N) with dense attention.
+  const Matrix<T>& attention() const { return alpha; }
+  /// @brief The same, moved out of the cache (which can then no longer serve a backward pass).
+  Matrix<T> take_attention() { return std::move(alpha); }
+  /// @brief The projected features z = x·W (N, H·F) of the last forward pass: the values
+  /// aggregated (before feature dropout).
+  const Matrix<T>& projected() const { return z; }
+
+ private:
+  friend class GatConv<T>;
   const SparseInput<T>* sparse_input = nullptr;  // the sparse input; must outlive backward
   std::vector<T> sparse_values;                  // (nnz) input values after dropout
   Matrix<T> dense_input;                  // (N, in) input after dropout, when the input is dense
   const Matrix<T>* edge_input = nullptr;  // (E, D) edge features; must outlive backward
-  Matrix<T> edge_v;                       // (D, H) folded edge projection and attention
-  Matrix<T> s_edge;                       // (E, H) edge term of the score
   Matrix<T> z;                            // (N, H·F)
-  Matrix<T> s_src, s_dst;                 // (N, H) node scores of the gat score
-  // The query side of the other scores (N, H·F): x·W_dst + b (gatv2), x·W_q (dot), z·Mᵀ per
-  // head (general family); the keys are z.
-  Matrix<T> q;
-  Matrix<T> scores;      // (E, W) scores kept for the backward: top-k masked (local),
-                         // tanh output (activated-general); else empty
-  Matrix<T> alpha_soft;  // (E, W) the softmax that hard attention sampled from
-  // W = H, or H·F with multi-dimensional attention.
+  Matrix<T> s_src, s_dst;                 // (N, H) node scores of dense attention
+  ScoreSaved<T> score;                    // what the score function kept for its backward
+  ScoreSaved<T> align;                    // what the alignment kept for its backward
   Matrix<T> z_used;  // (N, H·F) z after feature dropout (empty when not dropped)
-  // The attention weights aggregated (before dropout): (E, W) sparse, (H·N, N) dense.
+  // The attention weights aggregated (before dropout): (E, W) sparse, (H·N, N) dense, with
+  // W = H, or H·F with multi-dimensional attention.
   Matrix<T> alpha;
   Matrix<T> alpha_used;  // the same after dropout (empty when not dropped)
   bool training = false;
@@ -211,22 +184,14 @@ class GatConv {
   void backward(const CsrGraph& graph, const GatConvCache<T>& cache, MatrixCRef<T> grad_out,
                 Matrix<T>* grad_input, Matrix<T>* grad_edge_features = nullptr);
 
-  /// @brief The trainable parameters, in a fixed order.
+  /// @brief The trainable parameters, in a fixed order: weight, the score function's (in the
+  /// order of its ParameterSpecs), bias, res_weight, edge_weight, att_edge, each when present.
   std::vector<Parameter<T>*> parameters();
-
-  Parameter<T> weight;        // W (in, H·F): the values z = x·W, and the keys
-  Parameter<T> att_src;       // (H, F), gat score
-  Parameter<T> att_dst;       // (H, F), gat score
-  Parameter<T> att;           // a (H, F), gatv2 score
-  Parameter<T> weight_dst;    // W_dst (in, H·F), gatv2 without shared weights
-  Parameter<T> weight_query;  // W_q (in, H·F), dot and scaled-dot scores
-  Parameter<T> att_matrix;    // (H·F, F), general family: rows [h·F, h·F+F) hold M_hᵀ
-  // b: (1, H·F) for gatv2; (1, W) for biased- and activated-general
-  Parameter<T> score_bias;
-  Parameter<T> bias;         // (1, out_width) when options.bias
-  Parameter<T> res_weight;   // (in, out_width) when residual and in != out_width
-  Parameter<T> edge_weight;  // W_e (D, H·F) when options.edge_features > 0
-  Parameter<T> att_edge;     // a_edge (H, F) when options.edge_features > 0
+  std::vector<const Parameter<T>*> parameters() const;
+  /// @brief The parameter named `name` within the layer ("weight", "att_src", ...); throws
+  /// gat::Error naming the layer's parameters when it has none of that name.
+  Parameter<T>& parameter(const std::string& name);
+  const Parameter<T>& parameter(const std::string& name) const;
 
  private:
   // The shared part of both forwards, once the (dropped-out) input is in the cache:
@@ -234,28 +199,39 @@ class GatConv {
   Matrix<T> forward_cached(const CsrGraph& graph, GatConvCache<T>& cache,
                            const ForwardContext& ctx) const;
   // y = x_used·w for the cached input, sparse or dense.
-  Matrix<T> projection_forward(const GatConvCache<T>& cache, const Parameter<T>& w) const;
+  Matrix<T> projection_forward(const GatConvCache<T>& cache, const Matrix<T>& w) const;
   // Attention and aggregation of cache.z.
   Matrix<T> attend(const CsrGraph& graph, GatConvCache<T>& cache, const ForwardContext& ctx) const;
-  // Scores (E, W) of the configured score function into cache.alpha (sparse attention).
-  void score_forward(const CsrGraph& graph, GatConvCache<T>& cache) const;
-  // Backward of score_forward: from grad_e (E, W) into grad_z and the score parameters.
-  void score_backward(const CsrGraph& graph, const GatConvCache<T>& cache, MatrixCRef<T> grad_e,
-                      Matrix<T>& grad_z, Matrix<T>* grad_input, Matrix<T>* grad_edge_features);
-  // Turns cache.alpha from scores into weights with the configured alignment.
-  void align_forward(const CsrGraph& graph, GatConvCache<T>& cache,
-                     const ForwardContext& ctx) const;
-  // Backward of align_forward in place: grad (E, W) from weights to scores.
-  void align_backward(const CsrGraph& graph, const GatConvCache<T>& cache, Matrix<T>& grad) const;
+  // Dense attention (gat score, softmax) into cache.alpha (H·N, N).
+  void attend_dense(const CsrGraph& graph, GatConvCache<T>& cache, const ForwardContext& ctx) const;
+  // What the score function works with in this pass.
+  ScoreContext<T> score_context(const CsrGraph& graph, const GatConvCache<T>& cache,
+                                const InputProjection<T>& input,
+                                Matrix<T>* grad_edge_features) const;
+  AlignContext<T> align_context(const CsrGraph& graph, const GatConvCache<T>& cache) const;
   void check_graph(const CsrGraph& graph, std::int64_t rows) const;
   void check_edges(const CsrGraph& graph, const Matrix<T>* edge_features) const;
   // Backward of y = x_used·w for the cached input (sparse or dense): adds into w.grad and,
   // for dense input when asked, into grad_input.
-  void projection_backward(const GatConvCache<T>& cache, Parameter<T>& w, MatrixCRef<T> grad_y,
-                           Matrix<T>* grad_input) const;
+  void projection_backward(const GatConvCache<T>& cache, const Matrix<T>& w, Matrix<T>& grad_w,
+                           MatrixCRef<T> grad_y, Matrix<T>* grad_input) const;
+  const Parameter<T>* find(const std::string& name) const;
+  // Parameters by role (nullptr when absent).
+  Parameter<T>& weight() { return params_[0]; }
+  const Parameter<T>& weight() const { return params_[0]; }
+  const Parameter<T>* at(int index) const { return index < 0 ? nullptr : &params_[index]; }
+  Parameter<T>* at(int index) { return index < 0 ? nullptr : &params_[index]; }
 
   GatConvOptions options_;
   int layer_index_;
+  const ScoreVariant* score_;  // the registered variants of options_.score and options_.align
+  const AlignVariant* align_;
+  // Every parameter, in the order of parameters(): weight, then the score function's
+  // (score_params_ of them), then bias, res_weight, edge_weight, att_edge when present, with
+  // the indices of the last four (-1 when absent).
+  std::vector<Parameter<T>> params_;
+  std::size_t score_params_ = 0;
+  int bias_ = -1, res_weight_ = -1, edge_weight_ = -1, att_edge_ = -1;
 };
 
 }  // namespace gat

@@ -35,6 +35,63 @@ struct GatModelOptions {
   bool multi_dim = false;
 };
 
+/// @brief One row of the model's option table: the key in checkpoints and result files, the
+/// command-line flag ("" when the option is not a flag; a flag starting "--no-" sets a bool to
+/// false), a one-line help, and for numbers the range the command line accepts.
+struct OptionInfo {
+  const char* key;
+  const char* flag;
+  const char* help;
+  double min = 0, max = 0;  // min == max: no range
+};
+
+/// @brief The one table of GatModelOptions: calls visit(info, member) for every field, in a
+/// fixed order. Checkpoints, the command line and result files all walk it, so a new option
+/// is one line here. Enum members have to_string and parse_* in the library; the help of
+/// score and align is written from the variant registry by the command line.
+template <typename Options, typename Visit>
+void for_each_option(Options& o, Visit&& visit) {
+  visit(OptionInfo{"in_features", "", "input width (from the dataset)"}, o.in_features);
+  visit(OptionInfo{"num_classes", "", "classes (from the dataset)"}, o.num_classes);
+  visit(OptionInfo{"layers", "--layers", "GAT layers (the last one is the classifier)", 1, 64},
+        o.layers);
+  visit(OptionInfo{"hidden", "--hidden", "Features per head in hidden layers", 1, 1 << 16},
+        o.hidden);
+  visit(OptionInfo{"heads", "--heads", "Heads in hidden layers (concatenated)", 1, 1024}, o.heads);
+  visit(OptionInfo{"out_heads", "--out-heads", "Heads in the output layer (averaged)", 1, 1024},
+        o.out_heads);
+  visit(OptionInfo{"dropout", "--dropout", "Dropout on every layer's input", 0, 0.999}, o.dropout);
+  visit(OptionInfo{"attention_dropout", "--attn-dropout", "Dropout on attention weights", 0,
+                   0.999},
+        o.attention_dropout);
+  visit(OptionInfo{"feature_dropout", "--feature-dropout",
+                   "Dropout on projected features where they are aggregated (as the reference "
+                   "implementation does)",
+                   0, 0.999},
+        o.feature_dropout);
+  visit(OptionInfo{"negative_slope", "--negative-slope", "LeakyReLU slope of edge scores", 0, 1},
+        o.negative_slope);
+  visit(OptionInfo{"bias", "--no-bias", "Layers without bias"}, o.bias);
+  visit(OptionInfo{"residual", "--residual", "Residual connection in every layer"}, o.residual);
+  visit(OptionInfo{"self_loops", "--self-loops", "Self loops: add (one per node), keep, remove"},
+        o.self_loops);
+  visit(OptionInfo{"attention", "--attention",
+                   "Attention over CSR edges (sparse) or N x N score matrices per head (dense)"},
+        o.attention);
+  visit(OptionInfo{"dense_memory_limit", "", "bytes dense attention may use; 0: what is available"},
+        o.dense_memory_limit);
+  visit(OptionInfo{"score", "--score", "Edge score"}, o.score);
+  visit(OptionInfo{"share_weights", "--share-weights",
+                   "gatv2: one projection for both ends of an edge"},
+        o.share_weights);
+  visit(OptionInfo{"align", "--align", "How scores become weights"}, o.align);
+  visit(OptionInfo{"top_k", "--top-k", "--align local: in-edges kept per node", 1, 1 << 20},
+        o.top_k);
+  visit(OptionInfo{"multi_dim", "--multi-dim",
+                   "Multi-dimensional attention: one weight per edge and channel"},
+        o.multi_dim);
+}
+
 /// @brief What GatModel::backward needs from the forward pass.
 template <typename T>
 struct GatModelCache {
@@ -66,7 +123,8 @@ class GatModel {
   ///   + Σ_l 2·N·o_l             layer output and ELU output (or logits and their gradient)
   ///   + Σ_{l>0} 2·N·in_l        dense input after dropout and its mask
   ///   + Σ_l 5·E'·A_l            scores, weights, weights after dropout, mask, gradient
-  ///   + Σ_l 2·E'·H_l·F_l        per-edge features of gatv2 (only with score gatv2)
+  ///   + Σ_l k·E'·H_l·F_l        per-edge buffers of the score (ScoreVariant::per_edge_channels
+  ///                             k: 2 for gatv2, else 0)
   ///   + Σ_l dense_attention_bytes  (only with dense attention)
   /// scalars of sizeof(T) bytes, plus 3·nnz·(sizeof(T) + 8) for the sparse features, their
   /// transpose and the values after dropout, plus 2·(8·N + 12·E') for the CSR graph and its
@@ -101,6 +159,7 @@ class GatModel {
 
   /// @brief All parameters, layer by layer, in a fixed order.
   std::vector<Parameter<T>*> parameters();
+  std::vector<const Parameter<T>*> parameters() const;
   std::vector<GatConv<T>>& layers() { return layers_; }
   const std::vector<GatConv<T>>& layers() const { return layers_; }
 
