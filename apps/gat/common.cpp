@@ -125,7 +125,7 @@ std::string data_root_searched(const DataFlags& flags) {
   return out;
 }
 
-Dataset load_dataset(const DataFlags& flags) {
+Dataset load_dataset(const DataFlags& flags, LinqsReport* report) {
   fs::path dir;
   std::string name;
   const fs::path given(flags.dataset);
@@ -157,7 +157,7 @@ Dataset load_dataset(const DataFlags& flags) {
   LinqsOptions options;
   options.strict = flags.strict;
   options.normalize_features = !flags.no_normalize;
-  return load_linqs(dir.string(), name, options);
+  return load_linqs(dir.string(), name, options, report);
 }
 
 double median(std::vector<double> v) {

@@ -9,7 +9,7 @@
 #include <string>
 #include <vector>
 
-#include "gat/io/dataset.hpp"
+#include "gat/data/dataset.hpp"
 #include "gat/io/linqs.hpp"
 
 namespace gat::app {
@@ -87,7 +87,8 @@ std::string data_root_searched(const DataFlags& flags);
 
 /// Resolves the dataset folder and name as documented in the README, then loads it.
 /// Throws gat::Error that says where it looked when the files are not there.
-Dataset load_dataset(const DataFlags& flags);
+/// @param report when not null, receives what the LINQS reader skipped (see load_linqs)
+Dataset load_dataset(const DataFlags& flags, LinqsReport* report = nullptr);
 
 /// Median of a sample (0 for an empty one).
 double median(std::vector<double> v);

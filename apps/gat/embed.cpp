@@ -9,6 +9,7 @@
 #include "commands.hpp"
 #include "common.hpp"
 #include "gat/core/error.hpp"
+#include "model_io.hpp"
 #include "results.hpp"
 
 namespace gat::app {

@@ -13,6 +13,7 @@
 #include "gat/core/error.hpp"
 #include "gat/train/loss.hpp"
 #include "gat/train/metrics.hpp"
+#include "model_io.hpp"
 #include "results.hpp"
 
 namespace gat::app {
@@ -24,6 +25,32 @@ struct EvalFlags {
   std::string json;
   int threads = 0;
 };
+
+// The confusion matrix as a table: one row per true class, named, and one column per
+// predicted class, each as wide as the widest count.
+void print_confusion(const std::vector<std::string>& class_names,
+                     const std::vector<std::vector<long long>>& confusion) {
+  const int classes = static_cast<int>(class_names.size());
+  std::fprintf(report(),
+               "\nconfusion matrix on test (rows: true class, columns: predicted class)\n");
+  int name_width = 5;
+  for (const auto& c : class_names) name_width = std::max(name_width, int(c.size()));
+  int cell = 4;
+  for (const auto& row : confusion) {
+    for (const long long v : row) cell = std::max(cell, int(std::to_string(v).size()) + 1);
+  }
+  std::fprintf(report(), "%*s", name_width + 6, "");
+  for (int p = 0; p < classes; ++p) {
+    std::fprintf(report(), "%*s", cell, ("[" + std::to_string(p) + "]").c_str());
+  }
+  std::fprintf(report(), "\n");
+  for (int t = 0; t < classes; ++t) {
+    std::fprintf(report(), "%5s %-*s", ("[" + std::to_string(t) + "]").c_str(), name_width,
+                 class_names[t].c_str());
+    for (int p = 0; p < classes; ++p) std::fprintf(report(), "%*lld", cell, confusion[t][p]);
+    std::fprintf(report(), "\n");
+  }
+}
 
 void run_eval(const EvalFlags& f) {
   apply_threads(f.threads);
@@ -62,25 +89,7 @@ void run_eval(const EvalFlags& f) {
   const std::vector<std::int32_t> predicted = predict<float>(logits);
   std::vector<std::vector<long long>> confusion(classes, std::vector<long long>(classes, 0));
   for (const NodeId i : data.test) ++confusion[data.labels[i]][predicted[i]];
-  std::fprintf(report(),
-               "\nconfusion matrix on test (rows: true class, columns: predicted class)\n");
-  int name_width = 5;
-  for (const auto& c : data.class_names) name_width = std::max(name_width, int(c.size()));
-  int cell = 4;
-  for (const auto& row : confusion) {
-    for (const long long v : row) cell = std::max(cell, int(std::to_string(v).size()) + 1);
-  }
-  std::fprintf(report(), "%*s", name_width + 6, "");
-  for (int p = 0; p < classes; ++p) {
-    std::fprintf(report(), "%*s", cell, ("[" + std::to_string(p) + "]").c_str());
-  }
-  std::fprintf(report(), "\n");
-  for (int t = 0; t < classes; ++t) {
-    std::fprintf(report(), "%5s %-*s", ("[" + std::to_string(t) + "]").c_str(), name_width,
-                 data.class_names[t].c_str());
-    for (int p = 0; p < classes; ++p) std::fprintf(report(), "%*lld", cell, confusion[t][p]);
-    std::fprintf(report(), "\n");
-  }
+  print_confusion(data.class_names, confusion);
   out["classes"] = data.class_names;
   out["confusion_test"] = confusion;
   if (!f.json.empty()) write_json(f.json, out);

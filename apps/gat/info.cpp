@@ -1,6 +1,7 @@
 // gat info: what a dataset holds — nodes, edges, self loops, features, classes, degrees, split.
 
 #include <algorithm>
+#include <cstddef>
 #include <cstdint>
 #include <cstdio>
 #include <memory>
@@ -21,25 +22,35 @@ struct InfoFlags {
   std::string json;
 };
 
-void run_info(const InfoFlags& f) {
-  check_outputs({{f.json, "--json"}});
-  const Dataset data = load_dataset(f.data);
+// What gat info reports about a dataset, computed once for the table and the JSON.
+struct DatasetStats {
+  // Degree = neighbours other than the node itself (a self loop is counted apart), from the
+  // in-edges of each row; the loaders store both directions, so in- and out-degree agree.
+  std::vector<double> degree;
+  EdgeId self_loops = 0;
+  EdgeId undirected = 0;   // unordered pairs {u, v}, u ≠ v
+  bool symmetric = false;  // every pair stored once in each direction
+  std::ptrdiff_t isolated = 0;
+  double dmin = 0, dmax = 0, dmean = 0, dmedian = 0;
+  std::vector<long long> class_counts;
+  long long unassigned = 0;  // nodes in no split
+  double density = 0;        // non-zero share of the feature matrix
+};
+
+DatasetStats dataset_stats(const Dataset& data) {
   const CsrGraph& g = data.graph;
   const NodeId n = g.num_nodes();
   const auto& row_ptr = g.row_ptr();
   const auto& src = g.src();
-
-  // Degree = neighbours other than the node itself (a self loop is counted apart), from the
-  // in-edges of each row; the loaders store both directions, so in- and out-degree agree.
-  std::vector<double> degree(static_cast<std::size_t>(n));
+  DatasetStats st;
+  st.degree.resize(static_cast<std::size_t>(n));
   std::vector<std::uint64_t> pairs;  // unordered pairs {u, v}, u < v, packed as u·2^32 + v
-  EdgeId self_loops = 0;
   for (NodeId i = 0; i < n; ++i) {
     EdgeId d = 0;
     for (EdgeId k = row_ptr[i]; k < row_ptr[i + 1]; ++k) {
       const NodeId j = src[k];
       if (j == i) {
-        ++self_loops;
+        ++st.self_loops;
         continue;
       }
       ++d;
@@ -47,73 +58,87 @@ void run_info(const InfoFlags& f) {
       const auto hi = static_cast<std::uint64_t>(std::max(i, j));
       pairs.push_back(lo << 32 | hi);
     }
-    degree[i] = static_cast<double>(d);
+    st.degree[i] = static_cast<double>(d);
   }
   std::sort(pairs.begin(), pairs.end());
   const EdgeId directed_pairs = static_cast<EdgeId>(pairs.size());  // with repeats
   pairs.erase(std::unique(pairs.begin(), pairs.end()), pairs.end());
-  const auto undirected = static_cast<EdgeId>(pairs.size());
-  const bool symmetric = directed_pairs == 2 * undirected;
-  const auto isolated = std::count(degree.begin(), degree.end(), 0.0);
-  const double dmin = n ? *std::min_element(degree.begin(), degree.end()) : 0.0;
-  const double dmax = n ? *std::max_element(degree.begin(), degree.end()) : 0.0;
-  const double dmean = mean(degree), dmedian = median(degree);
+  st.undirected = static_cast<EdgeId>(pairs.size());
+  st.symmetric = directed_pairs == 2 * st.undirected;
+  st.isolated = std::count(st.degree.begin(), st.degree.end(), 0.0);
+  st.dmin = n ? *std::min_element(st.degree.begin(), st.degree.end()) : 0.0;
+  st.dmax = n ? *std::max_element(st.degree.begin(), st.degree.end()) : 0.0;
+  st.dmean = mean(st.degree);
+  st.dmedian = median(st.degree);
 
-  std::vector<long long> class_counts(static_cast<std::size_t>(data.num_classes()), 0);
-  for (const auto label : data.labels) ++class_counts[label];
-  const auto unassigned =
-      static_cast<long long>(n) -
-      static_cast<long long>(data.train.size() + data.val.size() + data.test.size());
+  st.class_counts.assign(static_cast<std::size_t>(data.num_classes()), 0);
+  for (const auto label : data.labels) ++st.class_counts[label];
+  st.unassigned = static_cast<long long>(n) -
+                  static_cast<long long>(data.train.size() + data.val.size() + data.test.size());
   const std::int64_t cells = std::int64_t{n} * data.num_features();
-  const double density = cells ? double(data.features.nnz()) / double(cells) : 0.0;
+  st.density = cells ? double(data.features.nnz()) / double(cells) : 0.0;
+  return st;
+}
 
+void print_stats(const Dataset& data, const LinqsReport& linqs, const DatasetStats& st) {
+  const NodeId n = data.graph.num_nodes();
   std::fprintf(report(), "dataset %s\n", data.name.c_str());
   std::fprintf(report(), "nodes            %d\n", n);
   std::fprintf(report(),
                "edges            %lld directed slots = %lld undirected pairs%s + %lld self loops\n",
-               static_cast<long long>(g.num_edges()), static_cast<long long>(undirected),
-               symmetric ? " (both directions)" : " (NOT symmetric)",
-               static_cast<long long>(self_loops));
-  if (data.skipped_citations > 0) {
+               static_cast<long long>(data.graph.num_edges()),
+               static_cast<long long>(st.undirected),
+               st.symmetric ? " (both directions)" : " (NOT symmetric)",
+               static_cast<long long>(st.self_loops));
+  if (linqs.skipped_citations > 0) {
     std::fprintf(report(), "skipped          %lld citations to unknown nodes\n",
-                 static_cast<long long>(data.skipped_citations));
+                 static_cast<long long>(linqs.skipped_citations));
   }
   std::fprintf(report(), "features         %lld per node, %lld non-zeros (density %.4f%%)\n",
                static_cast<long long>(data.num_features()),
-               static_cast<long long>(data.features.nnz()), 100.0 * density);
+               static_cast<long long>(data.features.nnz()), 100.0 * st.density);
   std::fprintf(report(),
                "degree           min %g, median %g, mean %.3f, max %g (self loops not counted)\n",
-               dmin, dmedian, dmean, dmax);
-  std::fprintf(report(), "isolated nodes   %lld\n", static_cast<long long>(isolated));
+               st.dmin, st.dmedian, st.dmean, st.dmax);
+  std::fprintf(report(), "isolated nodes   %lld\n", static_cast<long long>(st.isolated));
   std::fprintf(report(), "split            train %zu, val %zu, test %zu, none %lld\n",
-               data.train.size(), data.val.size(), data.test.size(), unassigned);
+               data.train.size(), data.val.size(), data.test.size(), st.unassigned);
   std::fprintf(report(), "classes          %d\n", data.num_classes());
   for (int c = 0; c < data.num_classes(); ++c) {
     std::fprintf(report(), "  [%d] %-28s %6lld nodes (%.1f%%)\n", c, data.class_names[c].c_str(),
-                 class_counts[c], n ? 100.0 * double(class_counts[c]) / n : 0.0);
+                 st.class_counts[c], n ? 100.0 * double(st.class_counts[c]) / n : 0.0);
   }
+}
 
-  if (!f.json.empty()) {
-    nlohmann::json out;
-    out["dataset"] = data.name;
-    out["nodes"] = n;
-    out["edges"] = {{"directed_slots", g.num_edges()},
-                    {"undirected_pairs", undirected},
-                    {"self_loops", self_loops},
-                    {"symmetric", symmetric},
-                    {"skipped_citations", data.skipped_citations}};
-    out["features"] = {{"columns", data.num_features()}, {"nnz", data.features.nnz()}};
-    out["degree"] = {{"min", dmin}, {"median", dmedian}, {"mean", dmean}, {"max", dmax}};
-    out["isolated_nodes"] = isolated;
-    out["split"] = {{"train", data.train.size()},
-                    {"val", data.val.size()},
-                    {"test", data.test.size()},
-                    {"none", unassigned}};
-    for (int c = 0; c < data.num_classes(); ++c) {
-      out["classes"].push_back({{"name", data.class_names[c]}, {"count", class_counts[c]}});
-    }
-    write_json(f.json, out);
+nlohmann::json stats_json(const Dataset& data, const LinqsReport& linqs, const DatasetStats& st) {
+  nlohmann::json out;
+  out["dataset"] = data.name;
+  out["nodes"] = data.graph.num_nodes();
+  out["edges"] = {{"directed_slots", data.graph.num_edges()},
+                  {"undirected_pairs", st.undirected},
+                  {"self_loops", st.self_loops},
+                  {"symmetric", st.symmetric},
+                  {"skipped_citations", linqs.skipped_citations}};
+  out["features"] = {{"columns", data.num_features()}, {"nnz", data.features.nnz()}};
+  out["degree"] = {{"min", st.dmin}, {"median", st.dmedian}, {"mean", st.dmean}, {"max", st.dmax}};
+  out["isolated_nodes"] = st.isolated;
+  out["split"] = {{"train", data.train.size()},
+                  {"val", data.val.size()},
+                  {"test", data.test.size()},
+                  {"none", st.unassigned}};
+  for (int c = 0; c < data.num_classes(); ++c) {
+    out["classes"].push_back({{"name", data.class_names[c]}, {"count", st.class_counts[c]}});
   }
+  return out;
+}
+
+void run_info(const InfoFlags& f) {
+  check_outputs({{f.json, "--json"}});
+  LinqsReport linqs;
+  const Dataset data = load_dataset(f.data, &linqs);
+  const DatasetStats st = dataset_stats(data);
+  print_stats(data, linqs, st);
+  if (!f.json.empty()) write_json(f.json, stats_json(data, linqs, st));
 }
 
 }  // namespace

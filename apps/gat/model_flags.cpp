@@ -1,7 +1,8 @@
 #include "model_flags.hpp"
 
-#include <map>
 #include <sstream>
+#include <string>
+#include <type_traits>
 
 #include "gat/core/error.hpp"
 #include "gat/core/memory.hpp"
@@ -25,68 +26,54 @@ CLI::Validator library_names(Parse parse, const std::string& what) {
       what);
 }
 
+// One command-line option per row of the library's option table (for_each_option), by type.
+template <typename Number>
+CLI::Option* add_table_option(CLI::App& cmd, const OptionInfo& info, Number& member) {
+  CLI::Option* option = cmd.add_option(info.flag, member, info.help)->capture_default_str();
+  // The range in the member's own type, so that messages read "1 to 64", not "1.000000 ...".
+  if (info.min < info.max) {
+    option->check(CLI::Range(static_cast<Number>(info.min), static_cast<Number>(info.max)));
+  }
+  return option;
+}
+CLI::Option* add_table_option(CLI::App& cmd, const OptionInfo& info, bool& member) {
+  // "--no-bias" turns a default-true option off; the others turn theirs on.
+  const bool value = std::string(info.flag).rfind("--no-", 0) != 0;
+  return cmd.add_flag_callback(info.flag, [&member, value] { member = value; }, info.help);
+}
+// Enums: the library's parse_* checks the name and lists the choices in its message.
+template <typename Enum, typename Parse>
+CLI::Option* add_enum_option(CLI::App& cmd, const OptionInfo& info, const std::string& help,
+                             Enum& member, Parse parse, const std::string& what) {
+  return cmd
+      .add_option_function<std::string>(
+          info.flag, [&member, parse](const std::string& name) { member = parse(name); }, help)
+      ->default_str(to_string(member))
+      ->check(library_names(parse, what));
+}
+CLI::Option* add_table_option(CLI::App& cmd, const OptionInfo& info, SelfLoops& member) {
+  return add_enum_option(cmd, info, info.help, member, parse_self_loops, "POLICY");
+}
+CLI::Option* add_table_option(CLI::App& cmd, const OptionInfo& info, AttentionMode& member) {
+  return add_enum_option(cmd, info, info.help, member, parse_attention_mode, "MODE");
+}
+CLI::Option* add_table_option(CLI::App& cmd, const OptionInfo& info, ScoreFunction& member) {
+  // The choices come from the variant registry, so a new score is in the help by itself.
+  return add_enum_option(cmd, info, std::string(info.help) + ": " + score_names(), member,
+                         parse_score_function, "SCORE");
+}
+CLI::Option* add_table_option(CLI::App& cmd, const OptionInfo& info, Alignment& member) {
+  return add_enum_option(cmd, info, std::string(info.help) + ": " + alignment_names(), member,
+                         parse_alignment, "ALIGN");
+}
+
 }  // namespace
 
 std::vector<CLI::Option*> add_model_flags(CLI::App& cmd, ModelFlags& f) {
   std::vector<CLI::Option*> out;
-  out.push_back(
-      cmd.add_option("--layers", f.model.layers, "GAT layers (the last one is the classifier)")
-          ->capture_default_str()
-          ->check(CLI::Range(1, 64)));
-  out.push_back(cmd.add_option("--hidden", f.model.hidden, "Features per head in hidden layers")
-                    ->capture_default_str()
-                    ->check(CLI::Range(1, 1 << 16)));
-  out.push_back(cmd.add_option("--heads", f.model.heads, "Heads in hidden layers (concatenated)")
-                    ->capture_default_str()
-                    ->check(CLI::Range(1, 1024)));
-  out.push_back(
-      cmd.add_option("--out-heads", f.model.out_heads, "Heads in the output layer (averaged)")
-          ->capture_default_str()
-          ->check(CLI::Range(1, 1024)));
-  out.push_back(cmd.add_option("--dropout", f.model.dropout, "Dropout on every layer's input")
-                    ->capture_default_str()
-                    ->check(CLI::Range(0.0, 0.999)));
-  out.push_back(cmd.add_option("--feature-dropout", f.model.feature_dropout,
-                               "Dropout on projected features where they are aggregated (as the "
-                               "reference implementation does)")
-                    ->capture_default_str()
-                    ->check(CLI::Range(0.0, 0.999)));
-  out.push_back(
-      cmd.add_option("--attn-dropout", f.model.attention_dropout, "Dropout on attention weights")
-          ->capture_default_str()
-          ->check(CLI::Range(0.0, 0.999)));
-  out.push_back(
-      cmd.add_option("--negative-slope", f.model.negative_slope, "LeakyReLU slope of edge scores")
-          ->capture_default_str()
-          ->check(CLI::Range(0.0, 1.0)));
-  out.push_back(cmd.add_flag("--no-bias", f.no_bias, "Layers without bias"));
-  out.push_back(cmd.add_flag("--residual", f.model.residual, "Residual connection in every layer"));
-  out.push_back(
-      cmd.add_option("--self-loops", f.self_loops, "Self loops: add (one per node), keep, remove")
-          ->capture_default_str()
-          ->check(CLI::IsMember({"add", "keep", "remove"})));
-  out.push_back(
-      cmd.add_option("--attention", f.attention,
-                     "Attention over CSR edges (sparse) or N x N score matrices per head (dense)")
-          ->capture_default_str()
-          ->check(CLI::IsMember({"sparse", "dense"})));
-  out.push_back(cmd.add_option("--score", f.score,
-                               "Edge score: gat, gatv2, dot, scaled-dot, general, biased-general, "
-                               "activated-general")
-                    ->capture_default_str()
-                    ->check(library_names(parse_score_function, "SCORE")));
-  out.push_back(cmd.add_flag("--share-weights", f.model.share_weights,
-                             "gatv2: one projection for both ends of an edge"));
-  out.push_back(cmd.add_option("--align", f.align,
-                               "How scores become weights: softmax, sparsemax, hard, local "
-                               "(softmax over the top-k in-edges), uniform (mean aggregation)")
-                    ->capture_default_str()
-                    ->check(library_names(parse_alignment, "ALIGN")));
-  out.push_back(cmd.add_option("--top-k", f.model.top_k, "--align local: in-edges kept per node")
-                    ->capture_default_str()
-                    ->check(CLI::Range(1, 1 << 20)));
-  out.push_back(cmd.add_flag("--multi-dim", f.model.multi_dim,
-                             "Multi-dimensional attention: one weight per edge and channel"));
+  for_each_option(f.model, [&](const OptionInfo& info, auto& member) {
+    if (*info.flag != '\0') out.push_back(add_table_option(cmd, info, member));
+  });
   return out;
 }
 
@@ -108,23 +95,9 @@ std::vector<CLI::Option*> add_training_flags(CLI::App& cmd, ModelFlags& f) {
   return out;
 }
 
-SelfLoops parse_self_loops(const std::string& name) {
-  static const std::map<std::string, SelfLoops> kPolicies{
-      {"add", SelfLoops::kAdd}, {"keep", SelfLoops::kKeep}, {"remove", SelfLoops::kRemove}};
-  const auto it = kPolicies.find(name);
-  GAT_CHECK(it != kPolicies.end(),
-            "unknown self-loop policy '" << name << "'; choose one of add, keep, remove");
-  return it->second;
-}
-
 void finish_model_options(ModelFlags& f, const Dataset& data) {
   f.model.in_features = data.num_features();
   f.model.num_classes = data.num_classes();
-  f.model.self_loops = parse_self_loops(f.self_loops);
-  f.model.bias = !f.no_bias;
-  f.model.attention = f.attention == "dense" ? AttentionMode::kDense : AttentionMode::kSparse;
-  f.model.score = parse_score_function(f.score);
-  f.model.align = parse_alignment(f.align);
 }
 
 void check_training_memory(const ModelFlags& f, const Dataset& data) {
@@ -141,27 +114,22 @@ void check_training_memory(const ModelFlags& f, const Dataset& data) {
 }
 
 nlohmann::json model_flags_json(const ModelFlags& f) {
-  return {{"layers", f.model.layers},
-          {"hidden", f.model.hidden},
-          {"heads", f.model.heads},
-          {"out_heads", f.model.out_heads},
-          {"dropout", f.model.dropout},
-          {"attention_dropout", f.model.attention_dropout},
-          {"feature_dropout", f.model.feature_dropout},
-          {"negative_slope", f.model.negative_slope},
-          {"bias", !f.no_bias},
-          {"residual", f.model.residual},
-          {"self_loops", f.self_loops},
-          {"attention", f.attention},
-          {"score", f.score},
-          {"share_weights", f.model.share_weights},
-          {"align", f.align},
-          {"top_k", f.model.top_k},
-          {"multi_dim", f.model.multi_dim},
-          {"lr", f.train.adam.lr},
-          {"weight_decay", f.train.adam.weight_decay},
-          {"epochs", f.train.epochs},
-          {"patience", f.train.patience}};
+  // The options a user can set, under the library's keys, then the training flags.
+  nlohmann::json out = nlohmann::json::object();
+  for_each_option(f.model, [&](const OptionInfo& info, const auto& value) {
+    if (*info.flag == '\0') return;
+    using V = std::decay_t<decltype(value)>;
+    if constexpr (std::is_arithmetic_v<V>) {
+      out[info.key] = value;
+    } else {
+      out[info.key] = to_string(value);
+    }
+  });
+  out["lr"] = f.train.adam.lr;
+  out["weight_decay"] = f.train.adam.weight_decay;
+  out["epochs"] = f.train.epochs;
+  out["patience"] = f.train.patience;
+  return out;
 }
 
 }  // namespace gat::app

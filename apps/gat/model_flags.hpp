@@ -9,38 +9,30 @@
 #include <string>
 #include <vector>
 
-#include "gat/io/dataset.hpp"
+#include "gat/data/dataset.hpp"
 #include "gat/layers/gat_model.hpp"
 #include "gat/train/trainer.hpp"
 
 namespace gat::app {
 
-/// Model and training options as the command line gives them. Fields that are strings on the
-/// command line become GatModelOptions in finish_model_options, once the dataset is known.
+/// Model and training options as the command line gives them: the library's option table
+/// (gat::for_each_option) binds the model flags to `model` directly; finish_model_options adds
+/// what comes from the dataset.
 struct ModelFlags {
   GatModelOptions model;
   TrainOptions train;
-  std::string self_loops = "add";
-  std::string attention = "sparse";
-  std::string score = "gat";
-  std::string align = "softmax";
-  bool no_bias = false;
   std::uint64_t seed = 0;
 };
 
-/// @brief Adds the model flags: --layers, --hidden, --heads, --out-heads, --dropout,
-/// --feature-dropout, --attn-dropout, --negative-slope, --no-bias, --residual, --self-loops,
-/// --attention, --score, --share-weights, --align, --top-k, --multi-dim. Returns them, so that
-/// a command can tell whether any was given.
+/// @brief Adds one flag per row of the library's option table that has one (--layers, --hidden,
+/// --heads, ..., --score, --align, --multi-dim). Returns them, so that a command can tell
+/// whether any was given.
 std::vector<CLI::Option*> add_model_flags(CLI::App& cmd, ModelFlags& flags);
 
 /// @brief Adds the training flags --lr, --weight-decay, --epochs, --patience; returns them.
 std::vector<CLI::Option*> add_training_flags(CLI::App& cmd, ModelFlags& flags);
 
-/// @brief The self-loop policy named add, keep or remove.
-SelfLoops parse_self_loops(const std::string& name);
-
-/// @brief Completes flags.model from the string flags and the dataset's sizes (input features,
+/// @brief Completes flags.model from the dataset's sizes (input features,
 /// classes).
 void finish_model_options(ModelFlags& flags, const Dataset& data);
 

@@ -12,6 +12,7 @@
 #include "common.hpp"
 #include "gat/core/error.hpp"
 #include "gat/train/metrics.hpp"
+#include "model_io.hpp"
 #include "results.hpp"
 
 namespace gat::app {

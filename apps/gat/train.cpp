@@ -13,9 +13,9 @@
 #include "common.hpp"
 #include "gat/core/error.hpp"
 #include "gat/core/threads.hpp"
-#include "gat/io/checkpoint.hpp"
 #include "gat/train/trainer.hpp"
 #include "model_flags.hpp"
+#include "model_io.hpp"
 #include "presets.hpp"
 #include "progress.hpp"
 #include "results.hpp"
@@ -71,38 +71,23 @@ nlohmann::json history_json(const TrainResult& res) {
   return h;
 }
 
-void run_train(TrainFlags& f, const CLI::App& cmd) {
-  apply_threads(f.threads);
-  GAT_CHECK(f.runs >= 1, "--runs must be at least 1, got " << f.runs);
-  GAT_CHECK(f.log_every >= 1, "--log-every must be at least 1, got " << f.log_every);
-  // Refuse before training, not after it, when a result cannot be written.
-  check_outputs({{f.json, "--json"}, {f.history, "--history"}, {f.save, "--save"}});
-  const Dataset data = load_dataset(f.data);
-
+// The dataset line of the report: sizes, split, and the citations the reader skipped.
+void print_dataset(const Dataset& data, const LinqsReport& linqs) {
   std::fprintf(report(),
                "dataset %s: %d nodes, %lld edges, %lld features, %d classes; split %zu/%zu/%zu",
                data.name.c_str(), data.num_nodes(), static_cast<long long>(data.graph.num_edges()),
                static_cast<long long>(data.num_features()), data.num_classes(), data.train.size(),
                data.val.size(), data.test.size());
-  if (data.skipped_citations > 0) {
+  if (linqs.skipped_citations > 0) {
     std::fprintf(report(), "; %lld citations to unknown nodes skipped",
-                 static_cast<long long>(data.skipped_citations));
+                 static_cast<long long>(linqs.skipped_citations));
   }
   std::fprintf(report(), "\n");
-  std::string preset_line;
-  const std::string preset = apply_preset(data.name, cmd, f, preset_line);
-  std::fprintf(report(), "%s\n", preset_line.c_str());
-  // stdout is block-buffered in a file: without this, progress on stderr would come first when
-  // both go to one log.
-  std::fflush(report());
-  finish_model_options(f, data);
-  check_training_memory(f, data);
+}
 
-  nlohmann::json out;
-  out["dataset"] = data.name;
-  out["preset"] = preset.empty() ? nlohmann::json() : nlohmann::json(preset);
-  out["threads"] = num_threads();
-  out["options"] = model_flags_json(f);
+// Progress of the runs on stderr. --log-every counts only when given: without it, Progress
+// chooses a live line on a terminal and a log elsewhere.
+ProgressOptions progress_options(const TrainFlags& f, const CLI::App& cmd) {
   ProgressOptions po;
   po.quiet = f.quiet;
   po.log_every = cmd.count("--log-every") > 0 ? f.log_every : 0;
@@ -110,62 +95,73 @@ void run_train(TrainFlags& f, const CLI::App& cmd) {
   po.count = f.runs;
   po.max_epochs = f.train.epochs;
   po.patience = f.train.patience;
-  Progress progress(po);
-  std::vector<double> accs, train_ms, eval_ms;
-  std::vector<std::pair<std::uint64_t, TrainResult>> runs;
-  for (int r = 0; r < f.runs; ++r) {
-    const std::uint64_t seed = f.seed + static_cast<std::uint64_t>(r);
-    GatModel<float> model(f.model, seed);
-    TrainOptions options = f.train;
-    options.seed = seed;
-    progress.begin(r);
-    const EpochCallback log = [&](const EpochStats& s) {
-      EpochPoint p;
-      p.epoch = s.epoch;
-      p.loss = s.train_loss;
-      p.train_acc = s.train_acc;
-      p.has_val = true;
-      p.val_loss = s.val_loss;
-      p.val_acc = s.val_acc;
-      p.ms = s.train_ms + s.eval_ms;
-      progress.update(p);
-    };
-    const TrainResult res = train_node_classifier(model, data, options, log);
-    progress.end();
-    if (r == 0 && !f.save.empty()) {
-      // The trainer has restored the best-validation weights; run 1 is the one saved, so the
-      // file can be reproduced with --runs 1 and the same --seed.
-      save_checkpoint(f.save, model, training_metadata(data, f.data, seed, res));
-      std::fprintf(report(), "saved run 1 (seed %llu, best epoch %d) to %s\n",
-                   static_cast<unsigned long long>(seed), res.best_epoch, f.save.c_str());
-    }
-    std::vector<double> tms, ems;
-    for (const auto& s : res.history) {
-      tms.push_back(s.train_ms);
-      ems.push_back(s.eval_ms);
-    }
-    const double run_train_ms = median(tms), run_eval_ms = median(ems);
-    accs.push_back(res.test_acc);
-    train_ms.insert(train_ms.end(), tms.begin(), tms.end());
-    eval_ms.insert(eval_ms.end(), ems.begin(), ems.end());
-    std::fprintf(
-        report(),
-        "run %d/%d seed %llu: test accuracy %.4f  (val %.4f, best epoch %d of %d, epoch %.2f "
-        "ms, inference %.2f ms)\n",
-        r + 1, f.runs, static_cast<unsigned long long>(seed), res.test_acc, res.val_acc,
-        res.best_epoch, res.epochs_run, run_train_ms, run_eval_ms);
-    std::fflush(report());
-    out["runs"].push_back({{"seed", seed},
-                           {"test_acc", res.test_acc},
-                           {"val_acc", res.val_acc},
-                           {"train_acc", res.train_acc},
-                           {"best_epoch", res.best_epoch},
-                           {"epochs", res.epochs_run},
-                           {"median_epoch_ms", run_train_ms},
-                           {"median_inference_ms", run_eval_ms},
-                           {"history", history_json(res)}});
-    runs.emplace_back(seed, res);
+  return po;
+}
+
+// Run r (0-based): seed f.seed + r, progress on stderr, and --save for run 1.
+TrainedModel train_run(const TrainFlags& f, const Dataset& data, int r, Progress& progress) {
+  const std::uint64_t seed = f.seed + static_cast<std::uint64_t>(r);
+  progress.begin(r);
+  const EpochCallback log = [&](const EpochStats& s) {
+    EpochPoint p;
+    p.epoch = s.epoch;
+    p.loss = s.train_loss;
+    p.train_acc = s.train_acc;
+    p.has_val = true;
+    p.val_loss = s.val_loss;
+    p.val_acc = s.val_acc;
+    p.ms = s.train_ms + s.eval_ms;
+    progress.update(p);
+  };
+  TrainedModel run = train_model(f, data, seed, log);
+  progress.end();
+  if (r == 0 && !f.save.empty()) {
+    // The trainer has restored the best-validation weights; run 1 is the one saved, so the
+    // file can be reproduced with --runs 1 and the same --seed.
+    save_trained_model(f.save, run, data, f.data);
+    std::fprintf(report(), "saved run 1 (seed %llu, best epoch %d) to %s\n",
+                 static_cast<unsigned long long>(seed), run.result.best_epoch, f.save.c_str());
   }
+  return run;
+}
+
+// The epoch times of every run, for the medians of the closing lines.
+struct Timings {
+  std::vector<double> train_ms, eval_ms;
+};
+
+// Run r's line of the report and its entry of --json; its epoch times join `all`.
+nlohmann::json report_run(const TrainFlags& f, int r, const TrainedModel& run, Timings& all) {
+  const TrainResult& res = run.result;
+  std::vector<double> tms, ems;
+  for (const auto& s : res.history) {
+    tms.push_back(s.train_ms);
+    ems.push_back(s.eval_ms);
+  }
+  const double run_train_ms = median(tms), run_eval_ms = median(ems);
+  all.train_ms.insert(all.train_ms.end(), tms.begin(), tms.end());
+  all.eval_ms.insert(all.eval_ms.end(), ems.begin(), ems.end());
+  std::fprintf(
+      report(),
+      "run %d/%d seed %llu: test accuracy %.4f  (val %.4f, best epoch %d of %d, epoch %.2f "
+      "ms, inference %.2f ms)\n",
+      r + 1, f.runs, static_cast<unsigned long long>(run.seed), res.test_acc, res.val_acc,
+      res.best_epoch, res.epochs_run, run_train_ms, run_eval_ms);
+  std::fflush(report());
+  return {{"seed", run.seed},
+          {"test_acc", res.test_acc},
+          {"val_acc", res.val_acc},
+          {"train_acc", res.train_acc},
+          {"best_epoch", res.best_epoch},
+          {"epochs", res.epochs_run},
+          {"median_epoch_ms", run_train_ms},
+          {"median_inference_ms", run_eval_ms},
+          {"history", history_json(res)}};
+}
+
+// The closing lines: test accuracy over the runs, time and peak memory; the same into `out`.
+void report_totals(const TrainFlags& f, const std::vector<double>& accs, const Timings& t,
+                   nlohmann::json& out) {
   const double m = mean(accs), sd = stddev(accs);
   if (f.runs == 1) {
     std::fprintf(report(), "test accuracy: %.2f %%\n", 100 * m);
@@ -180,12 +176,48 @@ void run_train(TrainFlags& f, const CLI::App& cmd) {
       report(),
       "time (median over all epochs, %d threads): training epoch %.3f ms (forward + backward + "
       "Adam), inference %.3f ms\npeak memory: %.1f MiB\n",
-      num_threads(), median(train_ms), median(eval_ms), rss);
+      num_threads(), median(t.train_ms), median(t.eval_ms), rss);
   out["test_acc_mean"] = m;
   out["test_acc_std"] = sd;
-  out["median_epoch_ms"] = median(train_ms);
-  out["median_inference_ms"] = median(eval_ms);
+  out["median_epoch_ms"] = median(t.train_ms);
+  out["median_inference_ms"] = median(t.eval_ms);
   out["peak_rss_mib"] = rss;
+}
+
+void run_train(TrainFlags& f, const CLI::App& cmd) {
+  apply_threads(f.threads);
+  GAT_CHECK(f.runs >= 1, "--runs must be at least 1, got " << f.runs);
+  GAT_CHECK(f.log_every >= 1, "--log-every must be at least 1, got " << f.log_every);
+  // Refuse before training, not after it, when a result cannot be written.
+  check_outputs({{f.json, "--json"}, {f.history, "--history"}, {f.save, "--save"}});
+  LinqsReport linqs;
+  const Dataset data = load_dataset(f.data, &linqs);
+  print_dataset(data, linqs);
+  std::string preset_line;
+  const std::string preset = apply_preset(data.name, cmd, f, preset_line);
+  std::fprintf(report(), "%s\n", preset_line.c_str());
+  // stdout is block-buffered in a file: without this, progress on stderr would come first when
+  // both go to one log.
+  std::fflush(report());
+  finish_model_options(f, data);
+  check_training_memory(f, data);
+
+  nlohmann::json out;
+  out["dataset"] = data.name;
+  out["preset"] = preset.empty() ? nlohmann::json() : nlohmann::json(preset);
+  out["threads"] = num_threads();
+  out["options"] = model_flags_json(f);
+  Progress progress(progress_options(f, cmd));
+  std::vector<double> accs;
+  Timings times;
+  std::vector<std::pair<std::uint64_t, TrainResult>> runs;
+  for (int r = 0; r < f.runs; ++r) {
+    const TrainedModel run = train_run(f, data, r, progress);
+    accs.push_back(run.result.test_acc);
+    out["runs"].push_back(report_run(f, r, run, times));
+    runs.emplace_back(run.seed, run.result);
+  }
+  report_totals(f, accs, times, out);
   if (!f.history.empty()) write_output(f.history, history_csv(runs));
   if (!f.json.empty()) write_json(f.json, out);
 }
@@ -203,7 +235,7 @@ void run_graph_task(const TrainFlags& f, const CLI::App& cmd) {
   if (given("--dropout")) g.model.dropout = f.model.dropout;
   if (given("--attn-dropout")) g.model.attention_dropout = f.model.attention_dropout;
   if (given("--negative-slope")) g.model.negative_slope = f.model.negative_slope;
-  if (given("--self-loops")) g.model.self_loops = parse_self_loops(f.self_loops);
+  if (given("--self-loops")) g.model.self_loops = f.model.self_loops;
   if (given("--lr")) g.train.adam.lr = f.train.adam.lr;
   if (given("--weight-decay")) g.train.adam.weight_decay = f.train.adam.weight_decay;
   if (given("--epochs")) g.train.epochs = f.train.epochs;

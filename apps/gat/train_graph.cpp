@@ -51,6 +51,66 @@ GraphDataset load_graph_dataset(const DataFlags& flags) {
   return load_tu(dir.string(), name);
 }
 
+// The dataset line of the report.
+void print_dataset(const GraphDataset& data, bool no_edge_features) {
+  std::fprintf(
+      report(),
+      "dataset %s: %lld graphs, %lld nodes, %lld edges, %lld node features, %lld edge features "
+      "(%s), %d classes\n",
+      data.name.c_str(), static_cast<long long>(data.num_graphs()),
+      static_cast<long long>(data.num_nodes()), static_cast<long long>(data.num_edges()),
+      static_cast<long long>(data.num_features()), static_cast<long long>(data.edge_feature_size()),
+      no_edge_features ? "unused" : "used", data.num_classes());
+}
+
+// The --history CSV: one row per fold and epoch.
+std::string history_csv(const std::vector<GraphEpochStats>& history) {
+  std::string csv = "fold,epoch,train_loss,train_acc,train_ms\n";
+  char buf[160];
+  for (const GraphEpochStats& s : history) {
+    std::snprintf(buf, sizeof buf, "%d,%d,%.9g,%.9g,%.6g\n", s.fold + 1, s.epoch, s.train_loss,
+                  s.train_acc, s.train_ms);
+    csv += buf;
+  }
+  return csv;
+}
+
+// The --json object: the folds' accuracies, every fold's history, and the options of the run.
+nlohmann::json results_json(const GraphRunFlags& f, const GraphDataset& data,
+                            const CrossValidation& cv, const std::vector<GraphEpochStats>& history,
+                            double rss) {
+  nlohmann::json out;
+  out["dataset"] = data.name;
+  out["task"] = "graph";
+  out["folds"] = f.folds;
+  out["fold_accuracy"] = cv.fold_accuracy;
+  out["test_acc_mean"] = cv.mean;
+  out["test_acc_std"] = cv.stddev;
+  out["median_epoch_ms"] = median(cv.epoch_ms);
+  out["peak_rss_mib"] = rss;
+  nlohmann::json folds = nlohmann::json::array();
+  for (const GraphEpochStats& s : history) {
+    if (static_cast<std::size_t>(s.fold) >= folds.size()) folds.push_back(nlohmann::json::array());
+    folds[static_cast<std::size_t>(s.fold)].push_back({{"epoch", s.epoch},
+                                                       {"train_loss", s.train_loss},
+                                                       {"train_acc", s.train_acc},
+                                                       {"train_ms", s.train_ms}});
+  }
+  out["history"] = folds;
+  out["options"] = {{"layers", f.model.layers},
+                    {"hidden", f.model.hidden},
+                    {"heads", f.model.heads},
+                    {"dropout", f.model.dropout},
+                    {"pool", f.pool},
+                    {"edge_features", f.model.edge_features},
+                    {"epochs", f.train.epochs},
+                    {"batch_size", f.train.batch_size},
+                    {"lr", f.train.adam.lr},
+                    {"weight_decay", f.train.adam.weight_decay},
+                    {"seed", f.seed}};
+  return out;
+}
+
 }  // namespace
 
 void run_train_graph(GraphRunFlags& f) {
@@ -63,14 +123,7 @@ void run_train_graph(GraphRunFlags& f) {
   f.model.num_classes = data.num_classes();
   f.model.pool = parse_pool_kind(f.pool);
   f.train.seed = f.seed;
-  std::fprintf(
-      report(),
-      "dataset %s: %lld graphs, %lld nodes, %lld edges, %lld node features, %lld edge features "
-      "(%s), %d classes\n",
-      data.name.c_str(), static_cast<long long>(data.num_graphs()),
-      static_cast<long long>(data.num_nodes()), static_cast<long long>(data.num_edges()),
-      static_cast<long long>(data.num_features()), static_cast<long long>(data.edge_feature_size()),
-      f.no_edge_features ? "unused" : "used", data.num_classes());
+  print_dataset(data, f.no_edge_features);
   std::fflush(report());
   ProgressOptions po;
   po.quiet = f.quiet;
@@ -111,49 +164,8 @@ void run_train_graph(GraphRunFlags& f) {
                "time (median over all epochs, %d threads): training epoch %.3f ms\n"
                "peak memory: %.1f MiB\n",
                num_threads(), median(cv.epoch_ms), rss);
-  if (!f.history.empty()) {
-    std::string csv = "fold,epoch,train_loss,train_acc,train_ms\n";
-    char buf[160];
-    for (const GraphEpochStats& s : history) {
-      std::snprintf(buf, sizeof buf, "%d,%d,%.9g,%.9g,%.6g\n", s.fold + 1, s.epoch, s.train_loss,
-                    s.train_acc, s.train_ms);
-      csv += buf;
-    }
-    write_output(f.history, csv);
-  }
-  if (!f.json.empty()) {
-    nlohmann::json out;
-    out["dataset"] = data.name;
-    out["task"] = "graph";
-    out["folds"] = f.folds;
-    out["fold_accuracy"] = cv.fold_accuracy;
-    out["test_acc_mean"] = cv.mean;
-    out["test_acc_std"] = cv.stddev;
-    out["median_epoch_ms"] = median(cv.epoch_ms);
-    out["peak_rss_mib"] = rss;
-    nlohmann::json folds = nlohmann::json::array();
-    for (const GraphEpochStats& s : history) {
-      if (static_cast<std::size_t>(s.fold) >= folds.size())
-        folds.push_back(nlohmann::json::array());
-      folds[static_cast<std::size_t>(s.fold)].push_back({{"epoch", s.epoch},
-                                                         {"train_loss", s.train_loss},
-                                                         {"train_acc", s.train_acc},
-                                                         {"train_ms", s.train_ms}});
-    }
-    out["history"] = folds;
-    out["options"] = {{"layers", f.model.layers},
-                      {"hidden", f.model.hidden},
-                      {"heads", f.model.heads},
-                      {"dropout", f.model.dropout},
-                      {"pool", f.pool},
-                      {"edge_features", f.model.edge_features},
-                      {"epochs", f.train.epochs},
-                      {"batch_size", f.train.batch_size},
-                      {"lr", f.train.adam.lr},
-                      {"weight_decay", f.train.adam.weight_decay},
-                      {"seed", f.seed}};
-    write_json(f.json, out);
-  }
+  if (!f.history.empty()) write_output(f.history, history_csv(history));
+  if (!f.json.empty()) write_json(f.json, results_json(f, data, cv, history, rss));
 }
 
 }  // namespace gat::app

@@ -486,6 +486,17 @@ expect_usage "attention: model flags with --model" "with --model" -- \
 expect_error "attention: --png without Graphviz" "not on PATH" -- \
   env PATH=/nonexistent "$gat" attention --model "$ck/m.safetensors" --dataset "$sample" \
   --node p020 --dot "$att/x.dot" --png "$att/x.png"
+# A6. One train-and-save path: attention --save with gat train's flags and --seed writes the
+# very file gat train --save writes for run 1 (same weights, same metadata).
+if "$gat" train --dataset "$sample" --epochs 10 --seed 5 --threads 1 --quiet \
+  --save "$att/train.safetensors" >/dev/null 2>"$work/err" &&
+  "$gat" attention --dataset "$sample" --epochs 10 --seed 5 --threads 1 --permutations 1 \
+  --save "$att/attention.safetensors" >/dev/null 2>>"$work/err" &&
+  cmp -s "$att/train.safetensors" "$att/attention.safetensors"; then
+  pass "attention --save writes gat train's run-1 checkpoint"
+else
+  fail "attention --save writes gat train's run-1 checkpoint: $(cat "$work/err")"
+fi
 # ---- end of the attention block ----
 
 # ---- Outputs that never destroy, inputs that cannot exhaust (issue 12) ----

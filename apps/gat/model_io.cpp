@@ -1,0 +1,109 @@
+#include "model_io.hpp"
+
+#include <cstdio>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <utility>
+
+#include "gat/core/error.hpp"
+
+namespace gat::app {
+
+TrainedModel train_model(const ModelFlags& flags, const Dataset& data, std::uint64_t seed,
+                         const EpochCallback& on_epoch) {
+  TrainedModel run{GatModel<float>(flags.model, seed), TrainResult{}, seed};
+  TrainOptions options = flags.train;
+  options.seed = seed;
+  run.result = train_node_classifier(run.model, data, options, on_epoch);
+  return run;
+}
+
+CheckpointMetadata training_metadata(const Dataset& data, const DataFlags& flags,
+                                     std::uint64_t seed, const TrainResult& result) {
+  return {{"dataset", data.name},
+          {"classes", nlohmann::json(data.class_names).dump()},
+          {"nodes", std::to_string(data.num_nodes())},
+          {"edges", std::to_string(data.graph.num_edges())},
+          {"features", std::to_string(data.num_features())},
+          {"normalize", flags.no_normalize ? "false" : "true"},
+          // Recorded, not re-applied: --strict changes whether a file loads, never what it
+          // loads as, so a dataset that loads gives the same input either way.
+          {"strict", flags.strict ? "true" : "false"},
+          {"seed", std::to_string(seed)},
+          {"best_epoch", std::to_string(result.best_epoch)},
+          {"val_acc", nlohmann::json(result.val_acc).dump()},
+          {"test_acc", nlohmann::json(result.test_acc).dump()}};
+}
+
+void save_trained_model(const std::string& path, const TrainedModel& run, const Dataset& data,
+                        const DataFlags& flags) {
+  save_checkpoint(path, run.model, training_metadata(data, flags, run.seed, run.result));
+}
+
+namespace {
+
+std::string meta_or(const CheckpointMetadata& meta, const char* key, const std::string& fallback) {
+  const auto it = meta.find(key);
+  return it == meta.end() ? fallback : it->second;
+}
+
+// The preprocessing the model was trained with, unless the user asked otherwise.
+DataFlags flags_for_checkpoint(const std::string& model_path, const CheckpointMetadata& meta,
+                               const DataFlags& flags) {
+  DataFlags out = flags;
+  const auto normalize = meta.find("normalize");
+  if (normalize == meta.end()) return out;  // an older checkpoint: the flags as given
+  const bool trained_raw = normalize->second == "false";
+  if (!no_normalize_given(flags)) {
+    out.no_normalize = trained_raw;
+  } else if (!trained_raw) {
+    std::fprintf(stderr,
+                 "gat: warning: model %s was trained on row-normalised features; using raw "
+                 "features as --no-normalize asks\n",
+                 model_path.c_str());
+  }
+  return out;
+}
+
+// Different sizes are legitimate (a model applied to another graph of the same features and
+// classes), but more often a mistake, so they are said once on stderr.
+void warn_on_other_data(const CheckpointMetadata& meta, const Dataset& data) {
+  const std::string nodes = meta_or(meta, "nodes", ""), edges = meta_or(meta, "edges", "");
+  if (nodes.empty() || edges.empty()) return;
+  const std::string now_nodes = std::to_string(data.num_nodes());
+  const std::string now_edges = std::to_string(data.graph.num_edges());
+  if (nodes == now_nodes && edges == now_edges) return;
+  std::fprintf(stderr,
+               "gat: warning: model was trained on %s (%s nodes, %s edges, %s features) but this "
+               "dataset, %s, has %s nodes, %s edges, %lld features\n",
+               meta_or(meta, "dataset", "another dataset").c_str(), nodes.c_str(), edges.c_str(),
+               meta_or(meta, "features", "?").c_str(), data.name.c_str(), now_nodes.c_str(),
+               now_edges.c_str(), static_cast<long long>(data.num_features()));
+}
+
+}  // namespace
+
+ModelAndData load_model_and_data(const std::string& model_path, const DataFlags& flags) {
+  // The model first: a wrong --model path fails before a large dataset is parsed.
+  Checkpoint checkpoint = load_checkpoint_with_metadata(model_path);
+  Dataset data = load_dataset(flags_for_checkpoint(model_path, checkpoint.metadata, flags));
+  const GatModelOptions& o = checkpoint.model.options();
+  GAT_CHECK(data.num_features() == o.in_features,
+            "model " << model_path << " expects " << o.in_features
+                     << " input features but dataset '" << data.name << "' has "
+                     << data.num_features());
+  GAT_CHECK(data.num_classes() == o.num_classes,
+            "model " << model_path << " predicts " << o.num_classes << " classes but dataset '"
+                     << data.name << "' has " << data.num_classes());
+  const auto classes = checkpoint.metadata.find("classes");
+  if (classes != checkpoint.metadata.end()) {
+    const nlohmann::json expected = data.class_names;
+    GAT_CHECK(classes->second == expected.dump(),
+              "model " << model_path << " was trained on the classes " << classes->second
+                       << " but dataset '" << data.name << "' has " << expected.dump());
+  }
+  warn_on_other_data(checkpoint.metadata, data);
+  return {std::move(data), std::move(checkpoint)};
+}
+
+}  // namespace gat::app
