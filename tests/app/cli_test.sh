@@ -143,7 +143,7 @@ fi
 
 # 3b. Every attention variant trains from the command line (a few epochs each).
 for variant in "--score gatv2" "--score gatv2 --share-weights" "--score dot" "--score scaled-dot" \
-  "--score general" "--score biased-general" "--score activated-general" "--align sparsemax" \
+  "--score general" "--score biased-general" "--score activated-general" "--score cosine" "--align sparsemax" \
   "--align hard" "--align local --top-k 2" "--align uniform" "--multi-dim" \
   "--score gatv2 --multi-dim --align sparsemax"; do
   # shellcheck disable=SC2086

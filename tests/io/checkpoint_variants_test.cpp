@@ -38,6 +38,7 @@ const std::vector<Variant> kVariants = {
     {"multi_dim_sparsemax", ScoreFunction::kGat, false, Alignment::kSparsemax, true, 8},
     {"uniform", ScoreFunction::kGat, false, Alignment::kUniform, false, 8},
     {"scaled_dot_local", ScoreFunction::kScaledDot, false, Alignment::kLocal, false, 3},
+    {"cosine", parse_score_function("cosine"), false, Alignment::kSoftmax, false, 8},
 };
 
 GatModelOptions options_for(const Dataset& d, const Variant& v) {

@@ -856,6 +856,8 @@ std::set<std::string> expected_names(const GatConvOptions& o) {
     s.insert("att_matrix");
   } else if (score == ScoreFunction::kBiasedGeneral || score == ScoreFunction::kActivatedGeneral) {
     s.insert({"att_matrix", "score_bias"});
+  } else if (score == parse_score_function("cosine")) {
+    s.insert({"weight_query", "inv_temperature"});
   } else {
     ADD_FAILURE() << "no documented parameters for score " << score.name();
   }
@@ -992,7 +994,8 @@ TEST(GatConvVariantOptions, RefusesUnsupportedCombinations) {
 
 TEST(GatConvVariantOptions, NamesRoundTripAndUnknownNamesListTheChoices) {
   const std::vector<std::string> score_names = {
-      "gat", "gatv2", "dot", "scaled-dot", "general", "biased-general", "activated-general"};
+      "gat",     "gatv2",          "dot",    "scaled-dot", "general", "biased-general",
+      "activated-general", "cosine"};
   // The registry's guard, as ggml guards its op table with a count: registering a variant
   // fails here until it is named (and tested) in this file.
   ASSERT_EQ(kAllScores.size(), score_names.size()) << gat::score_names();

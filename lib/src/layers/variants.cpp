@@ -14,7 +14,8 @@
   X(scaled_dot)               \
   X(general)                  \
   X(biased_general)           \
-  X(activated_general)
+  X(activated_general)        \
+  X(cosine)
 
 #define GAT_ALIGN_VARIANTS(X) \
   X(softmax)                  \
