@@ -16,10 +16,12 @@ packages=(
   python3-numpy                  # the CLI test loads `gat embed` .npy output with numpy
   python3-scipy                  # datasets/fetch_planetoid.sh reads Planetoid's sparse pickles
   python3-matplotlib             # tools/plot_train.py and tools/plot_bench.py draw the figures
+  clang-tidy                     # clang-tidy 14: the static analysis stage of tools/run-tests.sh
+  libomp-14-dev                  # omp.h for clang 14 (clang-tidy parses the OpenMP sources)
 )
 if [ "${1:-}" = "--fuzz" ]; then
   packages+=(
-    clang-14 libomp-14-dev         # clang and its OpenMP runtime
+    clang-14                       # clang (its OpenMP runtime, libomp-14-dev, is above)
     libclang-rt-14-dev             # ASan, UBSan and libFuzzer (-fsanitize=fuzzer) runtimes
   )
 elif [ $# -gt 0 ]; then

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Sets up, builds and runs the whole test suite: the README's test command, and what CI runs.
-#   tools/run-tests.sh              Release build with warnings as errors, then ctest, then
+#   tools/run-tests.sh              the layer check of the includes, a Release build with
+#                                   warnings as errors, ctest, clang-tidy (.clang-tidy), then
 #                                   tests/package built against the installed library
 #   GAT_SANITIZE=1 tools/run-tests.sh   also an ASan + UBSan build of the whole suite
 #   GAT_AVX512=1 tools/run-tests.sh     also compile everything for AVX-512 (-march=x86-64-v4,
@@ -21,6 +22,11 @@ echo "run-tests: GAT_DATA_DIR=${GAT_DATA_DIR:-(unset: tests needing the TU sets 
 
 jobs=$(nproc)
 
+# The library's layers (core -> graph -> data -> ops -> layers -> optim -> train, io beside):
+# one line per include that goes against the flow, and a non-zero exit.
+echo "run-tests: layer flow of the includes (tools/check-includes.py)"
+python3 "$here/tools/check-includes.py"
+
 run_suite() {  # run_suite BUILD_DIR [cmake args...]
   local dir=$1
   shift
@@ -32,7 +38,34 @@ run_suite() {  # run_suite BUILD_DIR [cmake args...]
   OMP_NUM_THREADS=1 OMP_WAIT_POLICY=passive ctest --test-dir "$dir" -j "$jobs" --output-on-failure
 }
 
-run_suite "$here/build"
+# Compile commands exported for the clang-tidy stage below.
+run_suite "$here/build" -DCMAKE_EXPORT_COMPILE_COMMANDS=ON
+
+# Static analysis: clang-tidy with the checks of .clang-tidy over the sources of lib/src and
+# apps/gat, compiled as the Release build above compiles them (its compile_commands.json); the
+# project's headers are checked through the sources that include them. Every finding is an
+# error (WarningsAsErrors). The output, with clang's count of the warnings it ignored in Eigen
+# and the other dependencies for each file, goes to build/clang-tidy.log, printed on failure.
+tidy_sources() {  # NUL-separated, from the compile commands: every source clang-tidy checks
+  python3 -c 'import json, os, sys
+root = os.path.realpath(sys.argv[1])
+with open(root + "/build/compile_commands.json") as f:
+    files = sorted({os.path.realpath(e["file"]) for e in json.load(f)})
+files = [p for p in files if p.startswith((root + "/lib/src/", root + "/apps/gat/"))]
+if not files:
+    sys.exit("run-tests: no lib/src or apps/gat source in build/compile_commands.json")
+sys.stdout.write("".join(p + "\0" for p in files))' "$here"
+}
+echo "run-tests: clang-tidy (lib/src, apps/gat; $jobs at a time)"
+tidy_start=$SECONDS
+if ! tidy_sources | xargs -0 -n 1 -P "$jobs" clang-tidy -p "$here/build" --quiet \
+     >"$here/build/clang-tidy.log" 2>&1; then
+  grep -v -E '^[0-9]+ warnings? generated\.$' "$here/build/clang-tidy.log" >&2 || true
+  echo "run-tests: clang-tidy failed; fix the findings above, or silence a single one where" \
+    "it is made with // NOLINT(check-name): why" >&2
+  exit 1
+fi
+echo "run-tests: clang-tidy clean, $((SECONDS - tidy_start)) s"
 
 # The installed package, as a user's project sees it: install the Release build into a temporary
 # prefix, then configure, build and run tests/package (find_package(gat CONFIG REQUIRED)) against
