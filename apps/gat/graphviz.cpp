@@ -77,6 +77,7 @@ void render_png(const std::string& dot_exe, const std::string& dot_text, const s
   write_output(input, dot_text);
   std::vector<std::string> args = {dot_exe, "-Tpng", input, "-o", output};
   std::vector<char*> argv;
+  argv.reserve(args.size() + 1);
   for (auto& a : args) argv.push_back(a.data());
   argv.push_back(nullptr);
   // dot's stdout goes nowhere (our stdout may hold a result); its stderr to a log of its own,

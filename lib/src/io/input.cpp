@@ -32,7 +32,7 @@ struct GzCloser {
 
 std::string find_input(const std::string& path) {
   if (exists_here(path)) return path;
-  const std::string gz = path + ".gz";
+  std::string gz = path + ".gz";  // not const: returned by move
   if (exists_here(gz)) return gz;
   return path;
 }
