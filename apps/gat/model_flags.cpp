@@ -39,7 +39,8 @@ CLI::Option* add_table_option(CLI::App& cmd, const OptionInfo& info, Number& mem
 CLI::Option* add_table_option(CLI::App& cmd, const OptionInfo& info, bool& member) {
   // "--no-bias" turns a default-true option off; the others turn theirs on.
   const bool value = std::string(info.flag).rfind("--no-", 0) != 0;
-  return cmd.add_flag_callback(info.flag, [&member, value] { member = value; }, info.help);
+  return cmd.add_flag_callback(
+      info.flag, [&member, value] { member = value; }, info.help);
 }
 // Enums: the library's parse_* checks the name and lists the choices in its message.
 template <typename Enum, typename Parse>

@@ -461,8 +461,9 @@ TEST(GatConvLocal, IsTheSoftmaxRestrictedToTheTopK) {
       for (Eigen::Index k = 0; k < cs.attention().cols(); ++k) {
         std::vector<EdgeId> order(deg);
         for (EdgeId q = 0; q < deg; ++q) order[q] = begin + q;
-        std::stable_sort(order.begin(), order.end(),
-                         [&](EdgeId a, EdgeId b) { return cs.attention()(a, k) > cs.attention()(b, k); });
+        std::stable_sort(order.begin(), order.end(), [&](EdgeId a, EdgeId b) {
+          return cs.attention()(a, k) > cs.attention()(b, k);
+        });
         const EdgeId kept = std::min<EdgeId>(kTopK, deg);
         double mass = 0;
         for (EdgeId q = 0; q < kept; ++q) mass += cs.attention()(order[q], k);
@@ -476,8 +477,9 @@ TEST(GatConvLocal, IsTheSoftmaxRestrictedToTheTopK) {
         }
       }
     }
-    test::expect_matrix_near(out, plus_bias(aggregate_by_hand(g, cl.attention(), cl.projected(), 2, true), local),
-                             1e-12);
+    test::expect_matrix_near(
+        out, plus_bias(aggregate_by_hand(g, cl.attention(), cl.projected(), 2, true), local),
+        1e-12);
   }
 }
 
@@ -528,7 +530,8 @@ void check_hard_training(ScoreFunction score, bool multi, int heads, bool concat
     }
   }
   test::expect_matrix_near(
-      out, plus_bias(aggregate_by_hand(g, ch.attention(), ch.projected(), heads, concat), hard), 1e-12);
+      out, plus_bias(aggregate_by_hand(g, ch.attention(), ch.projected(), heads, concat), hard),
+      1e-12);
 
   const MatrixD w = random_matrix(kNodes, hard.out_width(), 15);
   zero_grad(hard.parameters());
@@ -580,8 +583,8 @@ TEST(GatConvHard, InferenceTakesTheArgmax) {
         EXPECT_EQ(ch.attention()(g.row_ptr()[i] + best, k), 1.0) << "node " << i << " column " << k;
       }
     }
-    test::expect_matrix_near(out, plus_bias(aggregate_by_hand(g, ch.attention(), ch.projected(), 3, true), hard),
-                             1e-12);
+    test::expect_matrix_near(
+        out, plus_bias(aggregate_by_hand(g, ch.attention(), ch.projected(), 3, true), hard), 1e-12);
   }
 }
 
@@ -687,7 +690,8 @@ TEST(GatConvOverride, PermuteShufflesEachNeighbourhood) {
   const MatrixD out1 = conv.forward(g, x, perm1, c1);
   conv.forward(g, x, perm1_again, c1);
   conv.forward(g, x, perm2, c2);
-  EXPECT_EQ(perm1.attention(), perm1_again.attention()) << "the same seed must give the same permutation";
+  EXPECT_EQ(perm1.attention(), perm1_again.attention())
+      << "the same seed must give the same permutation";
   for (const GatConvCache<double>* perm : {&perm1, &perm2}) {
     for (NodeId i = 0; i < kNodes; ++i) {
       const EdgeId begin = g.row_ptr()[i], deg = g.in_degree(i);
@@ -716,7 +720,8 @@ TEST(GatConvOverride, PermuteShufflesEachNeighbourhood) {
     }
   }
   test::expect_matrix_near(
-      out1, plus_bias(aggregate_by_hand(g, perm1.attention(), perm1.projected(), 3, true), conv), 1e-12);
+      out1, plus_bias(aggregate_by_hand(g, perm1.attention(), perm1.projected(), 3, true), conv),
+      1e-12);
   const EdgeId begin = g.row_ptr()[kHub], deg = g.in_degree(kHub);
   ASSERT_GE(deg, 4);
   EXPECT_NE(MatrixD(perm1.attention().middleRows(begin, deg)),
@@ -994,8 +999,8 @@ TEST(GatConvVariantOptions, RefusesUnsupportedCombinations) {
 
 TEST(GatConvVariantOptions, NamesRoundTripAndUnknownNamesListTheChoices) {
   const std::vector<std::string> score_names = {
-      "gat",     "gatv2",          "dot",    "scaled-dot", "general", "biased-general",
-      "activated-general", "cosine"};
+      "gat",   "gatv2", "dot", "scaled-dot", "general", "biased-general", "activated-general",
+      "cosine"};
   // The registry's guard, as ggml guards its op table with a count: registering a variant
   // fails here until it is named (and tested) in this file.
   ASSERT_EQ(kAllScores.size(), score_names.size()) << gat::score_names();
@@ -1126,8 +1131,7 @@ std::vector<ThreadCase> registered_thread_cases() {
   }
   return out;
 }
-INSTANTIATE_TEST_SUITE_P(Registered, GatConvThreads,
-                         ::testing::ValuesIn(registered_thread_cases()),
+INSTANTIATE_TEST_SUITE_P(Registered, GatConvThreads, ::testing::ValuesIn(registered_thread_cases()),
                          [](const auto& param_info) { return param_info.param.name; });
 
 }  // namespace

@@ -117,8 +117,8 @@ std::pair<Eigen::Index, Eigen::Index> first_non_finite(const Matrix<float>& m) {
 CheckpointMetadata options_to_metadata(const GatModelOptions& options) {
   CheckpointMetadata out;
   // The model's option table (GatModelOptions, gat/layers/gat_model.hpp) names the keys.
-  for_each_option(options,
-                  [&](const OptionInfo& info, const auto& value) { out[info.key] = to_text(value); });
+  for_each_option(
+      options, [&](const OptionInfo& info, const auto& value) { out[info.key] = to_text(value); });
   return out;
 }
 

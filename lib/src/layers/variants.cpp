@@ -83,8 +83,7 @@ Alignment parse_alignment(const std::string& name) {
 
 const ScoreVariant& score_variant(ScoreFunction score) {
   const auto* v = find(score_variants(), score.name());
-  GAT_CHECK(v, "unknown score function '" << score.name() << "'; choose one of "
-                                          << score_names());
+  GAT_CHECK(v, "unknown score function '" << score.name() << "'; choose one of " << score_names());
   return *v;
 }
 

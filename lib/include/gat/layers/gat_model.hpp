@@ -61,8 +61,7 @@ void for_each_option(Options& o, Visit&& visit) {
   visit(OptionInfo{"out_heads", "--out-heads", "Heads in the output layer (averaged)", 1, 1024},
         o.out_heads);
   visit(OptionInfo{"dropout", "--dropout", "Dropout on every layer's input", 0, 0.999}, o.dropout);
-  visit(OptionInfo{"attention_dropout", "--attn-dropout", "Dropout on attention weights", 0,
-                   0.999},
+  visit(OptionInfo{"attention_dropout", "--attn-dropout", "Dropout on attention weights", 0, 0.999},
         o.attention_dropout);
   visit(OptionInfo{"feature_dropout", "--feature-dropout",
                    "Dropout on projected features where they are aggregated (as the reference "

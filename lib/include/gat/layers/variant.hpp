@@ -118,14 +118,14 @@ struct InputProjection {
 template <typename T>
 struct ScoreContext {
   const GatConvOptions& options;
-  const CsrGraph& graph;               // the prepared graph (self-loop policy applied)
-  const Matrix<T>& z;                  // (N, H·F) z = x·W: the values, and the keys
-  std::vector<Parameter<T>*> params;   // the variant's parameters, in the order of its specs
-  const InputProjection<T>& input;     // x·W_own for scores with their own projection
-  const Matrix<T>* edge_input;         // (E, D) edge features, or nullptr when D = 0
-  Parameter<T>* edge_weight;           // W_e (D, H·F), when D > 0
-  Parameter<T>* att_edge;              // a_edge (H, F), when D > 0
-  Matrix<T>* grad_edge_input;          // backward: (E, D) gradient of the edge features, or null
+  const CsrGraph& graph;              // the prepared graph (self-loop policy applied)
+  const Matrix<T>& z;                 // (N, H·F) z = x·W: the values, and the keys
+  std::vector<Parameter<T>*> params;  // the variant's parameters, in the order of its specs
+  const InputProjection<T>& input;    // x·W_own for scores with their own projection
+  const Matrix<T>* edge_input;        // (E, D) edge features, or nullptr when D = 0
+  Parameter<T>* edge_weight;          // W_e (D, H·F), when D > 0
+  Parameter<T>* att_edge;             // a_edge (H, F), when D > 0
+  Matrix<T>* grad_edge_input;         // backward: (E, D) gradient of the edge features, or null
 };
 
 /// @brief What a score function keeps from its forward for its backward: slots it names itself
@@ -148,8 +148,8 @@ struct ScoreKernels {
 
 /// @brief One score function, described in one place.
 struct ScoreVariant {
-  const char* name = "";     // as the CLI, checkpoints and results spell it
-  const char* formula = "";  // one line, for the CLI help and docs: "(W_q x_i)ᵀ z_j"
+  const char* name = "";       // as the CLI, checkpoints and results spell it
+  const char* formula = "";    // one line, for the CLI help and docs: "(W_q x_i)ᵀ z_j"
   bool edge_features = false;  // can add the edge-feature term a_edgeᵀ W_e x_ij
   bool dense = false;          // has a dense (N × N) implementation (only gat)
   /// Extra per-edge scalars per H·F channel it holds in training beyond the scores (memory

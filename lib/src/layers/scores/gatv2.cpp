@@ -59,11 +59,10 @@ void backward(const ScoreContext<T>& c, const ScoreSaved<T>& saved, MatrixCRef<T
   // e = aᵀ LeakyReLU(q_i + z_j)  →  grad_q, grad_z, grad_a in one fused pass.
   Matrix<T> grad_q = Matrix<T>::Zero(q.rows(), q.cols());
   if (o.multi_dim) {
-    ops::edge_additive_multidim_backward<T>(c.graph, q, c.z, a.value, slope, grad_e, grad_q,
-                                            grad_z, a.grad);
+    ops::edge_additive_multidim_backward<T>(c.graph, q, c.z, a.value, slope, grad_e, grad_q, grad_z,
+                                            a.grad);
   } else {
-    ops::edge_additive_backward<T>(c.graph, q, c.z, a.value, slope, grad_e, grad_q, grad_z,
-                                   a.grad);
+    ops::edge_additive_backward<T>(c.graph, q, c.z, a.value, slope, grad_e, grad_q, grad_z, a.grad);
   }
   // q = x·W_dst + b (or z + b)  →  grad_b = Σ_i grad_q[i], and grad_W_dst or grad_z.
   ops::column_sum_backward<T>(grad_q, b.grad);

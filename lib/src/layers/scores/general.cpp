@@ -37,7 +37,8 @@ void forward(const ScoreContext<T>& c, Matrix<T>& scores, ScoreSaved<T>& saved) 
   Matrix<T>& q = saved.slots[kQuery];
   q.resize(c.z.rows(), h * f);
   for (Eigen::Index k = 0; k < h; ++k) {
-    ops::matmul_forward<T>(c.z.middleCols(k * f, f), m.middleRows(k * f, f), q.middleCols(k * f, f));
+    ops::matmul_forward<T>(c.z.middleCols(k * f, f), m.middleRows(k * f, f),
+                           q.middleCols(k * f, f));
   }
   scores::sample_dot(c, q, c.z, T(1), scores);
   if (kKind != Kind::kPlain) scores.rowwise() += c.params[1]->value.row(0);
