@@ -5,6 +5,7 @@
 // flags, forks and collects one JSON line per child through a pipe: it never enters an
 // OpenMP region, so the children start from a clean runtime.
 
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -68,6 +69,14 @@ struct Config {
 
 double ms(Clock::time_point a, Clock::time_point b) {
   return std::chrono::duration<double, std::milli>(b - a).count();
+}
+
+// Minor page faults of this process so far: each is a page the kernel had to hand over (and
+// zero) because memory was touched for the first time, typically a fresh allocation.
+long minor_faults() {
+  rusage u{};
+  getrusage(RUSAGE_SELF, &u);
+  return u.ru_minflt;
 }
 
 json summarize(std::vector<double> v) {
@@ -139,8 +148,12 @@ json run_config(const BenchFlags& f, const Config& c) {
   GatModelCache<float> cache;
   RowMatrix grad;
   std::vector<double> fwd, bwd, step, infer;
+  // Page faults of the timed training steps (forward, backward, Adam), not of the inference
+  // pass between them, which builds a fresh cache each time on purpose.
+  long step_faults = 0;
   for (int r = 0; r < f.warmup + f.reps; ++r) {
     const ForwardContext ctx{true, f.seed, static_cast<std::uint64_t>(r)};
+    const long faults0 = minor_faults();
     const auto t0 = Clock::now();
     const RowMatrix logits = f.use_dataset ? model.forward(g, sparse_x, cache, ctx)
                                            : model.forward(g, dense_x, cache, ctx);
@@ -151,6 +164,7 @@ json run_config(const BenchFlags& f, const Config& c) {
     const auto t2 = Clock::now();
     adam.step();
     const auto t3 = Clock::now();
+    if (r >= f.warmup) step_faults += minor_faults() - faults0;
     GatModelCache<float> eval_cache;
     const auto t4 = Clock::now();
     const RowMatrix eval = f.use_dataset ? model.forward(g, sparse_x, eval_cache, ForwardContext{})
@@ -177,6 +191,8 @@ json run_config(const BenchFlags& f, const Config& c) {
           {"step_ms", summarize(step)},
           {"inference_ms", summarize(infer)},
           {"peak_mib", peak_rss_mib()},
+          {"bytes_per_edge", peak_rss_mib() * 1024 * 1024 / e},
+          {"faults_per_step", double(step_faults) / f.reps},
           {"status", "ok"}};
 }
 
@@ -245,9 +261,9 @@ std::string config_text(const BenchFlags& f, const Config& c) {
 }
 
 void print_header() {
-  std::fprintf(report(), "%-10s %7s %10s %9s %7s %6s %3s %3s %11s %11s %11s %11s %9s\n", "graph",
-               "nodes", "edges", "density", "degree", "mode", "H", "F", "forward ms", "backward ms",
-               "step ms", "infer ms", "peak MiB");
+  std::fprintf(report(), "%-10s %7s %10s %9s %7s %6s %3s %3s %11s %11s %11s %11s %9s %7s %8s\n",
+               "graph", "nodes", "edges", "density", "degree", "mode", "H", "F", "forward ms",
+               "backward ms", "step ms", "infer ms", "peak MiB", "B/edge", "faults");
 }
 
 void print_row(const json& r) {
@@ -258,13 +274,15 @@ void print_row(const json& r) {
     return;
   }
   std::fprintf(report(),
-               "%-10s %7ld %10ld %9.5f %7.1f %6s %3d %3d %11.3f %11.3f %11.3f %11.3f %9.1f\n",
+               "%-10s %7ld %10ld %9.5f %7.1f %6s %3d %3d %11.3f %11.3f %11.3f %11.3f %9.1f %7.0f "
+               "%8.0f\n",
                r["graph"].get<std::string>().c_str(), r["nodes"].get<long>(),
                r["edges"].get<long>(), r["density"].get<double>(), r["avg_degree"].get<double>(),
                r["mode"].get<std::string>().c_str(), r["heads"].get<int>(),
                r["features"].get<int>(), r["forward_ms"]["median"].get<double>(),
                r["backward_ms"]["median"].get<double>(), r["step_ms"]["median"].get<double>(),
-               r["inference_ms"]["median"].get<double>(), r["peak_mib"].get<double>());
+               r["inference_ms"]["median"].get<double>(), r["peak_mib"].get<double>(),
+               r["bytes_per_edge"].get<double>(), r["faults_per_step"].get<double>());
   std::fflush(report());
 }
 
@@ -275,13 +293,13 @@ std::string results_csv(const std::vector<json>& rows) {
   out << "graph,nodes,edges,density,avg_degree,mode,heads,features,threads,"
          "forward_ms,forward_min_ms,forward_max_ms,backward_ms,backward_min_ms,backward_max_ms,"
          "step_ms,step_min_ms,step_max_ms,inference_ms,inference_min_ms,inference_max_ms,"
-         "peak_mib,status\n";
+         "peak_mib,bytes_per_edge,faults_per_step,status\n";
   for (const auto& r : rows) {
     if (r["status"] != "ok") {  // the configuration, no measurements
       auto opt = [&](const char* k) { return r.contains(k) ? r[k].dump() : std::string(); };
       out << r["graph"].get<std::string>() << ',' << r["nodes"] << ",," << opt("density") << ','
           << opt("avg_degree") << ',' << r["mode"].get<std::string>() << ',' << r["heads"] << ','
-          << r["features"] << ",,,,,,,,,,,,,,,error\n";
+          << r["features"] << ",,,,,,,,,,,,,,,,,error\n";
       continue;
     }
     out << r["graph"].get<std::string>() << ',' << r["nodes"] << ',' << r["edges"] << ','
@@ -290,7 +308,8 @@ std::string results_csv(const std::vector<json>& rows) {
     for (const char* k : {"forward_ms", "backward_ms", "step_ms", "inference_ms"}) {
       out << ',' << r[k]["median"] << ',' << r[k]["min"] << ',' << r[k]["max"];
     }
-    out << ',' << r["peak_mib"] << ",ok\n";
+    out << ',' << r["peak_mib"] << ',' << r["bytes_per_edge"] << ',' << r["faults_per_step"]
+        << ",ok\n";
   }
   return out.str();
 }

@@ -226,6 +226,7 @@ expect_error "a node dataset for the graph task" "without --task graph" -- \
 # and a dense run over a tight memory limit is reported as refused, not crashed.
 if "$gat" bench --nodes 50,80 --degree 4 --heads 2 --features 4 --in 8 --reps 2 --warmup 0 \
   --csv "$work/b.csv" >"$work/out" 2>"$work/err" && [ "$(grep -c ',ok$' "$work/b.csv")" -eq 4 ] &&
+  head -1 "$work/b.csv" | grep -q ',peak_mib,bytes_per_edge,faults_per_step,status$' &&
   grep -q "dense" "$work/out" && grep -q "^\[1/4\] sparse er N=50 degree=4 H=2 F=4$" "$work/err" &&
   grep -q "^\[4/4\] dense er N=80 " "$work/err"; then
   pass "bench sweep writes CSV"
