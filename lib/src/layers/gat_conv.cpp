@@ -496,13 +496,14 @@ void GatConv<T>::backward(const CsrGraph& graph, const GatConvCache<T>& cache,
   }
 
   // Mean over heads: each head's slice receives grad_out / H.
-  Matrix<T> grad_agg;
-  if (options_.concat || h == 1) {
-    grad_agg = grad_out;
-  } else {
-    grad_agg.resize(n, h * f);
-    for (Eigen::Index k = 0; k < h; ++k) grad_agg.middleCols(k * f, f) = grad_out / T(h);
+  // Concatenated heads pass grad_out through as it is: a view, not an (N, H·F) copy.
+  Matrix<T> grad_mean;
+  const bool averaged = !(options_.concat || h == 1);
+  if (averaged) {
+    grad_mean.resize(n, h * f);
+    for (Eigen::Index k = 0; k < h; ++k) grad_mean.middleCols(k * f, f) = grad_out / T(h);
   }
+  const MatrixCRef<T> grad_agg = averaged ? MatrixCRef<T>(grad_mean) : grad_out;
 
   // agg = aggregate(α_used, z)  →  grad_α_used and grad_z.
   const bool dense = options_.attention == AttentionMode::kDense;
