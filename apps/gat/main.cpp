@@ -12,7 +12,6 @@
 #include <cstdlib>
 #include <cstring>
 #include <exception>
-#include <limits>
 #include <new>
 #include <string>
 #include <vector>
@@ -176,13 +175,15 @@ int run(int argc, char** argv);
 // returns it to the kernel on free, so every step faults in and zeroes those pages again:
 // 191,000 minor faults per step at 300k nodes / 3.3M edges. Served from the heap and not
 // trimmed, the freed blocks are reused by the next step: no faults, a faster step, about 2 %
-// more peak memory (gat bench; README "Speed and memory"). Blocks of 2 GiB and more are
-// still mapped (mallopt takes an int). A process embedding the library can make the same
-// choice, or set GLIBC_TUNABLES=glibc.malloc.mmap_threshold=...:glibc.malloc.trim_threshold=...
+// more peak memory (gat bench; README "Speed and memory"). M_MMAP_MAX = 0 stops glibc from
+// mapping blocks of their own, M_TRIM_THRESHOLD = -1 from giving the top of the heap back
+// (a finite threshold is crossed by the multi-GiB buffers of a 2M-node graph). A process
+// embedding the library can make the same choice, or set GLIBC_TUNABLES=
+// glibc.malloc.mmap_max=0:glibc.malloc.trim_threshold=... before it starts.
 void keep_freed_memory() {
   if (std::getenv("GLIBC_TUNABLES") != nullptr) return;  // the user's own malloc settings
-  mallopt(M_MMAP_THRESHOLD, std::numeric_limits<int>::max());
-  mallopt(M_TRIM_THRESHOLD, std::numeric_limits<int>::max());
+  mallopt(M_MMAP_MAX, 0);
+  mallopt(M_TRIM_THRESHOLD, -1);
 }
 
 int main(int argc, char** argv) {
