@@ -191,7 +191,7 @@ json run_config(const BenchFlags& f, const Config& c) {
           {"step_ms", summarize(step)},
           {"inference_ms", summarize(infer)},
           {"peak_mib", peak_rss_mib()},
-          {"bytes_per_edge", peak_rss_mib() * 1024 * 1024 / e},
+          {"bytes_per_edge", e > 0 ? peak_rss_mib() * 1024 * 1024 / e : 0.0},  // 0: no edges
           {"faults_per_step", double(step_faults) / f.reps},
           {"status", "ok"}};
 }
