@@ -607,7 +607,9 @@ done
 # O9. An oversized model is refused before allocation, with the bytes needed and available.
 # (An AddressSanitizer build cannot start under a 2 GB address-space limit: its shadow memory
 # alone reserves terabytes. The plain build runs this check.)
-if ldd "$gat" 2>/dev/null | grep -q libasan; then
+# ldd's output is read whole: with pipefail, `ldd | grep -q` fails whenever grep exits at the
+# match before ldd has written the rest (SIGPIPE), and the check then ran under ASan.
+if [[ "$(ldd "$gat" 2>/dev/null)" == *libasan* ]]; then
   echo "skip: the ulimit -v check (an AddressSanitizer build cannot run under ulimit -v)"
 else
 start=$(date +%s%N)
