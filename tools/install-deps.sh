@@ -11,6 +11,7 @@ packages=(
   libcli11-dev                   # CLI11: the gat command line
   nlohmann-json3-dev             # JSON output of gat (--json)
   zlib1g-dev                     # zlib: gzip-compressed datasets (datasets/*.gz)
+  libzip-dev                     # libzip: .npz archives (numpy.savez) of node arrays
   libgtest-dev libgmock-dev      # GoogleTest / GoogleMock
   pkg-config                     # the test command builds a consumer through gat.pc
   python3-numpy                  # the CLI test loads `gat embed` .npy output with numpy
