@@ -3,6 +3,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <span>
 #include <string>
 #include <utility>
 #include <vector>
@@ -204,6 +205,90 @@ TEST(ApplySelfLoops, EmptyGraph) {
   const CsrGraph g = apply_self_loops(CsrGraph(), SelfLoops::kAdd);
   EXPECT_EQ(g.num_nodes(), 0);
   EXPECT_EQ(g.num_edges(), 0);
+}
+
+}  // namespace
+}  // namespace gat
+
+namespace gat {
+namespace {
+
+// The source-keyed CSR of kSrc/kDst: row j lists the destinations of j's out-edges, in input
+// order (a caller's CSR need not be sorted).
+struct SourceCsr {
+  std::vector<EdgeId> row_ptr;
+  std::vector<NodeId> dst;
+};
+
+SourceCsr source_csr(NodeId n, const std::vector<NodeId>& src, const std::vector<NodeId>& dst) {
+  SourceCsr out;
+  out.row_ptr.assign(static_cast<std::size_t>(n) + 1, 0);
+  for (const NodeId j : src) ++out.row_ptr[static_cast<std::size_t>(j) + 1];
+  for (NodeId j = 0; j < n; ++j) out.row_ptr[j + 1] += out.row_ptr[j];
+  out.dst.resize(src.size());
+  std::vector<EdgeId> next(out.row_ptr.begin(), out.row_ptr.end() - 1);
+  for (std::size_t k = 0; k < src.size(); ++k) out.dst[next[src[k]]++] = dst[k];
+  return out;
+}
+
+TEST(BuildCsrFromSources, SameGraphAsTheEdgeList) {
+  const SourceCsr s = source_csr(5, kSrc, kDst);
+  for (bool symmetrize : {false, true}) {
+    for (Duplicates d : {Duplicates::kKeep, Duplicates::kDrop}) {
+      for (SelfLoops l : {SelfLoops::kKeep, SelfLoops::kRemove, SelfLoops::kAdd}) {
+        const BuildOptions o = options(symmetrize, d, l);
+        const CsrGraph expected = build_csr(5, kSrc, kDst, o);
+        const CsrGraph g = build_csr_from_sources(5, s.row_ptr, s.dst, o);
+        EXPECT_EQ(g.row_ptr(), expected.row_ptr());
+        EXPECT_EQ(g.src(), expected.src());
+      }
+    }
+  }
+}
+
+TEST(BuildCsrFromSources, Errors) {
+  const auto error = [](NodeId n, std::vector<EdgeId> row_ptr, std::vector<NodeId> dst) {
+    try {
+      build_csr_from_sources(n, row_ptr, dst);
+    } catch (const Error& e) {
+      return std::string(e.what());
+    }
+    return std::string("accepted");
+  };
+  EXPECT_THAT(error(2, {0, 1}, {1}), HasSubstr("N + 1 = 3 entries, got 2"));
+  EXPECT_THAT(error(2, {0, 1, 3}, {1}), HasSubstr("from 0 to the number of destinations (1)"));
+  EXPECT_THAT(error(2, {0, 2, 1}, {1}), HasSubstr("non-decreasing"));
+  EXPECT_THAT(error(2, {0, 1, 1}, {2}), HasSubstr("destination 2 at slot 0 is outside [0, 2)"));
+  EXPECT_THAT(error(-1, {0}, {}), HasSubstr("non-negative"));
+}
+
+TEST(BuildCsr, CallerMemoryAndConsumedVectorsGiveTheSameGraph) {
+  const BuildOptions o = options(true, Duplicates::kDrop, SelfLoops::kAdd);
+  const CsrGraph expected = build_csr(5, kSrc, kDst, o);
+  // A span of raw memory, as a program holding its own arrays passes it.
+  const NodeId* raw_src = kSrc.data();
+  const CsrGraph from_span = build_csr(5, std::span<const NodeId>(raw_src, kSrc.size()),
+                                       std::span<const NodeId>(kDst.data(), kDst.size()), o);
+  EXPECT_EQ(from_span.row_ptr(), expected.row_ptr());
+  EXPECT_EQ(from_span.src(), expected.src());
+  std::vector<NodeId> src = kSrc;
+  std::vector<NodeId> dst = kDst;
+  const CsrGraph consumed = build_csr(5, std::move(src), std::move(dst), o);
+  EXPECT_EQ(consumed.row_ptr(), expected.row_ptr());
+  EXPECT_EQ(consumed.src(), expected.src());
+  EXPECT_TRUE(src.empty() && src.capacity() == 0);  // NOLINT(bugprone-use-after-move): freed
+}
+
+TEST(CsrGraph, CountsSelfLoops) {
+  const CsrGraph kept = build_csr(5, kSrc, kDst);
+  EXPECT_EQ(kept.num_self_loops(), 2);
+  EXPECT_FALSE(kept.has_one_self_loop_per_node());
+  const CsrGraph added = build_csr(5, kSrc, kDst, options(false, Duplicates::kKeep, SelfLoops::kAdd));
+  EXPECT_EQ(added.num_self_loops(), 5);
+  EXPECT_TRUE(added.has_one_self_loop_per_node());
+  EXPECT_EQ(build_csr(5, kSrc, kDst, options(false, Duplicates::kKeep, SelfLoops::kRemove))
+                .num_self_loops(),
+            0);
 }
 
 }  // namespace

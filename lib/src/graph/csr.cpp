@@ -49,10 +49,18 @@ CsrGraph::CsrGraph(NodeId num_nodes, std::vector<EdgeId> row_ptr, std::vector<No
                   << i << "] = " << row_ptr_[i] << " > row_ptr[" << i + 1
                   << "] = " << row_ptr_[i + 1]);
   }
-  for (std::size_t p = 0; p < src_.size(); ++p) {
-    GAT_CHECK(src_[p] >= 0 && src_[p] < num_nodes_,
-              "CsrGraph: source node " << src_[p] << " at slot " << p << " is out of range [0, "
-                                       << num_nodes_ << ")");
+  // Validation and the self-loop summary in one pass: a model checks the summary before every
+  // forward pass (is its self-loop policy applied?), so it is counted once, here.
+  for (NodeId i = 0; i < num_nodes_; ++i) {
+    EdgeId loops = 0;
+    for (EdgeId p = row_ptr_[i]; p < row_ptr_[i + 1]; ++p) {
+      GAT_CHECK(src_[p] >= 0 && src_[p] < num_nodes_,
+                "CsrGraph: source node " << src_[p] << " at slot " << p
+                                         << " is out of range [0, " << num_nodes_ << ")");
+      loops += src_[p] == i;
+    }
+    self_loops_ += loops;
+    nodes_with_one_loop_ += loops == 1;
   }
   transpose_ = build_transpose(num_nodes_, row_ptr_, src_);
 }
@@ -69,20 +77,22 @@ std::vector<EdgeId> CsrGraph::out_degrees() const {
   return d;
 }
 
-EdgeId CsrGraph::num_self_loops() const {
-  EdgeId loops = 0;
-  for (NodeId i = 0; i < num_nodes_; ++i) {
-    for (EdgeId p = row_ptr_[i]; p < row_ptr_[i + 1]; ++p) loops += src_[p] == i;
-  }
-  return loops;
-}
-
 std::vector<NodeId> CsrGraph::dst() const {
   std::vector<NodeId> d(src_.size());
   for (NodeId i = 0; i < num_nodes_; ++i) {
     for (EdgeId p = row_ptr_[i]; p < row_ptr_[i + 1]; ++p) d[p] = i;
   }
   return d;
+}
+
+std::size_t CsrGraph::memory_bytes() const {
+  std::size_t bytes = row_ptr_.capacity() * sizeof(EdgeId) + src_.capacity() * sizeof(NodeId);
+  if (transpose_) {
+    bytes += transpose_->row_ptr.capacity() * sizeof(EdgeId) +
+             transpose_->dst.capacity() * sizeof(NodeId) +
+             transpose_->slot.capacity() * sizeof(EdgeId);
+  }
+  return bytes;
 }
 
 }  // namespace gat

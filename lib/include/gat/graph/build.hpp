@@ -1,6 +1,8 @@
 #pragma once
 // Builders: a CsrGraph from an edge list, and self-loop edits of an existing graph.
 
+#include <initializer_list>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -27,13 +29,35 @@ struct BuildOptions {
   SelfLoops self_loops = SelfLoops::kKeep;
 };
 
-/// @brief Builds a destination-keyed CSR from parallel arrays of edges src[k]→dst[k].
+/// @brief Builds a destination-keyed CSR from parallel arrays of edges src[k]→dst[k], such as
+/// a program holds them (std::vector, or any contiguous memory through std::span; no copy of
+/// the arrays is made).
 /// @param num_nodes N; every id must lie in [0, N), else gat::Error names the edge.
 /// @param src (M) sources, @param dst (M) destinations.
-/// Within each row, sources are sorted ascending (stable for kept duplicates), so the
-/// result does not depend on the order of the input edges.
-CsrGraph build_csr(NodeId num_nodes, const std::vector<NodeId>& src, const std::vector<NodeId>& dst,
+/// Within each row, sources are sorted ascending, so the result does not depend on the order
+/// of the input edges. O(N + E) memory besides the result: no per-node allocation.
+CsrGraph build_csr(NodeId num_nodes, std::span<const NodeId> src, std::span<const NodeId> dst,
                    const BuildOptions& options = {});
+
+/// @brief The same from braced lists, build_csr(3, {0, 1}, {1, 2}) (without this overload, a
+/// braced list, empty ones above all, would fit the span and the vector overloads alike).
+inline CsrGraph build_csr(NodeId num_nodes, std::initializer_list<NodeId> src,
+                          std::initializer_list<NodeId> dst, const BuildOptions& options = {}) {
+  return build_csr(num_nodes, std::span<const NodeId>(src.begin(), src.size()),
+                   std::span<const NodeId>(dst.begin(), dst.size()), options);
+}
+
+/// @brief The same, consuming the arrays: they are freed before the transpose is built, so a
+/// graph loaded from a file never holds the edge list and the whole CSR at once.
+CsrGraph build_csr(NodeId num_nodes, std::vector<NodeId>&& src, std::vector<NodeId>&& dst,
+                   const BuildOptions& options = {});
+
+/// @brief Builds the graph from a CSR keyed by source, as graph-analytics code often holds
+/// it: row j lists the destinations of j's out-edges, dst[row_ptr[j] .. row_ptr[j+1]). The
+/// edges are read in place, never exploded into an edge list.
+/// @param row_ptr (N + 1) non-decreasing, from 0 to M; @param dst (M) each in [0, N).
+CsrGraph build_csr_from_sources(NodeId num_nodes, std::span<const EdgeId> row_ptr,
+                                std::span<const NodeId> dst, const BuildOptions& options = {});
 
 /// @brief The same graph with self loops handled by policy (kKeep returns a copy).
 CsrGraph apply_self_loops(const CsrGraph& graph, SelfLoops policy);

@@ -6,6 +6,7 @@
 // destinations of j's out-edges), built once at construction with the permutation back
 // to slot order.
 
+#include <cstddef>
 #include <memory>
 #include <vector>
 
@@ -52,14 +53,23 @@ class CsrGraph {
   /// @brief (N) out-degrees of all nodes.
   std::vector<EdgeId> out_degrees() const;
   /// @brief Number of slots whose source equals their destination.
-  EdgeId num_self_loops() const;
+  EdgeId num_self_loops() const { return self_loops_; }
+  /// @brief Whether every node has exactly one self loop (what SelfLoops::kAdd produces).
+  bool has_one_self_loop_per_node() const {
+    return nodes_with_one_loop_ == num_nodes_ && self_loops_ == num_nodes_;
+  }
   /// @brief Destination of each slot (E); the inverse of row_ptr, for edge-wise loops.
   std::vector<NodeId> dst() const;
+  /// @brief Bytes the graph holds: both row-offset arrays and, per edge, its source, its
+  /// transposed destination and slot (16 B per node and 16 B per edge).
+  std::size_t memory_bytes() const;
 
  private:
   NodeId num_nodes_ = 0;
   std::vector<EdgeId> row_ptr_;
   std::vector<NodeId> src_;
+  EdgeId self_loops_ = 0;           // slots i→i
+  NodeId nodes_with_one_loop_ = 0;  // nodes with exactly one slot i→i
   // Shared so that copies of a graph share one transpose; it is never mutated.
   std::shared_ptr<const CsrTranspose> transpose_;
 };
