@@ -8,6 +8,8 @@
 #include <gtest/gtest.h>
 #include <omp.h>
 
+#include <thread>
+
 #include "gat/core/error.hpp"
 
 namespace gat {
@@ -75,6 +77,36 @@ TEST_F(Threads, RefusesFewerThanOneAndKeepsTheSetting) {
 TEST(ThreadsChunk, FixedRowChunk) {
   static_assert(kRowChunk == 256, "the reduction order depends on this constant");
   EXPECT_EQ(kRowChunk, 256);
+}
+
+}  // namespace
+}  // namespace gat
+
+namespace gat {
+namespace {
+
+// A std::thread starts with OpenMP's default count; a ThreadScope sets the count for the scope
+// in whatever thread opens it, and 0 means the count last given to set_num_threads.
+TEST_F(Threads, ScopeInAWorkerThread) {
+  set_num_threads(1);
+  int inside = 0, default_inside = 0, after = 0;
+  std::thread worker([&] {
+    const int before = num_threads();
+    {
+      ThreadScope scope(2);
+      inside = threads_in_parallel_region();
+    }
+    {
+      ThreadScope scope(0);  // the global default: 1, as set in the main thread
+      default_inside = threads_in_parallel_region();
+    }
+    after = num_threads() == before ? 1 : 0;
+  });
+  worker.join();
+  EXPECT_EQ(inside, 2);
+  EXPECT_EQ(default_inside, 1);
+  EXPECT_EQ(after, 1) << "the worker's own count was not restored";
+  EXPECT_EQ(num_threads(), 1);  // the main thread untouched
 }
 
 }  // namespace
