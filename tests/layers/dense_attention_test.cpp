@@ -61,6 +61,7 @@ TEST_P(SparseVsDense, SameOutputsAndGradients) {
   o.heads = c.heads;
   o.concat = c.concat;
   o.residual = true;
+  o.self_loops = c.loops;  // the policy the graph was built with
   GatConv<double> sparse(o, 4, 0);
   o.attention = AttentionMode::kDense;
   GatConv<double> dense(o, 4, 0);  // same seed: same initial parameters

@@ -113,8 +113,12 @@ TEST(GatConvEdge, ForwardMatchesHandComputation) {
 TEST(GatConvEdge, ZeroEdgeTermAndZeroSizeEqualThePlainLayer) {
   const CsrGraph graph = test::random_graph(5);
   const NodeId n = graph.num_nodes();
-  GatConv<double> plain(edge_options(3, true, 0), 5, 1);
-  GatConv<double> edged(edge_options(3, true, 4), 5, 1);
+  // The graph as it is, self loops as given: the layers' policy says so.
+  GatConvOptions plain_options = edge_options(3, true, 0);
+  GatConvOptions edged_options = edge_options(3, true, 4);
+  plain_options.self_loops = edged_options.self_loops = SelfLoops::kKeep;
+  GatConv<double> plain(plain_options, 5, 1);
+  GatConv<double> edged(edged_options, 5, 1);
   for (auto* p : plain.parameters()) p->value = random_matrix(p->value.rows(), p->value.cols(), 9);
   edged.parameter("weight").value = plain.parameter("weight").value;
   edged.parameter("att_src").value = plain.parameter("att_src").value;

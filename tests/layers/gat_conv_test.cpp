@@ -106,6 +106,7 @@ TEST(GatConv, NodeWithoutInEdgesGetsZeros) {
   o.in_features = 4;
   o.out_features = 2;
   o.heads = 3;
+  o.self_loops = SelfLoops::kRemove;  // the graph's policy: node 11 keeps no in-edge at all
   GatConv<double> conv(o, 3, 0);
   conv.parameter("bias").value.setConstant(0.25);
   const MatrixD x = random_matrix(12, 4, 2);
@@ -158,6 +159,7 @@ TEST_P(GatConvGradient, MatchesFiniteDifferences) {
   o.input_dropout = c.training ? 0.3 : 0.0;
   o.attention_dropout = c.training ? 0.3 : 0.0;
   o.feature_dropout = c.training ? 0.3 : 0.0;
+  o.self_loops = c.loops;  // the policy the graph was built with
   GatConv<double> conv(o, 5, 1);
   for (auto* p : conv.parameters()) p->value = random_matrix(p->value.rows(), p->value.cols(), 17);
   MatrixD x = random_matrix(n, c.in_features, 3);

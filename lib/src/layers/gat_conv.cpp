@@ -225,6 +225,18 @@ LayerGraph<T> GatConv<T>::prepare_graph(const CsrGraph& graph, MatrixCRef<T> edg
 
 template <typename T>
 void GatConv<T>::check_edges(const CsrGraph& graph, const Matrix<T>* edge_features) const {
+  // A graph without the layer's self-loop policy applied would run, silently attending without
+  // (or with several) self loops: refuse it. The summary is counted when the graph is built.
+  const SelfLoops policy = options_.self_loops;
+  GAT_CHECK(policy != SelfLoops::kAdd || graph.has_one_self_loop_per_node(),
+            "GatConv layer " << layer_index_ << ": the graph has " << graph.num_self_loops()
+                             << " self loops on " << graph.num_nodes()
+                             << " nodes, but the layer's policy (self_loops=add) wants exactly one "
+                                "per node: pass the graph through prepare_graph() first");
+  GAT_CHECK(policy != SelfLoops::kRemove || graph.num_self_loops() == 0,
+            "GatConv layer " << layer_index_ << ": the graph has " << graph.num_self_loops()
+                             << " self loops, but the layer's policy (self_loops=remove) wants "
+                                "none: pass the graph through prepare_graph() first");
   if (options_.edge_features == 0) return;
   GAT_CHECK(edge_features != nullptr, "GatConv layer " << layer_index_ << ": built for "
                                                        << options_.edge_features
