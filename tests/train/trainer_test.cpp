@@ -5,6 +5,8 @@
 
 #include <gtest/gtest.h>
 
+#include <thread>
+
 #include "gat/core/error.hpp"
 #include "gat/core/threads.hpp"
 #include "gat/io/linqs.hpp"
@@ -101,6 +103,42 @@ TEST(Trainer, CoraReachesPaperAccuracy) {
   GatModel<float> model(model_for(d), 0);
   const TrainResult r = train_node_classifier(model, d, TrainOptions{});
   EXPECT_GE(r.test_acc, 0.80);
+}
+
+}  // namespace
+}  // namespace gat
+
+namespace gat {
+namespace {
+
+// Training from arrays (graph, FeatureView, labels, split) in a std::thread with a per-call
+// thread count gives the bits of the same run from the main thread through a Dataset.
+TEST(Trainer, FromArraysInAWorkerThreadSameBits) {
+  const Dataset d = test::synthetic_dataset(800, 3, 5);
+  TrainOptions t;
+  t.epochs = 8;
+  t.seed = 2;
+  const int before = num_threads();
+  set_num_threads(1);
+  GatModel<float> reference(model_for(d), 4);
+  const TrainResult r1 = train_node_classifier(reference, d, t);
+
+  GatModel<float> worker_model(model_for(d), 4);
+  TrainResult r2;
+  std::thread worker([&] {
+    TrainOptions two = t;
+    two.threads = 2;
+    Split split{d.train, d.val, d.test};
+    r2 = train_node_classifier(worker_model, d.graph, d.feature_view(), d.labels, split, two);
+  });
+  worker.join();
+  set_num_threads(before);
+  ASSERT_EQ(r1.history.size(), r2.history.size());
+  for (std::size_t e = 0; e < r1.history.size(); ++e) {
+    EXPECT_EQ(r1.history[e].train_loss, r2.history[e].train_loss) << "epoch " << e + 1;
+  }
+  const auto a = reference.parameters(), b = worker_model.parameters();
+  for (std::size_t k = 0; k < a.size(); ++k) EXPECT_TRUE(a[k]->value == b[k]->value) << k;
 }
 
 }  // namespace

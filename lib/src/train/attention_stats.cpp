@@ -62,9 +62,9 @@ ModelAttention model_attention(const GatModel<float>& model, const Dataset& data
   ModelAttention out;
   out.graph = m.prepare_graph(data.graph);
   out.dst = out.graph.dst();
-  const SparseInput<float> x(data.features);
+  const detail::ModelInput x(data.feature_view());
   GatModelCache<float> cache;
-  out.logits = m.forward(out.graph, x, cache, ctx);
+  out.logits = x.forward(m, out.graph, cache, ctx);
   const auto& layers = m.layers();
   for (std::size_t l = 0; l < layers.size(); ++l) {
     RowMatrix alpha = cache.layers[l].take_attention();
@@ -260,13 +260,13 @@ AttentionAblation attention_ablation(const GatModel<float>& model, const Dataset
   std::optional<GatModel<float>> twin;
   const GatModel<float>& m = sparse_model(model, twin);
   const CsrGraph graph = m.prepare_graph(data.graph);
-  const SparseInput<float> x(data.features);
+  const detail::ModelInput x(data.feature_view());
   GatModelCache<float> cache;
   auto test_accuracy = [&](AttentionOverride override_kind, std::uint64_t seed) {
     ForwardContext ctx;
     ctx.seed = seed;
     ctx.attention_override = override_kind;
-    const RowMatrix logits = m.forward(graph, x, cache, ctx);
+    const RowMatrix logits = x.forward(m, graph, cache, ctx);
     return accuracy<float>(logits, data.labels, data.test);
   };
   out.uniform = test_accuracy(AttentionOverride::kUniform, first_seed);

@@ -2,10 +2,12 @@
 // Private helpers shared by the node- and graph-classification trainers.
 
 #include <chrono>
+#include <string>
 #include <vector>
 
 #include "gat/core/error.hpp"
 #include "gat/data/dataset.hpp"
+#include "gat/data/features.hpp"
 #include "gat/layers/gat_model.hpp"
 #include "gat/layers/parameter.hpp"
 
@@ -27,21 +29,47 @@ inline void check_finite_gradients(const std::vector<Parameter<float>*>& params,
   }
 }
 
-/// Throws unless the dataset fits the model: one feature row and one label per node, the
-/// model's input width, and no more classes than the model predicts.
+/// Throws unless features (N, in) and labels (N) fit the model and the graph: one feature row
+/// and one label per node (labels are checked where the loss reads them: nodes outside the
+/// split may be unlabelled), and the model's input width.
+/// `what` names the data in messages ("dataset 'cora'").
+inline void check_node_data(const GatModel<float>& model, const std::string& what, NodeId nodes,
+                            FeatureView features, const std::vector<std::int32_t>& labels) {
+  GAT_CHECK(features.rows() == nodes,
+            what << ": " << features.rows() << " feature rows for " << nodes << " nodes");
+  GAT_CHECK(features.cols() == model.options().in_features,
+            what << " has " << features.cols() << " features but the model expects "
+                 << model.options().in_features);
+  GAT_CHECK(static_cast<NodeId>(labels.size()) == nodes,
+            what << ": " << labels.size() << " labels for " << nodes << " nodes");
+}
+
+/// Throws unless the dataset fits the model (see check_node_data) and has no more classes than
+/// the model predicts.
 inline void check_dataset(const GatModel<float>& model, const Dataset& data) {
-  GAT_CHECK(data.features.rows == data.num_nodes(),
-            "dataset '" << data.name << "': " << data.features.rows << " feature rows for "
-                        << data.num_nodes() << " nodes");
-  GAT_CHECK(data.features.cols == model.options().in_features,
-            "dataset '" << data.name << "' has " << data.features.cols
-                        << " features but the model expects " << model.options().in_features);
-  GAT_CHECK(static_cast<NodeId>(data.labels.size()) == data.num_nodes(),
-            "dataset '" << data.name << "': " << data.labels.size() << " labels for "
-                        << data.num_nodes() << " nodes");
+  check_node_data(model, "dataset '" + data.name + "'", data.num_nodes(), data.feature_view(),
+                  data.labels);
   GAT_CHECK(data.num_classes() <= model.options().num_classes,
             "dataset '" << data.name << "' has " << data.num_classes()
                         << " classes but the model predicts " << model.options().num_classes);
 }
+
+/// The features as GatModel::forward takes them: sparse ones with their transpose built once
+/// (every weight gradient needs Xᵀ), dense ones as the caller's memory, uncopied.
+class ModelInput {
+ public:
+  explicit ModelInput(FeatureView x) : view_(x) {
+    if (x.is_sparse()) sparse_ = SparseInput<float>(x.sparse());
+  }
+  RowMatrix forward(const GatModel<float>& model, const CsrGraph& graph,
+                    GatModelCache<float>& cache, const ForwardContext& ctx) const {
+    if (view_.is_sparse()) return model.forward(graph, sparse_, cache, ctx);
+    return model.forward(graph, MatrixCRef<float>(view_.dense()), cache, ctx);
+  }
+
+ private:
+  FeatureView view_;
+  SparseInput<float> sparse_;
+};
 
 }  // namespace gat::detail

@@ -2,8 +2,10 @@
 
 #include <cmath>
 #include <limits>
+#include <string>
 
 #include "gat/core/error.hpp"
+#include "gat/core/threads.hpp"
 #include "gat/train/loss.hpp"
 #include "gat/train/metrics.hpp"
 #include "train_util.hpp"
@@ -18,15 +20,44 @@ using detail::ms_since;
 
 }  // namespace
 
-TrainResult train_node_classifier(GatModel<float>& model, const Dataset& data,
-                                  const TrainOptions& options, const EpochCallback& on_epoch) {
-  check_dataset(model, data);
+namespace {
+
+// One node-classification task as the training loop reads it, whether it came from a Dataset or
+// from the caller's arrays.
+struct NodeTask {
+  std::string what;  // names the data in messages
+  const CsrGraph& graph;
+  FeatureView features;
+  const std::vector<std::int32_t>& labels;
+  const std::vector<NodeId>& train;
+  const std::vector<NodeId>& val;
+  const std::vector<NodeId>& test;
+};
+
+Evaluation evaluate_task(const GatModel<float>& model, const NodeTask& task) {
+  const CsrGraph graph = model.prepare_graph(task.graph);
+  const detail::ModelInput x(task.features);
+  GatModelCache<float> cache;
+  Evaluation ev;
+  ev.logits = x.forward(model, graph, cache, ForwardContext{});
+  ev.train_acc = accuracy<float>(ev.logits, task.labels, task.train);
+  ev.val_acc = accuracy<float>(ev.logits, task.labels, task.val);
+  ev.test_acc = accuracy<float>(ev.logits, task.labels, task.test);
+  ev.train_loss = nll_loss<float>(ev.logits, task.labels, task.train);
+  ev.val_loss = nll_loss<float>(ev.logits, task.labels, task.val);
+  ev.test_loss = nll_loss<float>(ev.logits, task.labels, task.test);
+  return ev;
+}
+
+TrainResult train_task(GatModel<float>& model, const NodeTask& task, const TrainOptions& options,
+                       const EpochCallback& on_epoch) {
   GAT_CHECK(options.epochs >= 1, "epochs must be at least 1, got " << options.epochs);
   GAT_CHECK(options.patience >= 1, "patience must be at least 1, got " << options.patience);
-  GAT_CHECK(!data.train.empty(), "dataset '" << data.name << "' has no training nodes");
+  GAT_CHECK(!task.train.empty(), task.what << " has no training nodes");
+  const ThreadScope threads(options.threads);
 
-  const CsrGraph graph = model.prepare_graph(data.graph);
-  const SparseInput<float> x(data.features);
+  const CsrGraph graph = model.prepare_graph(task.graph);
+  const detail::ModelInput x(task.features);
   auto params = model.parameters();
   Adam<float> adam(params, options.adam);
   GatModelCache<float> cache, eval_cache;
@@ -42,20 +73,20 @@ TrainResult train_node_classifier(GatModel<float>& model, const Dataset& data,
     auto t0 = Clock::now();
     zero_grad(params);
     const ForwardContext ctx{true, options.seed, static_cast<std::uint64_t>(epoch - 1)};
-    const RowMatrix logits = model.forward(graph, x, cache, ctx);
-    s.train_loss = nll_loss<float>(logits, data.labels, data.train, &grad);
+    const RowMatrix logits = x.forward(model, graph, cache, ctx);
+    s.train_loss = nll_loss<float>(logits, task.labels, task.train, &grad);
     GAT_CHECK(std::isfinite(s.train_loss), "training diverged: non-finite loss at epoch "
                                                << epoch << " (try a lower learning rate)");
     model.backward(graph, cache, grad);
     check_finite_gradients(params, epoch);
     adam.step();
     s.train_ms = ms_since(t0);
-    s.train_acc = accuracy<float>(logits, data.labels, data.train);
+    s.train_acc = accuracy<float>(logits, task.labels, task.train);
 
     t0 = Clock::now();
     RowMatrix eval_logits;
     try {
-      eval_logits = model.forward(graph, x, eval_cache, ForwardContext{});
+      eval_logits = x.forward(model, graph, eval_cache, ForwardContext{});
     } catch (const Error& e) {
       // An inference pass refuses non-finite outputs; here that means the step just taken
       // diverged, which the user fixes with the learning rate, not the checkpoint.
@@ -63,8 +94,8 @@ TrainResult train_node_classifier(GatModel<float>& model, const Dataset& data,
                                              << " (try a lower learning rate)");
     }
     s.eval_ms = ms_since(t0);
-    s.val_loss = nll_loss<float>(eval_logits, data.labels, data.val);
-    s.val_acc = accuracy<float>(eval_logits, data.labels, data.val);
+    s.val_loss = nll_loss<float>(eval_logits, task.labels, task.val);
+    s.val_acc = accuracy<float>(eval_logits, task.labels, task.val);
     result.history.push_back(s);
     result.epochs_run = epoch;
     if (on_epoch) on_epoch(s);
@@ -85,7 +116,7 @@ TrainResult train_node_classifier(GatModel<float>& model, const Dataset& data,
     }
   }
   for (std::size_t k = 0; k < params.size(); ++k) params[k]->value = saved[k];
-  const Evaluation ev = evaluate(model, data);
+  const Evaluation ev = evaluate_task(model, task);
   result.train_acc = ev.train_acc;
   result.val_acc = ev.val_acc;
   result.test_acc = ev.test_acc;
@@ -93,20 +124,46 @@ TrainResult train_node_classifier(GatModel<float>& model, const Dataset& data,
   return result;
 }
 
+}  // namespace
+
+TrainResult train_node_classifier(GatModel<float>& model, const Dataset& data,
+                                  const TrainOptions& options, const EpochCallback& on_epoch) {
+  check_dataset(model, data);
+  return train_task(model,
+                    NodeTask{"dataset '" + data.name + "'", data.graph, data.feature_view(),
+                             data.labels, data.train, data.val, data.test},
+                    options, on_epoch);
+}
+
+TrainResult train_node_classifier(GatModel<float>& model, const CsrGraph& graph,
+                                  FeatureView features, std::span<const std::int32_t> labels,
+                                  const Split& split, const TrainOptions& options,
+                                  const EpochCallback& on_epoch) {
+  const std::vector<std::int32_t> y(labels.begin(), labels.end());
+  detail::check_node_data(model, "the training data", graph.num_nodes(), features, y);
+  validate_split(split, graph.num_nodes());
+  return train_task(model,
+                    NodeTask{"the training data", graph, features, y, split.train, split.val,
+                             split.test},
+                    options, on_epoch);
+}
+
 Evaluation evaluate(const GatModel<float>& model, const Dataset& data) {
   check_dataset(model, data);
-  const CsrGraph graph = model.prepare_graph(data.graph);
-  const SparseInput<float> x(data.features);
-  GatModelCache<float> cache;
-  Evaluation ev;
-  ev.logits = model.forward(graph, x, cache, ForwardContext{});
-  ev.train_acc = accuracy<float>(ev.logits, data.labels, data.train);
-  ev.val_acc = accuracy<float>(ev.logits, data.labels, data.val);
-  ev.test_acc = accuracy<float>(ev.logits, data.labels, data.test);
-  ev.train_loss = nll_loss<float>(ev.logits, data.labels, data.train);
-  ev.val_loss = nll_loss<float>(ev.logits, data.labels, data.val);
-  ev.test_loss = nll_loss<float>(ev.logits, data.labels, data.test);
-  return ev;
+  const ThreadScope threads(0);
+  return evaluate_task(model, NodeTask{"dataset '" + data.name + "'", data.graph,
+                                       data.feature_view(), data.labels, data.train, data.val,
+                                       data.test});
+}
+
+Evaluation evaluate(const GatModel<float>& model, const CsrGraph& graph, FeatureView features,
+                    std::span<const std::int32_t> labels, const Split& split, int threads) {
+  const std::vector<std::int32_t> y(labels.begin(), labels.end());
+  detail::check_node_data(model, "the evaluation data", graph.num_nodes(), features, y);
+  validate_split(split, graph.num_nodes());
+  const ThreadScope scope(threads);
+  return evaluate_task(model, NodeTask{"the evaluation data", graph, features, y, split.train,
+                                       split.val, split.test});
 }
 
 }  // namespace gat

@@ -3,9 +3,12 @@
 
 #include <cstdint>
 #include <functional>
+#include <span>
 #include <vector>
 
 #include "gat/data/dataset.hpp"
+#include "gat/data/features.hpp"
+#include "gat/data/split.hpp"
 #include "gat/layers/gat_model.hpp"
 #include "gat/optim/adam.hpp"
 
@@ -17,6 +20,9 @@ struct TrainOptions {
   int patience = 100;  // epochs without improvement of validation loss or accuracy
   AdamOptions adam;
   std::uint64_t seed = 0;  // keys every dropout mask (the model's init has its own seed)
+  // OpenMP threads for this call, from whichever thread makes it; 0: the count set with
+  // gat::set_num_threads (or OpenMP's default). Results are the same at any count.
+  int threads = 0;
 };
 
 /// @brief What one epoch measured. Times are wall-clock milliseconds.
@@ -50,6 +56,16 @@ using EpochCallback = std::function<void(const EpochStats&)>;
 TrainResult train_node_classifier(GatModel<float>& model, const Dataset& data,
                                   const TrainOptions& options, const EpochCallback& on_epoch = {});
 
+/// @brief The same from arrays a program holds, without filling a Dataset.
+/// @param graph N nodes, as built (the model applies its self-loop policy itself)
+/// @param features (N, in) sparse, or dense in the caller's memory (not copied)
+/// @param labels (N) class index in [0, C) of every node in the split; others may be -1
+/// @param split train, validation and test node indices (see gat/data/split.hpp)
+TrainResult train_node_classifier(GatModel<float>& model, const CsrGraph& graph,
+                                  FeatureView features, std::span<const std::int32_t> labels,
+                                  const Split& split, const TrainOptions& options = {},
+                                  const EpochCallback& on_epoch = {});
+
 /// @brief Accuracy and loss of a model on each split, inference mode.
 struct Evaluation {
   double train_acc = 0, val_acc = 0, test_acc = 0;
@@ -59,5 +75,8 @@ struct Evaluation {
 
 /// @brief Runs one inference pass and scores every split.
 Evaluation evaluate(const GatModel<float>& model, const Dataset& data);
+/// @brief The same from arrays (see train_node_classifier); `threads` as in TrainOptions.
+Evaluation evaluate(const GatModel<float>& model, const CsrGraph& graph, FeatureView features,
+                    std::span<const std::int32_t> labels, const Split& split, int threads = 0);
 
 }  // namespace gat
