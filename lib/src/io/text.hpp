@@ -71,6 +71,35 @@ inline void check_node_count(std::int64_t count, const std::string& path, std::i
                                      << "dataset holds at most " << kMaxNodes << " nodes");
 }
 
+/// @brief Natural order of class names: runs of digits compare by numeric value ("class2" <
+/// "class10"), everything else byte by byte. Strings equal up to leading zeros ("a01", "a1") fall back to plain byte order, so
+/// the order is strict and the class numbering never depends on the order of the file.
+inline bool natural_less(std::string_view a, std::string_view b) {
+  auto is_digit = [](char c) { return c >= '0' && c <= '9'; };
+  std::size_t i = 0;
+  std::size_t j = 0;
+  while (i < a.size() && j < b.size()) {
+    if (is_digit(a[i]) && is_digit(b[j])) {
+      while (i < a.size() && a[i] == '0') ++i;
+      while (j < b.size() && b[j] == '0') ++j;
+      const std::size_t a_start = i;
+      const std::size_t b_start = j;
+      while (i < a.size() && is_digit(a[i])) ++i;
+      while (j < b.size() && is_digit(b[j])) ++j;
+      // Without leading zeros, a longer run is a larger number; equal lengths compare as text.
+      if (i - a_start != j - b_start) return i - a_start < j - b_start;
+      const int c = a.substr(a_start, i - a_start).compare(b.substr(b_start, j - b_start));
+      if (c != 0) return c < 0;
+    } else {
+      if (a[i] != b[j]) return static_cast<unsigned char>(a[i]) < static_cast<unsigned char>(b[j]);
+      ++i;
+      ++j;
+    }
+  }
+  if (i == a.size() && j == b.size()) return a < b;
+  return i == a.size();
+}
+
 /// Walks a buffer line by line, yielding each line with its surrounding whitespace trimmed,
 /// and keeps the 1-based number of the line last returned for error messages. A UTF-8
 /// byte-order mark, as some editors write, is skipped: it is not part of the first token.
