@@ -8,6 +8,7 @@
 // formatted in attention_report.cpp, Graphviz runs from graphviz.cpp, and the model is trained,
 // saved and loaded through model_io.hpp, as gat train does.
 
+#include <algorithm>
 #include <charconv>
 #include <cstddef>
 #include <cstdio>
@@ -143,6 +144,11 @@ Subject prepare_training(AttentionFlags& f, const CLI::App& cmd, nlohmann::json&
   check_view(f, f.m.model, "the model");  // before the data is read, which may take a while
   Subject s;
   s.data = load_dataset(f.data);
+  // The analysis compares the labels of neighbours: every node needs one.
+  const auto unlabelled = std::count(s.data.labels.begin(), s.data.labels.end(), -1);
+  GAT_CHECK(unlabelled == 0, "gat attention compares the labels of neighbours, but "
+                                 << unlabelled << " of the " << s.data.num_nodes()
+                                 << " nodes of dataset '" << s.data.name << "' have no label");
   const std::string preset = apply_preset(s.data.name, cmd, f.m, s.preset_line);
   out["preset"] = preset.empty() ? nlohmann::json() : nlohmann::json(preset);
   check_view(f, f.m.model, "the model");  // again: a preset may have changed the shape
@@ -245,7 +251,7 @@ void register_attention(CLI::App& app) {
       "attention",
       "Analyse a GAT's attention: edge weights, entropy and same-label weight against uniform "
       "attention, an ablation, and one node's neighbourhood as a Graphviz drawing");
-  add_data_flags(*cmd, f.data);
+  add_data_flags(*cmd, f.data, /*own_graph=*/false);  // --edges is this command's output
   cmd->add_option("--model", f.model,
                   "Checkpoint written by gat train --save (default: train one first, with the "
                   "model and training flags below)")
@@ -289,7 +295,10 @@ void register_attention(CLI::App& app) {
       ->check(non_empty_path());
   cmd->add_option("--threads", f.threads, "OpenMP threads (default: all cores)")
       ->check(CLI::Range(1, 4096));
-  cmd->callback([flags, cmd] { run_attention(*flags, *cmd); });
+  cmd->callback([flags, cmd] {
+    keep_freed_memory();
+    run_attention(*flags, *cmd);
+  });
 }
 
 }  // namespace gat::app

@@ -84,6 +84,13 @@ json summarize(std::vector<double> v) {
   return {{"median", median(v)}, {"min", v.front()}, {"max", v.back()}};
 }
 
+// The dataset a --dataset / --edges / --ogb run benchmarks, as the flags name it.
+std::string dataset_label(const BenchFlags& f) {
+  if (!f.data.edges.empty()) return f.data.edges;
+  if (!f.data.ogb.empty()) return f.data.ogb;
+  return f.data.dataset;
+}
+
 // Runs one configuration in the current (child) process and returns its measurements.
 json run_config(const BenchFlags& f, const Config& c) {
   apply_threads(f.threads);
@@ -103,9 +110,13 @@ json run_config(const BenchFlags& f, const Config& c) {
   } else {
     graph = erdos_renyi(static_cast<NodeId>(c.nodes), c.degree, f.seed);
   }
+  // A dataset's own features and labels where it has them; generated ones where it has not
+  // (an edge list alone benchmarks the graph with random dense inputs and labels).
+  const bool real_x = f.use_dataset && data.num_features() > 0;
+  const bool real_y = f.use_dataset && !data.train.empty();
   GatModelOptions o;
-  o.in_features = f.use_dataset ? data.num_features() : f.in_features;
-  o.num_classes = f.use_dataset ? data.num_classes() : f.classes;
+  o.in_features = real_x ? static_cast<int>(data.num_features()) : f.in_features;
+  o.num_classes = real_y ? data.num_classes() : f.classes;
   o.hidden = c.features;
   o.heads = c.heads;
   o.attention = c.mode == "dense" ? AttentionMode::kDense : AttentionMode::kSparse;
@@ -113,7 +124,7 @@ json run_config(const BenchFlags& f, const Config& c) {
   // Refused here, in the child, the configuration becomes an error row of the sweep with the
   // bytes it needs, instead of growing to the limit and dying of std::bad_alloc.
   const std::int64_t nnz =
-      f.use_dataset ? data.features.nnz() : std::int64_t{graph.num_nodes()} * f.in_features;
+      real_x ? data.feature_entries() : std::int64_t{graph.num_nodes()} * o.in_features;
   check_memory(
       GatModel<float>::estimate_training_bytes(o, graph.num_nodes(), graph.num_edges(), nnz),
       "training the model (N = " + std::to_string(graph.num_nodes()) +
@@ -123,26 +134,37 @@ json run_config(const BenchFlags& f, const Config& c) {
   const CsrGraph g = model.prepare_graph(graph);
   const NodeId n = g.num_nodes();
 
-  // Inputs: the dataset's sparse features, or dense random features (N, in).
+  // Inputs: the dataset's features (sparse, or dense in place), or dense random ones (N, in).
   SparseInput<float> sparse_x;
   RowMatrix dense_x;
   std::vector<std::int32_t> labels(n), train;
-  if (f.use_dataset) {
-    sparse_x = SparseInput<float>(data.features);
-    labels = data.labels;
-    train = data.train;
-  } else {
+  if (real_x && !data.has_dense_features()) sparse_x = SparseInput<float>(data.features);
+  if (!real_x) {
     const CounterRng rng(f.seed, 0, 0, 77);
-    dense_x.resize(n, f.in_features);
+    dense_x.resize(n, o.in_features);
     for (Eigen::Index k = 0; k < dense_x.size(); ++k) {
       dense_x.data()[k] = float(rng.uniform(std::uint64_t(k)) * 2 - 1);
     }
+  }
+  if (real_y) {
+    labels = data.labels;
+    train = data.train;
+  } else {
+    const CounterRng rng(f.seed, 0, 0, 77);  // the stream of the features, past their N·in
     for (NodeId i = 0; i < n; ++i) {
-      labels[i] =
-          static_cast<std::int32_t>(rng.bits(std::uint64_t(dense_x.size() + i)) % o.num_classes);
+      labels[i] = static_cast<std::int32_t>(
+          rng.bits(std::uint64_t(n) * std::uint64_t(o.in_features) + std::uint64_t(i)) %
+          o.num_classes);
       train.push_back(i);
     }
   }
+  const auto forward = [&](GatModelCache<float>& cache, const ForwardContext& ctx) {
+    if (!real_x) return model.forward(g, dense_x, cache, ctx);
+    if (data.has_dense_features()) {
+      return model.forward(g, MatrixCRef<float>(data.dense_features), cache, ctx);
+    }
+    return model.forward(g, sparse_x, cache, ctx);
+  };
   auto params = model.parameters();
   Adam<float> adam(params, AdamOptions{});
   GatModelCache<float> cache;
@@ -155,8 +177,7 @@ json run_config(const BenchFlags& f, const Config& c) {
     const ForwardContext ctx{true, f.seed, static_cast<std::uint64_t>(r)};
     const long faults0 = minor_faults();
     const auto t0 = Clock::now();
-    const RowMatrix logits = f.use_dataset ? model.forward(g, sparse_x, cache, ctx)
-                                           : model.forward(g, dense_x, cache, ctx);
+    const RowMatrix logits = forward(cache, ctx);
     const auto t1 = Clock::now();
     nll_loss<float>(logits, labels, train, &grad);
     zero_grad(params);
@@ -167,8 +188,7 @@ json run_config(const BenchFlags& f, const Config& c) {
     if (r >= f.warmup) step_faults += minor_faults() - faults0;
     GatModelCache<float> eval_cache;
     const auto t4 = Clock::now();
-    const RowMatrix eval = f.use_dataset ? model.forward(g, sparse_x, eval_cache, ForwardContext{})
-                                         : model.forward(g, dense_x, eval_cache, ForwardContext{});
+    const RowMatrix eval = forward(eval_cache, ForwardContext{});
     const auto t5 = Clock::now();
     if (r < f.warmup) continue;
     fwd.push_back(ms(t0, t1));
@@ -234,7 +254,7 @@ json run_in_child(const BenchFlags& f, const Config& c) {
   // Error records carry the configuration, so that a failed run can be placed in its sweep.
   r["mode"] = c.mode;
   if (!r.contains("nodes")) r["nodes"] = c.nodes;
-  if (!r.contains("graph")) r["graph"] = f.use_dataset ? f.data.dataset : f.graph;
+  if (!r.contains("graph")) r["graph"] = f.use_dataset ? dataset_label(f) : f.graph;
   if (!r.contains("heads")) r["heads"] = c.heads;
   if (!r.contains("features")) r["features"] = c.features;
   if (!r.contains("density") && c.by_density) r["density"] = c.density;
@@ -247,7 +267,7 @@ std::string config_text(const BenchFlags& f, const Config& c) {
   std::ostringstream out;
   out << c.mode;
   if (f.use_dataset) {
-    out << " dataset=" << f.data.dataset;
+    out << " dataset=" << dataset_label(f);
   } else {
     out << " " << f.graph << " N=" << c.nodes;
     if (c.by_density) {
@@ -398,7 +418,7 @@ void register_bench(CLI::App& app) {
       ->delimiter(',')
       ->capture_default_str()
       ->check(CLI::Range(1, 1024));
-  cmd->add_option("--features", f.features, "Features per head F (list)")
+  cmd->add_option("--hidden", f.features, "Features per head F (list)")
       ->delimiter(',')
       ->capture_default_str()
       ->check(CLI::Range(1, 1 << 16));
@@ -426,7 +446,8 @@ void register_bench(CLI::App& app) {
                   "Write results as JSON ('-': stdout, the table then goes to stderr)")
       ->check(non_empty_path());
   cmd->callback([flags, cmd] {
-    flags->use_dataset = cmd->count("--dataset") > 0;
+    keep_freed_memory();  // before the children fork: they inherit it
+    flags->use_dataset = cmd->count("--dataset") > 0 || flags->data.own_graph();
     run_bench(*flags);
   });
 }

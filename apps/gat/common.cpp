@@ -1,5 +1,7 @@
 #include "common.hpp"
 
+#include <malloc.h>
+
 #include <algorithm>
 #include <charconv>
 #include <cmath>
@@ -16,8 +18,8 @@ namespace gat::app {
 
 namespace fs = std::filesystem;
 
-void add_data_flags(CLI::App& cmd, DataFlags& flags) {
-  cmd.add_option("--dataset", flags.dataset,
+void add_data_flags(CLI::App& cmd, DataFlags& flags, bool own_graph) {
+  flags.dataset_option = cmd.add_option("--dataset", flags.dataset,
                  "Dataset name under the data directory (cora, citeseer, pubmed), or a folder "
                  "holding <name>.content/.cites/.split")
       ->capture_default_str()
@@ -30,10 +32,54 @@ void add_data_flags(CLI::App& cmd, DataFlags& flags) {
       cmd.add_flag("--no-normalize", flags.no_normalize,
                    "Keep raw feature values (no row sums of 1); a saved model's commands apply "
                    "what it was trained with unless this is given");
+  if (!own_graph) return;
+  const char* own = "Your own graph (instead of --dataset)";
+  cmd.add_option("--edges", flags.edges,
+                 "Edge list: 'src dst' per line (SNAP, '#' comments), or CSV / TSV with or "
+                 "without a header; ids are integers or strings; .gz read as gzip")
+      ->group(own)
+      ->check(non_empty_path(false));
+  cmd.add_option("--features", flags.features,
+                 "Node features of --edges: .npy / .npz (one row per node id 0..N-1), or CSV / "
+                 "text (rows keyed by node id when the ids are strings, see --keyed-features)")
+      ->group(own)
+      ->check(non_empty_path(false));
+  cmd.add_option("--labels", flags.labels,
+                 "Node labels of --edges: .npy, one label per line (node id order), or "
+                 "'node_id,label' lines; integers are class indices, other labels class names")
+      ->group(own)
+      ->check(non_empty_path(false));
+  cmd.add_option("--split", flags.split,
+                 "Split of --edges: a file of 'node_id train|val|test' lines, a folder of OGB "
+                 "train/valid/test.csv, or random:TRAIN_PER_CLASS,VAL,TEST (default, with "
+                 "labels: random:20,500,1000)")
+      ->group(own)
+      ->check(non_empty_path(false));
+  cmd.add_option("--split-seed", flags.split_seed, "Seed of a random --split")
+      ->group(own)
+      ->capture_default_str()
+      ->check(seed_value());
+  cmd.add_flag("--undirected", flags.undirected,
+               "Add the reverse of every edge of --edges / --ogb (default: directed as written)")
+      ->group(own);
+  cmd.add_flag("--keyed-features", flags.keyed_features,
+               "The first column of a text --features file is the node id (automatic when ids "
+               "are strings)")
+      ->group(own);
+  flags.normalize_option =
+      cmd.add_flag("--normalize", flags.normalize,
+                   "Divide each feature row of --features / --ogb by its sum (bag-of-words)")
+          ->group(own);
+  cmd.add_option("--ogb", flags.ogb,
+                 "An OGB node-property dataset folder as downloaded (raw/edge.csv.gz, "
+                 "raw/node-feat.csv.gz, raw/node-label.csv.gz, split/<name>/)")
+      ->group(own)
+      ->check(non_empty_path(false));
 }
 
 bool no_normalize_given(const DataFlags& flags) {
-  return flags.no_normalize_option != nullptr && flags.no_normalize_option->count() > 0;
+  const CLI::Option* given = flags.own_graph() ? flags.normalize_option : flags.no_normalize_option;
+  return given != nullptr && given->count() > 0;
 }
 
 CLI::Validator non_empty_path(bool output) {
@@ -125,7 +171,51 @@ std::string data_root_searched(const DataFlags& flags) {
   return out;
 }
 
-Dataset load_dataset(const DataFlags& flags, LinqsReport* report) {
+namespace {
+
+Dataset load_own_graph(const DataFlags& flags, NodeDataReport* report) {
+  GAT_USAGE_CHECK(flags.edges.empty() || flags.ogb.empty(),
+                  "--edges and --ogb name two datasets; give one");
+  GAT_USAGE_CHECK(flags.dataset_option == nullptr || flags.dataset_option->count() == 0,
+                  "--dataset and " << (flags.ogb.empty() ? "--edges" : "--ogb")
+                                   << " name two datasets; give one");
+  GAT_USAGE_CHECK(!flags.strict && !flags.no_normalize,
+                  (flags.strict ? "--strict" : "--no-normalize")
+                      << " applies to LINQS datasets (--dataset); features of --edges and --ogb "
+                         "are raw unless --normalize is given");
+  if (!flags.ogb.empty()) {
+    GAT_USAGE_CHECK(flags.features.empty() && flags.labels.empty() && flags.split.empty() &&
+                        !flags.keyed_features,
+                    "--ogb reads its own features, labels and split; --features, --labels, "
+                    "--split and --keyed-features go with --edges");
+    Dataset data = load_ogb(flags.ogb, flags.undirected, "", report);
+    if (flags.normalize) {
+      GAT_CHECK(!data.has_dense_features() || data.dense_features.minCoeff() >= 0.0f,
+                flags.ogb << ": --normalize divides rows by their sums, which needs non-negative "
+                             "features (bag-of-words); these have negative values");
+    }
+    return data;
+  }
+  NodeDataFiles files;
+  files.edges = flags.edges;
+  files.features = flags.features;
+  files.labels = flags.labels;
+  files.split = flags.split;
+  files.undirected = flags.undirected;
+  files.keyed_features = flags.keyed_features;
+  files.normalize_features = flags.normalize;
+  files.seed = flags.split_seed;
+  return load_node_data(files, report);
+}
+
+}  // namespace
+
+Dataset load_dataset(const DataFlags& flags, LinqsReport* report, NodeDataReport* own) {
+  if (flags.own_graph()) return load_own_graph(flags, own);
+  GAT_USAGE_CHECK(flags.features.empty() && flags.labels.empty() && flags.split.empty() &&
+                      !flags.undirected && !flags.keyed_features && !flags.normalize,
+                  "--features, --labels, --split, --undirected, --keyed-features and "
+                  "--normalize describe a graph of your own: give --edges FILE (or --ogb DIR)");
   fs::path dir;
   std::string name;
   const fs::path given(flags.dataset);
@@ -158,6 +248,28 @@ Dataset load_dataset(const DataFlags& flags, LinqsReport* report) {
   options.strict = flags.strict;
   options.normalize_features = !flags.no_normalize;
   return load_linqs(dir.string(), name, options, report);
+}
+
+// A training step frees and allocates the same large buffers every step: (E, H) attention
+// weights, (N, H·F) activations and their gradients. glibc serves a block above its mmap
+// threshold (128 KiB, rising to at most 32 MiB as blocks are freed) with a fresh mmap and
+// returns it to the kernel on free, so every step faults in and zeroes those pages again:
+// 191,000 minor faults per step at 300k nodes / 3.3M edges. Served from the heap and not
+// trimmed, the freed blocks are reused by the next step: no faults and a faster step (gat
+// bench; README "Speed and memory"). The price is peak memory: 2 % more at 300k nodes, but
+// Cora's 19 MiB became 30 MiB, freed pieces of the dataset parse that later, larger blocks
+// cannot reuse; and memory freed is never returned. M_MMAP_MAX = 0 stops glibc from
+// mapping blocks of their own, M_TRIM_THRESHOLD = -1 from giving the top of the heap back
+// (a finite threshold is crossed by the multi-GiB buffers of a 2M-node graph). A process
+// embedding the library can make the same choice, or set GLIBC_TUNABLES=
+// glibc.malloc.mmap_max=0:glibc.malloc.trim_threshold=... before it starts.
+// Only the commands that train call it (train, bench, attention), first thing: loading a
+// dataset alone (gat info, eval, predict, embed) then returns what it frees, and its peak stays
+// near the graph it builds (README, "Your own graph").
+void keep_freed_memory() {
+  if (std::getenv("GLIBC_TUNABLES") != nullptr) return;  // the user's own malloc settings
+  mallopt(M_MMAP_MAX, 0);
+  mallopt(M_TRIM_THRESHOLD, -1);
 }
 
 double median(std::vector<double> v) {

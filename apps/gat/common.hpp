@@ -11,6 +11,7 @@
 
 #include "gat/data/dataset.hpp"
 #include "gat/io/linqs.hpp"
+#include "gat/io/node_data.hpp"
 
 namespace gat::app {
 
@@ -23,9 +24,24 @@ struct DataFlags {
   // The --no-normalize option, to tell a flag the user gave from the default: a checkpoint's
   // own preprocessing applies unless the user said otherwise.
   const CLI::Option* no_normalize_option = nullptr;
+
+  // A graph of the user's own files instead of --dataset (gat/io/node_data.hpp): an edge list
+  // with optional features, labels and split, or an OGB node-property folder.
+  std::string edges, features, labels, split, ogb;
+  bool undirected = false;
+  bool keyed_features = false;
+  bool normalize = false;  // --normalize: row sums of 1 for array features (LINQS: the default)
+  std::uint64_t split_seed = 0;
+  const CLI::Option* dataset_option = nullptr;
+  const CLI::Option* normalize_option = nullptr;
+
+  /// @brief Whether the data comes from --edges or --ogb rather than a LINQS dataset.
+  bool own_graph() const { return !edges.empty() || !ogb.empty(); }
+  /// @brief Whether feature rows are divided by their sums, as these flags load them.
+  bool normalized() const { return own_graph() ? normalize : !no_normalize; }
 };
 
-/// @brief Whether --no-normalize was given on the command line.
+/// @brief Whether --no-normalize (or, for --edges / --ogb, --normalize) was given.
 bool no_normalize_given(const DataFlags& flags);
 
 /// @brief A command line that the parser accepts but that makes no sense (flags that do not go
@@ -46,8 +62,11 @@ class UsageError : public std::runtime_error {
     }                                                        \
   } while (false)
 
-/// Adds --dataset, --data-dir, --strict, --no-normalize to a subcommand.
-void add_data_flags(CLI::App& cmd, DataFlags& flags);
+/// Adds --dataset, --data-dir, --strict, --no-normalize, and the flags of one's own graph
+/// (--edges, --features, --labels, --split, --split-seed, --undirected, --keyed-features,
+/// --normalize, --ogb) to a subcommand.
+/// own_graph = false leaves out the own-graph flags (gat attention, whose --edges is an output).
+void add_data_flags(CLI::App& cmd, DataFlags& flags, bool own_graph = true);
 
 /// @brief A CLI11 check that refuses an empty value: `--json ""` is a slip of the shell (an
 /// unset variable), and ignoring it would silently drop the result the user asked for.
@@ -85,10 +104,18 @@ std::string data_root(const DataFlags& flags);
 /// @brief The folders data_root looked in, for a "not found" message: "A" or "A (missing), B".
 std::string data_root_searched(const DataFlags& flags);
 
-/// Resolves the dataset folder and name as documented in the README, then loads it.
-/// Throws gat::Error that says where it looked when the files are not there.
+/// Loads the data the flags name: --edges (with --features, --labels, --split) through
+/// gat::load_node_data, --ogb through gat::load_ogb, else the LINQS dataset --dataset names,
+/// resolved as documented in the README. Throws UsageError for flags that do not go together,
+/// and gat::Error that says where it looked when the files are not there.
 /// @param report when not null, receives what the LINQS reader skipped (see load_linqs)
-Dataset load_dataset(const DataFlags& flags, LinqsReport* report = nullptr);
+/// @param own when not null, receives what load_node_data / load_ogb read and dropped
+Dataset load_dataset(const DataFlags& flags, LinqsReport* report = nullptr,
+                     NodeDataReport* own = nullptr);
+
+/// @brief Keeps freed memory in the heap for reuse (glibc: no mmap'd blocks, no trimming), so
+/// that a training loop's steps stop faulting in fresh pages; for the commands that train.
+void keep_freed_memory();
 
 /// Median of a sample (0 for an empty one).
 double median(std::vector<double> v);

@@ -1,6 +1,7 @@
 // gat info: what a dataset holds — nodes, edges, self loops, features, classes, degrees, split.
 
 #include <algorithm>
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <cstdio>
@@ -34,7 +35,9 @@ struct DatasetStats {
   double dmin = 0, dmax = 0, dmean = 0, dmedian = 0;
   std::vector<long long> class_counts;
   long long unassigned = 0;  // nodes in no split
-  double density = 0;        // non-zero share of the feature matrix
+  long long unlabelled = 0;  // nodes whose label is -1 (a graph of one's own may have some)
+  std::int64_t nonzeros = 0;  // of the feature matrix
+  double density = 0;         // non-zero share of the feature matrix
 };
 
 DatasetStats dataset_stats(const Dataset& data) {
@@ -72,18 +75,40 @@ DatasetStats dataset_stats(const Dataset& data) {
   st.dmedian = median(st.degree);
 
   st.class_counts.assign(static_cast<std::size_t>(data.num_classes()), 0);
-  for (const auto label : data.labels) ++st.class_counts[label];
+  for (const auto label : data.labels) {
+    if (label < 0) {
+      ++st.unlabelled;
+    } else {
+      ++st.class_counts[static_cast<std::size_t>(label)];
+    }
+  }
   st.unassigned = static_cast<long long>(n) -
                   static_cast<long long>(data.train.size() + data.val.size() + data.test.size());
   const std::int64_t cells = std::int64_t{n} * data.num_features();
-  st.density = cells ? double(data.features.nnz()) / double(cells) : 0.0;
+  st.nonzeros = data.features.nnz();
+  if (data.has_dense_features()) {
+    st.nonzeros = (data.dense_features.array() != 0.0f).count();
+  }
+  st.density = cells ? double(st.nonzeros) / double(cells) : 0.0;
   return st;
 }
 
-void print_stats(const Dataset& data, const LinqsReport& linqs, const DatasetStats& st) {
+// What loading cost: wall time, and the process's peak memory right after loading (before the
+// statistics below allocate their own) beside the bytes of the graph it built.
+struct LoadCost {
+  double seconds = 0;
+  double peak_mib = -1;
+  double graph_mib = 0;
+};
+
+void print_stats(const Dataset& data, const LinqsReport& linqs, const NodeDataReport* own,
+                 const LoadCost& cost, const DatasetStats& st) {
   const NodeId n = data.graph.num_nodes();
   std::fprintf(report(), "dataset %s\n", data.name.c_str());
   std::fprintf(report(), "nodes            %d\n", n);
+  std::fprintf(report(),
+               "loaded in        %.2f s; peak memory %.1f MiB, graph (CSR + transpose) %.1f MiB\n",
+               cost.seconds, cost.peak_mib, cost.graph_mib);
   std::fprintf(report(),
                "edges            %lld directed slots = %lld undirected pairs%s + %lld self loops\n",
                static_cast<long long>(data.graph.num_edges()),
@@ -94,32 +119,67 @@ void print_stats(const Dataset& data, const LinqsReport& linqs, const DatasetSta
     std::fprintf(report(), "skipped          %lld citations to unknown nodes\n",
                  static_cast<long long>(linqs.skipped_citations));
   }
-  std::fprintf(report(), "features         %lld per node, %lld non-zeros (density %.4f%%)\n",
-               static_cast<long long>(data.num_features()),
-               static_cast<long long>(data.features.nnz()), 100.0 * st.density);
+  if (own) {
+    const EdgeListReport& e = own->edges;
+    std::fprintf(report(),
+                 "edge list        %lld edges read (%lld self loops, %lld repeated pairs), %lld "
+                 "duplicates dropped; %lld comment, %lld blank lines\n",
+                 static_cast<long long>(own->edges_read), static_cast<long long>(e.self_loops),
+                 static_cast<long long>(e.duplicates),
+                 static_cast<long long>(own->duplicates_dropped),
+                 static_cast<long long>(e.comments), static_cast<long long>(e.blank));
+    if (own->value_columns > 0) {
+      std::fprintf(report(), "edge values      %lld columns, read and not used (node models)\n",
+                   static_cast<long long>(own->value_columns));
+    }
+  }
+  std::fprintf(report(), "features         %lld per node, %lld non-zeros (density %.4f%%), %s\n",
+               static_cast<long long>(data.num_features()), static_cast<long long>(st.nonzeros),
+               100.0 * st.density, data.has_dense_features() ? "stored dense" : "stored sparse");
   std::fprintf(report(),
                "degree           min %g, median %g, mean %.3f, max %g (self loops not counted)\n",
                st.dmin, st.dmedian, st.dmean, st.dmax);
   std::fprintf(report(), "isolated nodes   %lld\n", static_cast<long long>(st.isolated));
   std::fprintf(report(), "split            train %zu, val %zu, test %zu, none %lld\n",
                data.train.size(), data.val.size(), data.test.size(), st.unassigned);
-  std::fprintf(report(), "classes          %d\n", data.num_classes());
+  if (own) std::fprintf(report(), "split made by    %s\n", own->split.c_str());
+  std::fprintf(report(), "classes          %d%s\n", data.num_classes(),
+               st.unlabelled ? (", " + std::to_string(st.unlabelled) + " nodes unlabelled").c_str()
+                             : "");
   for (int c = 0; c < data.num_classes(); ++c) {
     std::fprintf(report(), "  [%d] %-28s %6lld nodes (%.1f%%)\n", c, data.class_names[c].c_str(),
                  st.class_counts[c], n ? 100.0 * double(st.class_counts[c]) / n : 0.0);
   }
 }
 
-nlohmann::json stats_json(const Dataset& data, const LinqsReport& linqs, const DatasetStats& st) {
+nlohmann::json stats_json(const Dataset& data, const LinqsReport& linqs, const NodeDataReport* own,
+                          const LoadCost& cost, const DatasetStats& st) {
   nlohmann::json out;
   out["dataset"] = data.name;
   out["nodes"] = data.graph.num_nodes();
+  out["load"] = {{"seconds", cost.seconds},
+                 {"peak_mib", cost.peak_mib},
+                 {"graph_mib", cost.graph_mib}};
   out["edges"] = {{"directed_slots", data.graph.num_edges()},
                   {"undirected_pairs", st.undirected},
                   {"self_loops", st.self_loops},
                   {"symmetric", st.symmetric},
                   {"skipped_citations", linqs.skipped_citations}};
-  out["features"] = {{"columns", data.num_features()}, {"nnz", data.features.nnz()}};
+  if (own) {
+    out["edge_list"] = {{"edges_read", own->edges_read},
+                        {"self_loops", own->edges.self_loops},
+                        {"repeated_pairs", own->edges.duplicates},
+                        {"duplicates_dropped", own->duplicates_dropped},
+                        {"value_columns", own->value_columns},
+                        {"lines", own->edges.lines},
+                        {"comments", own->edges.comments},
+                        {"blank", own->edges.blank}};
+    out["split_made_by"] = own->split;
+  }
+  out["features"] = {{"columns", data.num_features()},
+                     {"nnz", st.nonzeros},
+                     {"dense", data.has_dense_features()}};
+  out["unlabelled_nodes"] = st.unlabelled;
   out["degree"] = {{"min", st.dmin}, {"median", st.dmedian}, {"mean", st.dmean}, {"max", st.dmax}};
   out["isolated_nodes"] = st.isolated;
   out["split"] = {{"train", data.train.size()},
@@ -135,10 +195,17 @@ nlohmann::json stats_json(const Dataset& data, const LinqsReport& linqs, const D
 void run_info(const InfoFlags& f) {
   check_outputs({{f.json, "--json"}});
   LinqsReport linqs;
-  const Dataset data = load_dataset(f.data, &linqs);
+  NodeDataReport own_report;
+  LoadCost cost;
+  const auto start = std::chrono::steady_clock::now();
+  const Dataset data = load_dataset(f.data, &linqs, &own_report);
+  cost.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  cost.peak_mib = peak_rss_mib();
+  cost.graph_mib = double(data.graph.memory_bytes()) / (1024.0 * 1024.0);
+  const NodeDataReport* own = f.data.own_graph() ? &own_report : nullptr;
   const DatasetStats st = dataset_stats(data);
-  print_stats(data, linqs, st);
-  if (!f.json.empty()) write_json(f.json, stats_json(data, linqs, st));
+  print_stats(data, linqs, own, cost, st);
+  if (!f.json.empty()) write_json(f.json, stats_json(data, linqs, own, cost, st));
 }
 
 }  // namespace

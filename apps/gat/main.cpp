@@ -2,7 +2,6 @@
 // Every error becomes one line on stderr: "gat: error: ..." and exit status 2 for a usage
 // error, 1 for anything that failed while running.
 
-#include <malloc.h>
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
@@ -169,27 +168,7 @@ int run(int argc, char** argv);
 
 }  // namespace
 
-// A training step frees and allocates the same large buffers every step: (E, H) attention
-// weights, (N, H·F) activations and their gradients. glibc serves a block above its mmap
-// threshold (128 KiB, rising to at most 32 MiB as blocks are freed) with a fresh mmap and
-// returns it to the kernel on free, so every step faults in and zeroes those pages again:
-// 191,000 minor faults per step at 300k nodes / 3.3M edges. Served from the heap and not
-// trimmed, the freed blocks are reused by the next step: no faults and a faster step (gat
-// bench; README "Speed and memory"). The price is peak memory: 2 % more at 300k nodes, but
-// Cora's 19 MiB became 30 MiB, freed pieces of the dataset parse that later, larger blocks
-// cannot reuse; and memory freed is never returned. M_MMAP_MAX = 0 stops glibc from
-// mapping blocks of their own, M_TRIM_THRESHOLD = -1 from giving the top of the heap back
-// (a finite threshold is crossed by the multi-GiB buffers of a 2M-node graph). A process
-// embedding the library can make the same choice, or set GLIBC_TUNABLES=
-// glibc.malloc.mmap_max=0:glibc.malloc.trim_threshold=... before it starts.
-void keep_freed_memory() {
-  if (std::getenv("GLIBC_TUNABLES") != nullptr) return;  // the user's own malloc settings
-  mallopt(M_MMAP_MAX, 0);
-  mallopt(M_TRIM_THRESHOLD, -1);
-}
-
 int main(int argc, char** argv) {
-  keep_freed_memory();
   prefer_passive_waiting(argv);
   return check_stdout(run(argc, argv));
 }

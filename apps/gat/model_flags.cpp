@@ -110,7 +110,7 @@ void check_training_memory(const ModelFlags& f, const Dataset& data) {
   if (o.layers > 1) what << ", " << o.heads << " heads x " << o.hidden << " features";
   what << ", " << GatModel<float>::parameter_count(o) << " parameters)";
   check_memory(
-      GatModel<float>::estimate_training_bytes(o, data.num_nodes(), edges, data.features.nnz()),
+      GatModel<float>::estimate_training_bytes(o, data.num_nodes(), edges, data.feature_entries()),
       what.str());
 }
 

@@ -25,7 +25,7 @@ CheckpointMetadata training_metadata(const Dataset& data, const DataFlags& flags
           {"nodes", std::to_string(data.num_nodes())},
           {"edges", std::to_string(data.graph.num_edges())},
           {"features", std::to_string(data.num_features())},
-          {"normalize", flags.no_normalize ? "false" : "true"},
+          {"normalize", flags.normalized() ? "true" : "false"},
           // Recorded, not re-applied: --strict changes whether a file loads, never what it
           // loads as, so a dataset that loads gives the same input either way.
           {"strict", flags.strict ? "true" : "false"},
@@ -53,14 +53,19 @@ DataFlags flags_for_checkpoint(const std::string& model_path, const CheckpointMe
   DataFlags out = flags;
   const auto normalize = meta.find("normalize");
   if (normalize == meta.end()) return out;  // an older checkpoint: the flags as given
-  const bool trained_raw = normalize->second == "false";
+  const bool trained_normalized = normalize->second != "false";
   if (!no_normalize_given(flags)) {
-    out.no_normalize = trained_raw;
-  } else if (!trained_raw) {
-    std::fprintf(stderr,
-                 "gat: warning: model %s was trained on row-normalised features; using raw "
-                 "features as --no-normalize asks\n",
-                 model_path.c_str());
+    // --edges / --ogb data is raw unless --normalize; LINQS data normalised unless --no-normalize.
+    if (flags.own_graph()) {
+      out.normalize = trained_normalized;
+    } else {
+      out.no_normalize = !trained_normalized;
+    }
+  } else if (flags.normalized() != trained_normalized) {
+    std::fprintf(stderr, "gat: warning: model %s was trained on %s features; using %s features as "
+                         "the flags ask\n",
+                 model_path.c_str(), trained_normalized ? "row-normalised" : "raw",
+                 flags.normalized() ? "row-normalised" : "raw");
   }
   return out;
 }

@@ -12,9 +12,14 @@ namespace gat::app {
 RowMatrix run_inference(const GatModel<float>& model, const Dataset& data,
                         std::vector<RowMatrix>* hidden) {
   const CsrGraph graph = model.prepare_graph(data.graph);
-  const SparseInput<float> x(data.features);
   GatModelCache<float> cache;
-  RowMatrix logits = model.forward(graph, x, cache, ForwardContext{});
+  RowMatrix logits;
+  if (data.has_dense_features()) {
+    logits = model.forward(graph, MatrixCRef<float>(data.dense_features), cache, ForwardContext{});
+  } else {
+    const SparseInput<float> x(data.features);
+    logits = model.forward(graph, x, cache, ForwardContext{});
+  }
   if (hidden) *hidden = std::move(cache.hidden);
   return logits;
 }

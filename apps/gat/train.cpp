@@ -193,6 +193,11 @@ void run_train(TrainFlags& f, const CLI::App& cmd) {
   LinqsReport linqs;
   const Dataset data = load_dataset(f.data, &linqs);
   print_dataset(data, linqs);
+  GAT_CHECK(data.num_features() > 0, "dataset '" << data.name
+                                                 << "' has no node features: give --features FILE");
+  GAT_CHECK(!data.train.empty(), "dataset '" << data.name
+                                             << "' has no training nodes: give --labels FILE "
+                                                "(and --split, or the default random split)");
   std::string preset_line;
   const std::string preset = apply_preset(data.name, cmd, f, preset_line);
   std::fprintf(report(), "%s\n", preset_line.c_str());
@@ -347,6 +352,7 @@ void register_train(CLI::App& app) {
       ->capture_default_str()
       ->check(CLI::Range(0, 1 << 16));
   cmd->callback([flags, cmd] {
+    keep_freed_memory();
     check_task_flags(*flags, *cmd);
     if (flags->task == "graph") {
       run_graph_task(*flags, *cmd);

@@ -224,7 +224,7 @@ expect_error "a node dataset for the graph task" "without --task graph" -- \
 
 # 6. gat bench: a tiny sweep in both modes writes a CSV with one row per (config, mode),
 # and a dense run over a tight memory limit is reported as refused, not crashed.
-if "$gat" bench --nodes 50,80 --degree 4 --heads 2 --features 4 --in 8 --reps 2 --warmup 0 \
+if "$gat" bench --nodes 50,80 --degree 4 --heads 2 --hidden 4 --in 8 --reps 2 --warmup 0 \
   --csv "$work/b.csv" >"$work/out" 2>"$work/err" && [ "$(grep -c ',ok$' "$work/b.csv")" -eq 4 ] &&
   head -1 "$work/b.csv" | grep -q ',peak_mib,bytes_per_edge,faults_per_step,status$' &&
   grep -q "dense" "$work/out" && grep -q "^\[1/4\] sparse er N=50 degree=4 H=2 F=4$" "$work/err" &&
@@ -642,6 +642,73 @@ expect_error "huge weights: predict names the layer" "layer [0-9]* of [0-9]* pro
   "$gat" predict --model "$io/huge.safetensors" --dataset "$sample" --output "$io/huge.csv"
 if [ ! -e "$io/huge.csv" ]; then pass "huge weights: no output file"; else fail "huge weights: no output file"; fi
 # ---- end of the issue 12 block ----
+
+# ---- Issue 15: a graph of one's own (--edges, --features, --labels, --split, --ogb) ----
+own="$work/own"
+mkdir -p "$own"
+# The sample written as a user's files: its citations are already an edge list of string ids
+# (less those naming papers absent from .content, which LINQS skips and an edge list may not
+# have); features and labels become CSV keyed by node id.
+awk -F'\t' 'NR == FNR { known[$1] = 1; next } ($1 in known) && ($2 in known)' \
+  "$sample/sample.content" "$sample/sample.cites" >"$own/edges.txt"
+awk -F'\t' -v OFS=, '{ $NF = ""; NF--; $1 = $1; print }' "$sample/sample.content" >"$own/features.csv"
+awk -F'\t' -v OFS=, '{ print $1, $NF }' "$sample/sample.content" >"$own/labels.csv"
+if "$gat" info --edges "$own/edges.txt" --undirected --features "$own/features.csv" \
+  --labels "$own/labels.csv" --split "$sample/sample.split" --json "$own/info.json" \
+  >"$own/out" 2>"$work/err" && grep -q "^edge list .* edges read" "$own/out" &&
+  grep -q '"split_made_by": "file ' "$own/info.json" && [ ! -s "$work/err" ]; then
+  pass "info --edges with keyed features, labels and a split file"
+else
+  fail "info --edges: $(cat "$own/out" "$work/err")"
+fi
+if "$gat" train --edges "$own/edges.txt" --undirected --features "$own/features.csv" --normalize \
+  --labels "$own/labels.csv" --split "$sample/sample.split" --epochs 20 --quiet --threads 1 \
+  --save "$own/m.safetensors" >"$own/out" 2>"$work/err" && grep -q "^test accuracy:" "$own/out" &&
+  "$gat" predict --model "$own/m.safetensors" --edges "$own/edges.txt" --undirected \
+    --features "$own/features.csv" --labels "$own/labels.csv" --split "$sample/sample.split" \
+    --output "$own/pred.csv" 2>"$work/err" && grep -q "^p0[0-9][0-9]," "$own/pred.csv"; then
+  pass "train and predict on --edges; predictions carry the user's node ids"
+else
+  fail "train/predict on --edges: $(cat "$own/out" "$work/err")"
+fi
+# Integer ids with unkeyed arrays, a default random split, and bench on the edge list alone.
+printf '0 1\n1 2\n2 3\n3 0\n4 5\n5 6\n6 4\n7 8\n' >"$own/int.txt"
+/usr/bin/python3 - "$own" <<'PY'
+import sys, numpy as np
+d = sys.argv[1]
+np.save(d + "/x.npy", np.random.default_rng(0).random((10, 4), dtype=np.float32))
+np.savetxt(d + "/y.txt", np.arange(10) % 2, fmt="%d")
+PY
+if "$gat" train --edges "$own/int.txt" --undirected --features "$own/x.npy" --labels "$own/y.txt" \
+  --split random:2,2,2 --epochs 3 --quiet >"$own/out" 2>"$work/err" &&
+  grep -q "^dataset int: 10 nodes, 16 edges, 4 features, 2 classes; split 4/2/2" "$own/out"; then
+  pass "train on integer ids with .npy features and a random split"
+else
+  fail "train on integer ids: $(cat "$own/out" "$work/err")"
+fi
+if "$gat" bench --edges "$own/int.txt" --mode sparse --reps 1 --warmup 0 --heads 2 --hidden 4 \
+  --json "$own/bench.json" >"$own/out" 2>"$work/err" && grep -q '"status": "ok"' "$own/bench.json"; then
+  pass "bench --edges with generated features"
+else
+  fail "bench --edges: $(cat "$own/out" "$work/err")"
+fi
+printf '0 1\n1 2 3\n' >"$own/bad.txt"
+printf '1\n2\n3\n4\n5\n' >"$own/five.txt"
+expect_error "a malformed edge list names file and line" "bad.txt:2: expected 2 columns, found 3" -- \
+  "$gat" info --edges "$own/bad.txt"
+expect_error "an id outside the rows of the features" "node id 8 is outside \[0, 5)" -- \
+  "$gat" info --edges "$own/int.txt" --features "$own/five.txt"
+expect_usage "--features without --edges" "give --edges FILE" -- \
+  "$gat" info --features "$own/x.npy"
+expect_usage "--edges with --dataset" "--dataset and --edges name two datasets" -- \
+  "$gat" info --dataset "$sample" --edges "$own/int.txt"
+expect_usage "--edges with --ogb" "--edges and --ogb" -- \
+  "$gat" info --edges "$own/int.txt" --ogb "$own"
+expect_error "--ogb on a folder that is not one" "not an OGB dataset folder" -- \
+  "$gat" info --ogb "$own"
+expect_error "training without features" "has no node features: give --features" -- \
+  "$gat" train --edges "$own/int.txt" --labels "$own/y.txt" --split random:1,1,1 --epochs 2
+# ---- end of the issue 15 block ----
 
 echo "$passes passed, $failures failed"
 [ "$failures" -eq 0 ]
