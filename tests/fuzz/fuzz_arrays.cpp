@@ -1,5 +1,5 @@
 // Fuzz target: the node-array readers of gat/io/arrays.hpp (read_matrix, read_integers,
-// read_labels, read_keyed_matrix, read_index_file) on an arbitrary file.
+// read_labels, read_keyed_matrix, read_index_file, read_split_file) on an arbitrary file.
 //
 // Input: the whole file, written once and read by every reader, so one input reaches the .npy
 // header parser, the .npz (zip) member reader, the gzip layer and the delimited-text parser,
@@ -9,10 +9,14 @@
 // finding.
 
 #include <algorithm>
+#include <charconv>
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
 #include <string>
+#include <string_view>
+#include <system_error>
+#include <vector>
 
 #include "fuzz/fuzz_support.hpp"
 #include "gat/io/arrays.hpp"
@@ -65,6 +69,25 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     for (std::size_t k = 0; k < index.size(); ++k) {
       if (index[k] < 0 || index[k] >= kNodes) finding("read_index_file: index outside [0, N)");
       if (k > 0 && index[k] <= index[k - 1]) finding("read_index_file: not strictly ascending");
+    }
+  }
+  // Split files name nodes by id; here the ids "0".."63" are the nodes.
+  gat::Split split;
+  const auto lookup = [](std::string_view id) -> gat::NodeId {
+    int v = -1;
+    const auto [ptr, ec] = std::from_chars(id.data(), id.data() + id.size(), v);
+    return ec == std::errc() && ptr == id.data() + id.size() && v >= 0 && v < kNodes ? v : -1;
+  };
+  if (accepts([&] { split = gat::read_split_file(path, lookup); })) {
+    std::vector<char> seen(kNodes, 0);
+    for (const auto* list : {&split.train, &split.val, &split.test}) {
+      for (std::size_t k = 0; k < list->size(); ++k) {
+        const gat::NodeId v = (*list)[k];
+        if (v < 0 || v >= kNodes) finding("read_split_file: node outside [0, N)");
+        if (seen[v]) finding("read_split_file: a node listed twice");
+        seen[v] = 1;
+        if (k > 0 && v <= (*list)[k - 1]) finding("read_split_file: not strictly ascending");
+      }
     }
   }
   return 0;
