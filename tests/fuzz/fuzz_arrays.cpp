@@ -50,8 +50,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       if (!labels.keys.empty() && labels.keys.size() != labels.labels.size()) {
         finding("read_labels: keys and labels differ in length");
       }
-      for (const auto& l : labels.labels) {
-        if (l.empty()) finding("read_labels: an empty label");
+      if (!labels.lines.empty() && labels.lines.size() != labels.labels.size()) {
+        finding("read_labels: lines and labels differ in length");
       }
     }
   }

@@ -624,6 +624,14 @@ TEST_F(Arrays, LabelLayouts) {
               ElementsAre("3", "4"));
 }
 
+TEST_F(Arrays, EmptyLabelIsMissing) {
+  // "p2," is how pandas writes a node whose label is missing: kept as an empty label.
+  const LabelColumn l = read_labels(put("l.csv", "p1,3\np2,\np3,1\n"));
+  EXPECT_THAT(l.labels, ElementsAre("3", "", "1"));
+  EXPECT_TRUE(l.integer);
+  EXPECT_THAT(l.lines, ElementsAre(1, 2, 3));
+}
+
 TEST_F(Arrays, LabelErrors) {
   const auto labels_error = [&](const std::string& text) {
     const std::string path = put("l.csv", text);
@@ -634,7 +642,10 @@ TEST_F(Arrays, LabelErrors) {
   EXPECT_THAT(labels_error("p1,A\np2\n"), HasSubstr("l.csv:2: expected 2 columns, found 1"));
   EXPECT_THAT(labels_error("p1,A\np1,B\n"),
               HasSubstr("l.csv:2: duplicate node id 'p1' (first on line 1)"));
-  EXPECT_THAT(labels_error("p1,A\np2,\n"), HasSubstr("l.csv:2: empty label"));
+  // A blank line among one-column labels would shift every later label: refused. A comment
+  // line is not a gap.
+  EXPECT_THAT(labels_error("A\n\nB\n"), HasSubstr("l.csv:2: blank line among the labels"));
+  EXPECT_THAT(labels_error("A\n# note\nB\n"), HasSubstr("no error thrown"));
   EXPECT_THAT(labels_error(",A\np2,B\n"), HasSubstr("l.csv:1: empty node id"));
   EXPECT_THAT(labels_error("\n# nothing\n"), HasSubstr("l.csv: no labels"));
 }

@@ -274,7 +274,7 @@ TEST(NodeData, Errors) {
   f = {};
   f.edges = tmp.path("str.txt");
   f.features = tmp.path("keyed_x.csv");
-  EXPECT_THAT(error_of(f), HasSubstr("node 'z' (data row 3) is not in the edge list"));
+  EXPECT_THAT(error_of(f), HasSubstr("keyed_x.csv:3: node 'z' is not in the edge list"));
   f.features = tmp.path("short_x.csv");
   EXPECT_THAT(error_of(f), HasSubstr("node 'c' of the edge list has no feature row"));
 
@@ -296,6 +296,72 @@ TEST(NodeData, Errors) {
   EXPECT_THAT(error_of(f), HasSubstr("missing.txt"));
 }
 
+// What the review of the first version found: each was silently wrong or refused a common file.
+TEST(NodeData, EdgeCases) {
+  test::TempDir tmp("node_data");
+  NodeDataFiles f;
+  // A NaN in the first row is refused as data, not taken for a header and dropped.
+  tmp.write("nan.txt", "1 2 nan\n2 3 0.5\n");
+  f.edges = tmp.path("nan.txt");
+  EXPECT_THAT(error_of(f), HasSubstr("nan.txt:1: column 3"));
+  tmp.write("g.txt", "0 1\n1 2\n2 3\n3 0\n");
+  tmp.write("x_nan.csv", "0.1,nan\n0.2,0.3\n0.5,0.5\n0.1,0.1\n");
+  f.edges = tmp.path("g.txt");
+  f.features = tmp.path("x_nan.csv");
+  EXPECT_THAT(error_of(f), HasSubstr("x_nan.csv:1: column 2 is not a finite number"));
+
+  // 1-based integer labels: class 0 has no node, and the default-style draw skips it.
+  tmp.write("y1.txt", "1\n2\n1\n2\n");
+  f = {};
+  f.edges = tmp.path("g.txt");
+  f.labels = tmp.path("y1.txt");
+  f.split = "random:1,1,1";
+  Dataset d = load_node_data(f);
+  EXPECT_EQ(d.num_classes(), 3);
+  EXPECT_EQ(d.train.size(), 2u);
+  // The default split names itself when it does not fit.
+  f.split = "";
+  EXPECT_THAT(error_of(f), HasSubstr("the default split, random:20,500,1000"));
+  f.split = "none";
+  d = load_node_data(f);
+  EXPECT_TRUE(d.train.empty() && d.val.empty() && d.test.empty());
+  // A split file whose name starts with "random" is a file.
+  tmp.write("random_split.txt", "0 train\n1 val\n2 test\n");
+  f.split = tmp.path("random_split.txt");
+  EXPECT_THAT(load_node_data(f).train, ElementsAre(0));
+
+  // An index-list folder only when ids are 0..N-1.
+  tmp.write("g1.txt", "1 2\n2 3\n");
+  std::filesystem::create_directories(tmp.dir() / "idx");
+  tmp.write("idx/train.csv", "0\n");
+  tmp.write("idx/valid.csv", "1\n");
+  tmp.write("idx/test.csv", "2\n");
+  f = {};
+  f.edges = tmp.path("g1.txt");
+  f.labels = tmp.path("y1.txt");
+  tmp.write("y_keyed.txt", "1,0\n2,1\n3,0\n");
+  f.labels = tmp.path("y_keyed.txt");
+  f.split = tmp.path("idx");
+  EXPECT_THAT(error_of(f), HasSubstr("the edge list's ids are not 0..N-1"));
+
+  // --normalize refuses negative features (a row summing to about zero would blow up).
+  Matrix<float> signed_x(4, 2);
+  signed_x << 1, -1, 0.5, 0.5, 1, 1, 2, 2;
+  write_npy(tmp.path("signed.npy"), signed_x);
+  f = {};
+  f.edges = tmp.path("g.txt");
+  f.features = tmp.path("signed.npy");
+  f.normalize_features = true;
+  EXPECT_THAT(error_of(f), HasSubstr("needs non-negative features"));
+
+  // Why ids are strings: the first one that is not an integer, with its line.
+  tmp.write("mixed.txt", "0 1\n1 NULL\n");
+  f = {};
+  f.edges = tmp.path("mixed.txt");
+  f.features = tmp.path("signed.npy");
+  EXPECT_THAT(error_of(f), HasSubstr("line 2 has the id 'NULL', not an integer"));
+}
+
 // ---- OGB -------------------------------------------------------------------------------------
 
 TEST(NodeData, OgbLayout) {
@@ -312,7 +378,9 @@ TEST(NodeData, OgbLayout) {
   write_gz(root + "/split/time/valid.csv.gz", "3\n");
   write_gz(root + "/split/time/test.csv.gz", "4\n");
   NodeDataReport report;
-  const Dataset d = load_ogb(root, /*undirected=*/true, "", &report);
+  OgbOptions undirected;
+  undirected.undirected = true;
+  const Dataset d = load_ogb(root, undirected, &report);
   EXPECT_EQ(d.name, "ogbn-toy");
   EXPECT_EQ(d.num_nodes(), 5);
   EXPECT_EQ(d.graph.num_edges(), 6);
@@ -330,6 +398,11 @@ TEST(NodeData, OgbLayout) {
   EXPECT_THAT(test::error_message([&] { load_ogb(root); }), HasSubstr("has no label"));
   write_gz(root + "/split/time/test.csv.gz", "5\n");
   EXPECT_THAT(test::error_message([&] { load_ogb(root); }), HasSubstr("outside [0, 5)"));
+  OgbOptions normalized;
+  normalized.normalize_features = true;
+  write_gz(root + "/split/time/test.csv.gz", "4\n");
+  const Dataset n = load_ogb(root, normalized);
+  EXPECT_FLOAT_EQ(n.dense_features(4, 0), 0.9f / 1.9f);
   EXPECT_THAT(test::error_message([&] { load_ogb(tmp.path("nothing")); }),
               HasSubstr("not an OGB dataset folder"));
 }

@@ -868,6 +868,18 @@ bool parse_float(std::string_view token, float& value) {
   return ec == std::errc() && std::isfinite(value);
 }
 
+// A token that reads as a number, finite or not ("nan", "inf", "1e99" included): a header is
+// told from data by tokens that are not numbers at all, so that a first row holding a NaN is
+// refused as data rather than taken for a header and silently dropped.
+bool looks_numeric(std::string_view token) {
+  const char* first = io_detail::skip_plus(token.data(), token.data() + token.size());
+  const char* last = token.data() + token.size();
+  if (first == last) return false;
+  double d = 0;
+  const auto [ptr, ec] = std::from_chars(first, last, d);
+  return ptr == last && (ec == std::errc() || ec == std::errc::result_out_of_range);
+}
+
 // A whole token as a decimal integer ("-3", "+3").
 bool parse_int(std::string_view token, std::int64_t& value) {
   const char* first = token.data();
@@ -978,13 +990,16 @@ class DataLines {
   bool next(std::string_view& line) {
     while (lines_.next_nonblank(line)) {
       if (line.front() != '#') return true;
+      ++comments_;
     }
     return false;
   }
   std::int64_t line_number() const { return lines_.line_number(); }
+  std::int64_t comments() const { return comments_; }  // comment lines skipped so far
 
  private:
   LineReader lines_;
+  std::int64_t comments_ = 0;
 };
 
 Separator separator_of(std::string_view text) {
@@ -1001,6 +1016,7 @@ std::string plural(std::size_t n, const char* word) {
 // Rows of numbers, optionally after a key column; the first line may be a header.
 struct TextRows {
   std::vector<std::string> keys;
+  std::vector<std::int64_t> lines;  // (rows) line of each row, when keyed
   std::vector<float> values;  // row-major
   std::int64_t rows = 0;
   std::int64_t cols = 0;  // value columns
@@ -1026,9 +1042,8 @@ TextRows parse_numeric_rows(const std::string& path, std::string_view text, bool
                                    << ": expected a node id and at least one value, found "
                                    << plural(width, "column"));
       out.cols = static_cast<std::int64_t>(width - skip);
-      float ignored = 0;
       bool header = false;
-      for (std::size_t j = skip; j < width; ++j) header = header || !parse_float(f[j], ignored);
+      for (std::size_t j = skip; j < width; ++j) header = header || !looks_numeric(unquote(f[j]));
       if (header) continue;
     }
     if (f.size() != width) {
@@ -1053,6 +1068,7 @@ TextRows parse_numeric_rows(const std::string& path, std::string_view text, bool
       GAT_CHECK(inserted, path << ":" << line_no << ": duplicate node id " << shown(key)
                                << " (first on line " << it->second << ")");
       out.keys.push_back(std::move(key));
+      out.lines.push_back(line_no);
     }
     ++out.rows;
   }
@@ -1128,6 +1144,7 @@ KeyedRows read_keyed_matrix(const std::string& path) {
   TextRows rows = parse_numeric_rows(in.name, in.text, /*keyed=*/true);
   KeyedRows out;
   out.keys = std::move(rows.keys);
+  out.lines = std::move(rows.lines);
   out.values = Eigen::Map<const Matrix<float>>(rows.values.data(), rows.rows, rows.cols);
   return out;
 }
@@ -1152,8 +1169,18 @@ LabelColumn read_labels(const std::string& path, TextHeader header) {
   };
   std::vector<Row> rows;
   std::size_t width = 0;
+  std::int64_t previous_line = 0;
+  std::int64_t previous_comments = 0;
   while (lines.next(line)) {
     const std::int64_t line_no = lines.line_number();
+    // One label per line in node order: a blank line among them is how pandas writes a missing
+    // label, and skipping it would move every later label to the wrong node.
+    GAT_CHECK(width != 1 || line_no - previous_line - 1 == lines.comments() - previous_comments,
+              path_shown << ":" << line_no - 1
+                         << ": blank line among the labels (a missing label?); write nan for a "
+                            "node without a label");
+    previous_line = line_no;
+    previous_comments = lines.comments();
     const auto& f = fields.split(line, line_no);
     if (rows.empty()) {
       width = f.size();
@@ -1199,11 +1226,12 @@ LabelColumn read_labels(const std::string& path, TextHeader header) {
   if (width == 2) out.keys.reserve(rows.size() - first);
   for (std::size_t i = first; i < rows.size(); ++i) {
     const Row& r = rows[i];
+    // An empty label ("p1," as pandas writes a missing value) is kept, empty: no label.
     std::string label = unquote(r.label);
-    GAT_CHECK(!label.empty(), path_shown << ":" << r.line << ": empty label");
     std::int64_t v = 0;
-    out.integer = out.integer && parse_int(label, v);
+    out.integer = out.integer && (label.empty() || parse_int(label, v));
     out.labels.push_back(std::move(label));
+    out.lines.push_back(r.line);
     if (width == 2) {
       std::string key = unquote(r.key);
       GAT_CHECK(!key.empty(), path_shown << ":" << r.line << ": empty node id");

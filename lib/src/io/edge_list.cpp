@@ -76,9 +76,16 @@ bool is_int(std::string_view token) {
   return parse_int(token, v);
 }
 
-bool is_number(std::string_view token) {
-  float v = 0;
-  return parse_value(token, v);
+// A token that reads as a number, finite or not ("nan", "inf" and "1e99" included): the header
+// rule tells names from numbers, so that a first edge with a NaN weight is refused as data
+// rather than taken for a header and dropped.
+bool looks_numeric(std::string_view token) {
+  const char* last = token.data() + token.size();
+  const char* first = io_detail::skip_plus(token.data(), last);
+  if (first == last) return false;
+  double d = 0;
+  const auto [ptr, ec] = std::from_chars(first, last, d);
+  return ptr == last && (ec == std::errc() || ec == std::errc::result_out_of_range);
 }
 
 bool equals_any(std::string_view token, std::initializer_list<std::string_view> names) {
@@ -107,9 +114,9 @@ bool looks_like_header(const Fields& l1, const Fields* l2) {
   if (names_source(l1[0]) && names_target(l1[1])) return true;
   if (!l2 || l2->size() < 2) return false;
   if (!is_int(l1[0]) && !is_int(l1[1]) && is_int((*l2)[0]) && is_int((*l2)[1])) return true;
-  if (l2->size() != l1.size()) return false;
-  const bool l1_values = std::all_of(l1.begin() + 2, l1.end(), is_number);
-  const bool l2_values = std::all_of(l2->begin() + 2, l2->end(), is_number);
+  if (l2->size() != l1.size() || (is_int(l1[0]) && is_int(l1[1]))) return false;
+  const bool l1_values = std::all_of(l1.begin() + 2, l1.end(), looks_numeric);
+  const bool l2_values = std::all_of(l2->begin() + 2, l2->end(), looks_numeric);
   return !l1_values && l2_values;
 }
 
@@ -539,11 +546,18 @@ EdgeList read_edge_list(const std::string& path, const EdgeListOptions& options)
   // Pass 2 assumes integer ids. The first id that is not an integer means that every id is a
   // string, spelled as written ("007" is then not "7"), so pass 3 rereads the file.
   bool integer = false;
+  std::string first_string;  // the id that ended the integer pass, and its line
+  std::int64_t first_string_line = 0;
   {
     IntIds ids(std::max<std::int64_t>(std::int64_t{1} << 20, rows));
     integer = read_pass(path, options, rows, out,
-                        [&ids](std::string_view token, NodeId& index, const std::string& where,
-                               std::int64_t line) { return ids.get(token, index, where, line); });
+                        [&](std::string_view token, NodeId& index, const std::string& where,
+                            std::int64_t line) {
+                          if (ids.get(token, index, where, line)) return true;
+                          first_string = std::string(token);
+                          first_string_line = line;
+                          return false;
+                        });
     if (integer) {
       // Number the ids ascending: sort (id, provisional index) pairs, then relabel in place.
       std::vector<std::pair<std::int64_t, NodeId>> order(ids.keys.size());
@@ -572,6 +586,8 @@ EdgeList read_edge_list(const std::string& path, const EdgeListOptions& options)
         });
     out.ids.integer = false;
     out.ids.strings = std::move(ids.names);
+    out.report.first_string_id = std::move(first_string);
+    out.report.first_string_id_line = first_string_line;
   }
   out.report.duplicates = count_duplicates(out.num_nodes(), out.src, out.dst);
   return out;

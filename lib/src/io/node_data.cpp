@@ -68,35 +68,38 @@ std::string file_stem(const std::string& path) {
   return name.empty() ? "graph" : name;
 }
 
-// The files' node ids → node indices.
+// The files' node ids → node indices. String ids are looked up in `names` (the Dataset's
+// node_names, which hold them), through a table of views built on the first look-up, so that
+// the ids are stored once.
 class NodeIndex {
  public:
   // by_id: node index = integer id in [0, n) (unkeyed arrays fixed N).
-  NodeIndex(const NodeIds& ids, bool by_id, NodeId n) : ids_(ids), by_id_(by_id), n_(n) {
-    if (!by_id && !ids.integer) {
-      map_.reserve(ids.strings.size());
-      for (std::size_t i = 0; i < ids.strings.size(); ++i) {
-        map_.emplace(ids.strings[i], static_cast<NodeId>(i));
-      }
-    }
-  }
+  NodeIndex(const NodeIds& ids, const std::vector<std::string>& names, bool by_id, NodeId n)
+      : ids_(ids), names_(names), by_id_(by_id), n_(n) {}
 
-  NodeId operator()(std::string_view id) const {
+  NodeId operator()(std::string_view id) {
     if (by_id_) {
       std::int64_t v = 0;
       if (!parse_int(io_detail::trim(id), v) || v < 0 || v >= n_) return -1;
       return static_cast<NodeId>(v);
     }
     if (ids_.integer) return ids_.find(id);
-    const auto it = map_.find(std::string(id));
+    if (map_.empty() && !names_.empty()) {
+      map_.reserve(names_.size());
+      for (std::size_t i = 0; i < names_.size(); ++i) {
+        map_.emplace(names_[i], static_cast<NodeId>(i));
+      }
+    }
+    const auto it = map_.find(id);
     return it == map_.end() ? -1 : it->second;
   }
 
  private:
   const NodeIds& ids_;
+  const std::vector<std::string>& names_;
   bool by_id_;
   NodeId n_;
-  std::unordered_map<std::string, NodeId> map_;
+  std::unordered_map<std::string_view, NodeId> map_;
 };
 
 // Sparse storage costs 8 B per non-zero (column + value) and 8 B per row; dense 4 B per entry.
@@ -131,28 +134,33 @@ void store_features(Matrix<float>&& dense, Dataset& out, NodeDataReport& report)
   }
 }
 
-// Divides each row by its sum, as row_normalize does for sparse features (zeros add nothing to
-// a float sum, so a dense row gets the same bits as its sparse form).
+// Divides each row by its sum, as row_normalize does for sparse features: summed in double, in
+// column order (zeros add nothing, so a dense row gets the bits of its sparse form). Row sums of
+// 1 are for counts and frequencies (bag-of-words); a negative value makes a row's sum
+// meaningless (it may cancel to near zero and blow the row up), so it is refused.
 void normalize(Dataset& data, const std::string& path) {
+  const auto refuse_negative = [&path](std::int64_t row, float v) {
+    GAT_CHECK(!(v < 0.0f), path << ": --normalize divides each feature row by its sum, which "
+                                   "needs non-negative features (counts, frequencies), but row "
+                                << row << " holds " << v << "; load without normalising");
+  };
   if (!data.has_dense_features()) {
-    row_normalize(data.features);
-    for (const float v : data.features.val) {
-      GAT_CHECK(std::isfinite(v), path << ": a feature row sums so close to zero that dividing "
-                                          "by the sum overflows; load without normalising");
+    const auto& f = data.features;
+    for (std::int64_t r = 0; r < f.rows; ++r) {
+      for (EdgeId k = f.row_ptr[r]; k < f.row_ptr[r + 1]; ++k) refuse_negative(r, f.val[k]);
     }
+    row_normalize(data.features);
     return;
   }
   auto& d = data.dense_features;
   for (std::int64_t r = 0; r < d.rows(); ++r) {
-    float sum = 0.0f;
-    for (std::int64_t c = 0; c < d.cols(); ++c) sum += d(r, c);
-    if (sum == 0.0f) continue;
+    double sum = 0;
     for (std::int64_t c = 0; c < d.cols(); ++c) {
-      d(r, c) /= sum;
-      GAT_CHECK(std::isfinite(d(r, c)),
-                path << ": row " << r << " sums so close to zero that dividing by the sum "
-                                         "overflows; load without normalising");
+      refuse_negative(r, d(r, c));
+      sum += double(d(r, c));
     }
+    if (sum == 0.0) continue;  // an all-zero row stays zero
+    for (std::int64_t c = 0; c < d.cols(); ++c) d(r, c) = static_cast<float>(double(d(r, c)) / sum);
   }
 }
 
@@ -174,9 +182,11 @@ void assign_labels(const LabelColumn& column, const std::vector<NodeId>& node_of
     for (std::size_t r = 0; r < rows; ++r) {
       if (is_missing_label(column.labels[r])) continue;
       GAT_CHECK(value[r] >= 0 && value[r] < (1 << 24),
-                path << ": label " << shown(column.labels[r]) << " of node "
+                path << (column.lines.empty() ? "" : ":" + std::to_string(column.lines[r]))
+                     << ": label " << shown(column.labels[r]) << " of node "
                      << shown(column.keys.empty() ? std::to_string(r) : column.keys[r])
-                     << " is not a class index (integer labels must lie in [0, 2^24))");
+                     << " is not a class index (integer labels must lie in [0, 2^24); write nan, "
+                        "or leave the field empty, for a node without a label)");
       cls[r] = static_cast<std::int32_t>(value[r]);
       max_class = std::max(max_class, value[r]);
     }
@@ -203,13 +213,15 @@ void assign_labels(const LabelColumn& column, const std::vector<NodeId>& node_of
 }
 
 // The rows of a keyed file → node indices; every key must name a node of the edge list.
-std::vector<NodeId> keyed_rows(const std::vector<std::string>& keys, const NodeIndex& index,
+// lines: the file line of each row.
+std::vector<NodeId> keyed_rows(const std::vector<std::string>& keys,
+                               const std::vector<std::int64_t>& lines, NodeIndex& index,
                                const std::string& path) {
   std::vector<NodeId> node(keys.size());
   for (std::size_t r = 0; r < keys.size(); ++r) {
     node[r] = index(keys[r]);
-    GAT_CHECK(node[r] >= 0, path << ": node " << shown(keys[r]) << " (data row " << r + 1
-                                 << ") is not in the edge list (a node without edges cannot be "
+    GAT_CHECK(node[r] >= 0, path << ":" << lines[r] << ": node " << shown(keys[r])
+                                 << " is not in the edge list (a node without edges cannot be "
                                     "keyed; write the arrays unkeyed, one row per node id)");
   }
   return node;
@@ -237,6 +249,41 @@ Split read_split_dir(const std::string& dir, NodeId n) {
   return split;
 }
 
+// A stratified random split among the labelled nodes only, mapped back to node indices
+// (monotone, so the lists stay ascending). Classes with no labelled node (a gap in integer
+// labels, 1-based labels) are left out of the draw rather than failing it.
+Split random_split_of_labelled(const Dataset& data, const RandomSplitSpec& spec,
+                               std::uint64_t seed, bool is_default) {
+  std::vector<std::int32_t> compact(static_cast<std::size_t>(data.num_classes()), -1);
+  for (const std::int32_t y : data.labels) {
+    if (y >= 0) compact[static_cast<std::size_t>(y)] = 0;
+  }
+  int present = 0;
+  for (auto& c : compact) {
+    if (c == 0) c = present++;
+  }
+  std::vector<NodeId> labelled;
+  std::vector<std::int32_t> their_labels;
+  for (NodeId i = 0; i < data.num_nodes(); ++i) {
+    const std::int32_t y = data.labels[static_cast<std::size_t>(i)];
+    if (y < 0) continue;
+    labelled.push_back(i);
+    their_labels.push_back(compact[static_cast<std::size_t>(y)]);
+  }
+  Split split;
+  try {
+    split = random_split(their_labels, present, spec, seed);
+  } catch (const Error& e) {
+    if (!is_default) throw;
+    GAT_FAIL(e.what() << " (the default split, random:20,500,1000; give --split "
+                         "random:TRAIN_PER_CLASS,VAL,TEST that fits, or a split file)");
+  }
+  for (auto* list : {&split.train, &split.val, &split.test}) {
+    for (NodeId& v : *list) v = labelled[static_cast<std::size_t>(v)];
+  }
+  return split;
+}
+
 // The loader behind load_node_data and load_ogb. fixed_nodes ≥ 0: N is given (OGB's
 // num-node-list), and ids are node indices.
 Dataset load(const NodeDataFiles& files, NodeId fixed_nodes, const std::string& count_file,
@@ -250,21 +297,27 @@ Dataset load(const NodeDataFiles& files, NodeId fixed_nodes, const std::string& 
 
   const bool string_ids = !el.ids.integer;
   const bool keyed_features = !files.features.empty() && (string_ids || files.keyed_features);
+  // Why the ids are strings, for messages: the first one that is not an integer.
+  const std::string why_strings =
+      string_ids ? "line " + std::to_string(el.report.first_string_id_line) + " has the id " +
+                       shown(el.report.first_string_id) + ", not an integer"
+                 : std::string();
 
   // Features first: an unkeyed array fixes N.
   Matrix<float> features;
   std::vector<std::string> feature_keys;
+  std::vector<std::int64_t> feature_lines;
   if (!files.features.empty()) {
     if (keyed_features) {
       try {
         KeyedRows rows = read_keyed_matrix(files.features);
         features = std::move(rows.values);
         feature_keys = std::move(rows.keys);
+        feature_lines = std::move(rows.lines);
       } catch (const Error& e) {
         if (!string_ids) throw;
-        GAT_FAIL(e.what() << " (the edge list's node ids are strings, such as "
-                          << shown(el.ids.strings.empty() ? "" : el.ids.strings[0])
-                          << ", so each feature row must start with its node id)");
+        GAT_FAIL(e.what() << " (the edge list's node ids are strings: " << why_strings
+                          << "; so each feature row must start with its node id)");
       }
     } else {
       features = read_matrix(files.features);
@@ -294,8 +347,8 @@ Dataset load(const NodeDataFiles& files, NodeId fixed_nodes, const std::string& 
     unkeyed(files.labels, static_cast<std::int64_t>(labels.labels.size()));
   }
   if (unkeyed_rows >= 0) {
-    GAT_CHECK(!string_ids, files.edges << ": node ids are strings (" << shown(el.ids.strings[0])
-                                       << "), but " << unkeyed_file
+    GAT_CHECK(!string_ids, files.edges << ": node ids are strings (" << why_strings << "), but "
+                                       << unkeyed_file
                                        << " has no node id column; write the ids in its first "
                                           "column (text), or number the nodes 0..N-1");
     GAT_CHECK(unkeyed_rows <= std::numeric_limits<NodeId>::max(),
@@ -314,14 +367,17 @@ Dataset load(const NodeDataFiles& files, NodeId fixed_nodes, const std::string& 
     n = static_cast<NodeId>(unkeyed_rows);
     by_id = true;
   }
-  const NodeIndex index(el.ids, by_id, n);
-
   Dataset out;
   out.name = files.name.empty() ? file_stem(files.edges) : files.name;
-  out.node_names.resize(static_cast<std::size_t>(n));
-  for (NodeId i = 0; i < n; ++i) {
-    out.node_names[static_cast<std::size_t>(i)] = by_id ? std::to_string(i) : el.ids.name(i);
+  if (string_ids) {
+    out.node_names = std::move(el.ids.strings);  // held once: the index looks them up there
+  } else {
+    out.node_names.resize(static_cast<std::size_t>(n));
+    for (NodeId i = 0; i < n; ++i) {
+      out.node_names[static_cast<std::size_t>(i)] = by_id ? std::to_string(i) : el.ids.name(i);
+    }
   }
+  NodeIndex index(el.ids, out.node_names, by_id, n);
 
   BuildOptions build;
   build.symmetrize = files.undirected;
@@ -341,14 +397,15 @@ Dataset load(const NodeDataFiles& files, NodeId fixed_nodes, const std::string& 
   // Features in node order.
   if (!files.features.empty()) {
     if (keyed_features) {
-      const std::vector<NodeId> node = keyed_rows(feature_keys, index, files.features);
+      const std::vector<NodeId> node = keyed_rows(feature_keys, feature_lines, index, files.features);
       Matrix<float> ordered(n, features.cols());
       std::vector<char> seen(static_cast<std::size_t>(n), 0);
       for (std::size_t r = 0; r < node.size(); ++r) {
         ordered.row(node[r]) = features.row(static_cast<Eigen::Index>(r));
         GAT_CHECK(!seen[static_cast<std::size_t>(node[r])],
-                  files.features << ": node " << shown(feature_keys[r])
-                                 << " has two rows (ids that are the same number, e.g. 7 and 007)");
+                  files.features << ":" << feature_lines[r] << ": node " << shown(feature_keys[r])
+                                 << " has a second row (ids that are the same number, such as 7 "
+                                    "and 007, are one node)");
         seen[static_cast<std::size_t>(node[r])] = 1;
       }
       for (NodeId i = 0; i < n; ++i) {
@@ -372,11 +429,13 @@ Dataset load(const NodeDataFiles& files, NodeId fixed_nodes, const std::string& 
       node.resize(labels.labels.size());
       for (std::size_t r = 0; r < node.size(); ++r) node[r] = static_cast<NodeId>(r);
     } else {
-      node = keyed_rows(labels.keys, index, files.labels);
+      node = keyed_rows(labels.keys, labels.lines, index, files.labels);
       std::vector<char> seen(static_cast<std::size_t>(n), 0);
       for (std::size_t r = 0; r < node.size(); ++r) {
         GAT_CHECK(!seen[static_cast<std::size_t>(node[r])],
-                  files.labels << ": node " << shown(labels.keys[r]) << " has two labels");
+                  files.labels << ":" << labels.lines[r] << ": node " << shown(labels.keys[r])
+                               << " has a second label (ids that are the same number, such as 7 "
+                                  "and 007, are one node)");
         seen[static_cast<std::size_t>(node[r])] = 1;
       }
     }
@@ -390,23 +449,13 @@ Dataset load(const NodeDataFiles& files, NodeId fixed_nodes, const std::string& 
   // The split.
   const bool has_labels = !files.labels.empty();
   const std::string& s = files.split;
-  if (s.empty() && !has_labels) {
-    report.split = "none (no labels)";
-  } else if (s.empty() || s.rfind("random", 0) == 0) {
+  const bool random = s == "random" || s.starts_with("random:");
+  if (s == "none" || (s.empty() && !has_labels)) {
+    report.split = s.empty() ? "none (no labels)" : "none";
+  } else if (s.empty() || random) {
     const RandomSplitSpec spec = parse_random_split(s.empty() ? "random" : s);
     GAT_CHECK(has_labels, "--split " << s << ": a random split needs labels");
-    // Drawn among the labelled nodes only, then mapped back (monotone, so lists stay ascending).
-    std::vector<NodeId> labelled;
-    std::vector<std::int32_t> their_labels;
-    for (NodeId i = 0; i < n; ++i) {
-      if (out.labels[static_cast<std::size_t>(i)] < 0) continue;
-      labelled.push_back(i);
-      their_labels.push_back(out.labels[static_cast<std::size_t>(i)]);
-    }
-    Split split = random_split(their_labels, out.num_classes(), spec, files.seed);
-    for (auto* list : {&split.train, &split.val, &split.test}) {
-      for (NodeId& v : *list) v = labelled[static_cast<std::size_t>(v)];
-    }
+    Split split = random_split_of_labelled(out, spec, files.seed, s.empty());
     out.train = std::move(split.train);
     out.val = std::move(split.val);
     out.test = std::move(split.test);
@@ -414,10 +463,20 @@ Dataset load(const NodeDataFiles& files, NodeId fixed_nodes, const std::string& 
                    std::to_string(spec.val) + "," + std::to_string(spec.test) + " (seed " +
                    std::to_string(files.seed) + ")";
   } else {
-    Split split = is_directory(s) ? read_split_dir(s, n)
-                                  : read_split_file(s, [&index](std::string_view id) {
-                                      return index(id);
-                                    });
+    Split split;
+    if (is_directory(s)) {
+      // Index lists hold node indices: the ids themselves only when nodes are numbered by id.
+      const bool ids_are_indices =
+          by_id || (!string_ids && (n == 0 || (el.ids.ints.front() == 0 &&
+                                               el.ids.ints.back() == std::int64_t{n} - 1)));
+      GAT_CHECK(ids_are_indices,
+                s << ": a folder of index lists (train.csv, valid.csv, test.csv) names nodes "
+                     "by index 0..N-1, but the edge list's ids are not 0..N-1; write a split "
+                     "file of 'node_id train|val|test' lines instead");
+      split = read_split_dir(s, n);
+    } else {
+      split = read_split_file(s, [&index](std::string_view id) { return index(id); });
+    }
     validate_split(split, n);
     out.train = std::move(split.train);
     out.val = std::move(split.val);
@@ -465,8 +524,7 @@ Dataset load_node_data(const NodeDataFiles& files, NodeDataReport* report) {
   return out;
 }
 
-Dataset load_ogb(const std::string& dir, bool undirected, const std::string& split_name,
-                 NodeDataReport* report) {
+Dataset load_ogb(const std::string& dir, const OgbOptions& options, NodeDataReport* report) {
   const fs::path raw = fs::path(dir) / "raw";
   std::error_code ec;
   GAT_CHECK(fs::is_directory(raw, ec),
@@ -490,8 +548,9 @@ Dataset load_ogb(const std::string& dir, bool undirected, const std::string& spl
   };
   if (present(file("node-feat.csv"))) files.features = file("node-feat.csv");
   if (present(file("node-label.csv"))) files.labels = file("node-label.csv");
-  files.split = ogb_split_dir(dir, split_name);
-  files.undirected = undirected;
+  files.split = ogb_split_dir(dir, options.split_name);
+  files.undirected = options.undirected;
+  files.normalize_features = options.normalize_features;
   std::string name = fs::path(dir).filename().string();
   if (name.empty()) name = fs::path(dir).parent_path().filename().string();
   files.name = name;

@@ -52,8 +52,9 @@ std::vector<std::string> npz_members(const std::string& path);
 
 /// @brief Rows of numbers keyed by a node id in the first column.
 struct KeyedRows {
-  std::vector<std::string> keys;  // (N) first column, as written; unique
-  Matrix<float> values;           // (N, K) the other columns
+  std::vector<std::string> keys;    // (N) first column, as written; unique
+  Matrix<float> values;             // (N, K) the other columns
+  std::vector<std::int64_t> lines;  // (N) the line of each row, for messages
 };
 
 /// @brief A text file whose lines are "node_id value value ..." (K >= 1 values), with an optional
@@ -71,8 +72,10 @@ enum class TextHeader {
 /// @brief One label per node, optionally keyed by node id.
 struct LabelColumn {
   std::vector<std::string> keys;    // (N) node ids as written; empty when the file has no id column
-  std::vector<std::string> labels;  // (N) labels as written (for .npy, the integer in decimal)
-  bool integer = false;             // every label is a decimal integer (always so for .npy)
+  std::vector<std::string> labels;  // (N) labels as written (for .npy, the integer in decimal);
+                                    // "" where a text field is empty (a missing label)
+  bool integer = false;             // every non-empty label is a decimal integer (.npy: always)
+  std::vector<std::int64_t> lines;  // (N) the line of each label (text only), for messages
 };
 
 /// @brief Labels of nodes; the caller maps class names to class indices.
@@ -87,7 +90,9 @@ struct LabelColumn {
 /// not, and that line names columns (an id word such as id, node, node_id, index, name, or a
 /// label word such as label, class, y, target, category: "id,label" over "0,Theory"). A header
 /// over string ids and string labels in other words cannot be told from data, so declare it
-/// (kPresent) or write it as a '#' comment.
+/// (kPresent) or write it as a '#' comment. An empty label field ("p2,") is a node without a
+/// label (kept as ""); a blank line among one-column labels is refused ("write nan"), since
+/// skipping it would shift every later label to the wrong node.
 LabelColumn read_labels(const std::string& path, TextHeader header = TextHeader::kAuto);
 
 /// @brief The node index of a node id as written in a file, or -1 when there is no such node.

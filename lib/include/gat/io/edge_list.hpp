@@ -72,6 +72,10 @@ struct EdgeListReport {
   EdgeId self_loops = 0;      // edges i→i as read
   EdgeId duplicates = 0;      // edges repeating an earlier (src, dst) pair (directed pairs);
                               // counted, not removed: k copies of a pair count k - 1
+  // Why the ids are strings: the first id that is not an integer, and its line (0: all ids
+  // are integers).
+  std::string first_string_id;
+  std::int64_t first_string_id_line = 0;
 };
 
 /// @brief An edge list as read: edges in file order, indices into `ids`.
@@ -107,8 +111,10 @@ struct EdgeList {
 ///       to_node, dest, destination, receiver), or
 ///   (b) L2, the next such line, exists, both its first two fields are integers and neither of
 ///       L1's first two is, or
-///   (c) L2 exists with K fields, L1 has a value field (3rd or later) that is not a number and
-///       all of L2's value fields are numbers.
+///   (c) L2 exists with K fields, L1's first two fields are not both integers, L1 has a value
+///       field (3rd or later) that is not a number and all of L2's value fields are numbers
+///       ("nan", "inf" and out-of-range values count as numbers here, and are then refused
+///       as data: a first edge with a NaN weight is an error, not a header).
 /// A graph whose first edge joins nodes named e.g. "u" and "v" therefore needs Header::kNo.
 /// The header's fields 3..K name the value columns.
 ///

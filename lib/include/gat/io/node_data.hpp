@@ -29,16 +29,17 @@ struct NodeDataFiles {
   std::string features;  // (N, K) node features, or "" for none (a dataset to inspect or
                          // benchmark, not to train on)
   std::string labels;    // node labels, or "" for none (nodes without a label are -1)
-  // The split: "" (a stratified random:20,500,1000 drawn from `seed` when there are labels),
-  // "random:TRAIN_PER_CLASS,VAL,TEST", a LINQS-style split file ("node_id train|val|test"
-  // per line), or a directory holding OGB's train.csv, valid.csv and test.csv (node indices,
-  // plain or .gz).
+  // The split: "" (a stratified random:20,500,1000 drawn from `seed` among the labelled nodes,
+  // when there are labels), "random:TRAIN_PER_CLASS,VAL,TEST", "none", a LINQS-style split
+  // file ("node_id train|val|test" per line), or a directory holding OGB's train.csv,
+  // valid.csv and test.csv (node indices, plain or .gz; only when the ids are 0..N-1).
   std::string split;
   bool undirected = false;  // add j→i for every i→j (edges are directed as written otherwise)
   // Text features whose first column is a node id. Automatic when the ids are strings; set it
   // when integer ids head each row of a text feature file (pandas' to_csv with its index).
   bool keyed_features = false;
-  bool normalize_features = false;  // divide each feature row by its sum (bag-of-words)
+  // Divide each feature row by its sum (bag-of-words); refuses negative features.
+  bool normalize_features = false;
   std::uint64_t seed = 0;           // for a random split
   EdgeListOptions edge_options;
   std::string name;  // Dataset::name; "" → the edge file's name without extensions
@@ -66,13 +67,19 @@ struct NodeDataReport {
 /// @param report when not null, receives what was read and dropped.
 Dataset load_node_data(const NodeDataFiles& files, NodeDataReport* report = nullptr);
 
+/// @brief Options of load_ogb.
+struct OgbOptions {
+  bool undirected = false;          // symmetrise the edges (OGB's baselines on ogbn-arxiv do)
+  bool normalize_features = false;  // as NodeDataFiles::normalize_features
+  std::string split_name;           // the folder under split/; "" for the only one
+};
+
 /// @brief Loads a dataset in OGB's node-property layout, as ogb's NodePropPredDataset leaves it
 /// on disk (e.g. ogbn-arxiv/): raw/edge.csv.gz ("src,dst" node indices), raw/num-node-list.csv.gz
 /// (N), raw/node-feat.csv.gz (N rows), raw/node-label.csv.gz (N rows; "nan" for a node without a
 /// label), and split/<name>/{train,valid,test}.csv.gz (the only folder under split/, or the one
-/// named `split_name`). Files are read plain or gzip-compressed, with or without ".gz".
-/// @param undirected symmetrise the edges (OGB's GAT baselines on ogbn-arxiv do).
-Dataset load_ogb(const std::string& dir, bool undirected = false,
-                 const std::string& split_name = "", NodeDataReport* report = nullptr);
+/// named options.split_name). Files are read plain or gzip-compressed, with or without ".gz".
+Dataset load_ogb(const std::string& dir, const OgbOptions& options = {},
+                 NodeDataReport* report = nullptr);
 
 }  // namespace gat
