@@ -448,6 +448,11 @@ void register_bench(CLI::App& app) {
   cmd->callback([flags, cmd] {
     keep_freed_memory();  // before the children fork: they inherit it
     flags->use_dataset = cmd->count("--dataset") > 0 || flags->data.own_graph();
+    if (!flags->use_dataset) {
+      refuse_own_graph_flags(flags->data,
+                             "without --dataset, --edges or --ogb gat bench generates its graphs "
+                             "(the width per head is --hidden)");
+    }
     run_bench(*flags);
   });
 }

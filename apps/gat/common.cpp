@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <utility>
 #include <cmath>
 #include <cstdlib>
 #include <filesystem>
@@ -49,19 +50,21 @@ void add_data_flags(CLI::App& cmd, DataFlags& flags, bool own_graph) {
                  "'node_id,label' lines; integers are class indices, other labels class names")
       ->group(own)
       ->check(non_empty_path(false));
-  cmd.add_option("--split", flags.split,
+  flags.split_option = cmd.add_option("--split", flags.split,
                  "Split of --edges: a file of 'node_id train|val|test' lines, a folder of OGB "
-                 "train/valid/test.csv, or random:TRAIN_PER_CLASS,VAL,TEST (default, with "
-                 "labels: random:20,500,1000)")
+                 "train/valid/test.csv, random:TRAIN_PER_CLASS,VAL,TEST (default, with labels: "
+                 "random:20,500,1000), or none")
       ->group(own)
       ->check(non_empty_path(false));
-  cmd.add_option("--split-seed", flags.split_seed, "Seed of a random --split")
+  flags.split_seed_option = cmd.add_option("--split-seed", flags.split_seed, "Seed of a random --split")
       ->group(own)
       ->capture_default_str()
       ->check(seed_value());
-  cmd.add_flag("--undirected", flags.undirected,
-               "Add the reverse of every edge of --edges / --ogb (default: directed as written)")
-      ->group(own);
+  flags.undirected_option =
+      cmd.add_flag("--undirected", flags.undirected,
+                   "Add the reverse of every edge of --edges / --ogb (default: directed as "
+                   "written)")
+          ->group(own);
   cmd.add_flag("--keyed-features", flags.keyed_features,
                "The first column of a text --features file is the node id (automatic when ids "
                "are strings)")
@@ -75,6 +78,21 @@ void add_data_flags(CLI::App& cmd, DataFlags& flags, bool own_graph) {
                  "raw/node-feat.csv.gz, raw/node-label.csv.gz, split/<name>/)")
       ->group(own)
       ->check(non_empty_path(false));
+}
+
+void refuse_own_graph_flags(const DataFlags& flags, const std::string& what) {
+  const std::pair<const char*, bool> own[] = {
+      {"--features", !flags.features.empty()},
+      {"--labels", !flags.labels.empty()},
+      {"--split", !flags.split.empty()},
+      {"--split-seed", given(flags.split_seed_option)},
+      {"--undirected", flags.undirected},
+      {"--keyed-features", flags.keyed_features},
+      {"--normalize", flags.normalize}};
+  for (const auto& [flag, is_given] : own) {
+    GAT_USAGE_CHECK(!is_given, flag << " describes a graph of your own (with --edges FILE or "
+                                       "--ogb DIR), but " << what);
+  }
 }
 
 bool no_normalize_given(const DataFlags& flags) {
@@ -185,22 +203,21 @@ Dataset load_own_graph(const DataFlags& flags, NodeDataReport* report) {
                          "are raw unless --normalize is given");
   if (!flags.ogb.empty()) {
     GAT_USAGE_CHECK(flags.features.empty() && flags.labels.empty() && flags.split.empty() &&
-                        !flags.keyed_features,
+                        !flags.keyed_features && !given(flags.split_seed_option),
                     "--ogb reads its own features, labels and split; --features, --labels, "
-                    "--split and --keyed-features go with --edges");
-    Dataset data = load_ogb(flags.ogb, flags.undirected, "", report);
-    if (flags.normalize) {
-      GAT_CHECK(!data.has_dense_features() || data.dense_features.minCoeff() >= 0.0f,
-                flags.ogb << ": --normalize divides rows by their sums, which needs non-negative "
-                             "features (bag-of-words); these have negative values");
-    }
-    return data;
+                    "--split, --split-seed and --keyed-features go with --edges");
+    OgbOptions options;
+    options.undirected = flags.undirected;
+    options.normalize_features = flags.normalize;
+    return load_ogb(flags.ogb, options, report);
   }
+  GAT_USAGE_CHECK(!flags.keyed_features || !flags.features.empty(),
+                  "--keyed-features says how to read --features, which is not given");
   NodeDataFiles files;
   files.edges = flags.edges;
   files.features = flags.features;
   files.labels = flags.labels;
-  files.split = flags.split;
+  files.split = flags.split.empty() && !flags.split_needed ? "none" : flags.split;
   files.undirected = flags.undirected;
   files.keyed_features = flags.keyed_features;
   files.normalize_features = flags.normalize;
@@ -212,10 +229,7 @@ Dataset load_own_graph(const DataFlags& flags, NodeDataReport* report) {
 
 Dataset load_dataset(const DataFlags& flags, LinqsReport* report, NodeDataReport* own) {
   if (flags.own_graph()) return load_own_graph(flags, own);
-  GAT_USAGE_CHECK(flags.features.empty() && flags.labels.empty() && flags.split.empty() &&
-                      !flags.undirected && !flags.keyed_features && !flags.normalize,
-                  "--features, --labels, --split, --undirected, --keyed-features and "
-                  "--normalize describe a graph of your own: give --edges FILE (or --ogb DIR)");
+  refuse_own_graph_flags(flags, "--dataset names a LINQS dataset with its own");
   fs::path dir;
   std::string name;
   const fs::path given(flags.dataset);

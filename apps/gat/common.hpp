@@ -32,8 +32,14 @@ struct DataFlags {
   bool keyed_features = false;
   bool normalize = false;  // --normalize: row sums of 1 for array features (LINQS: the default)
   std::uint64_t split_seed = 0;
+  // Whether the command reads the split (train, eval, info, bench): predict and embed do not,
+  // so for them no split is drawn unless --split is given.
+  bool split_needed = true;
   const CLI::Option* dataset_option = nullptr;
   const CLI::Option* normalize_option = nullptr;
+  const CLI::Option* split_option = nullptr;
+  const CLI::Option* split_seed_option = nullptr;
+  const CLI::Option* undirected_option = nullptr;
 
   /// @brief Whether the data comes from --edges or --ogb rather than a LINQS dataset.
   bool own_graph() const { return !edges.empty() || !ogb.empty(); }
@@ -43,6 +49,14 @@ struct DataFlags {
 
 /// @brief Whether --no-normalize (or, for --edges / --ogb, --normalize) was given.
 bool no_normalize_given(const DataFlags& flags);
+
+/// @brief Whether an option was given on the command line (false for a null option).
+inline bool given(const CLI::Option* option) { return option != nullptr && option->count() > 0; }
+
+/// @brief Throws UsageError when a flag of one's own graph (--features, --labels, --split,
+/// --split-seed, --undirected, --keyed-features, --normalize) is given without --edges or
+/// --ogb, or --keyed-features without --features: `what` names what the command reads instead.
+void refuse_own_graph_flags(const DataFlags& flags, const std::string& what);
 
 /// @brief A command line that the parser accepts but that makes no sense (flags that do not go
 /// together). main reports it as it reports the parser's errors: one line, exit status 2, where

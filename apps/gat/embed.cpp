@@ -81,6 +81,7 @@ void register_embed(CLI::App& app) {
       ->required()
       ->check(non_empty_path(false));
   add_data_flags(*cmd, f.data);
+  f.data.split_needed = false;  // predictions and embeddings cover every node
   cmd->add_option("--layer", f.layer,
                   "Layer whose output to write, 0-based: hidden layers give their ELU output, the "
                   "last layer its logits (default: the last hidden layer)")

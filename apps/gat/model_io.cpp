@@ -1,9 +1,13 @@
 #include "model_io.hpp"
 
+#include <algorithm>
+#include <charconv>
 #include <cstdio>
 #include <nlohmann/json.hpp>
 #include <string>
+#include <system_error>
 #include <utility>
+#include <vector>
 
 #include "gat/core/error.hpp"
 
@@ -20,7 +24,7 @@ TrainedModel train_model(const ModelFlags& flags, const Dataset& data, std::uint
 
 CheckpointMetadata training_metadata(const Dataset& data, const DataFlags& flags,
                                      std::uint64_t seed, const TrainResult& result) {
-  return {{"dataset", data.name},
+  CheckpointMetadata meta = {{"dataset", data.name},
           {"classes", nlohmann::json(data.class_names).dump()},
           {"nodes", std::to_string(data.num_nodes())},
           {"edges", std::to_string(data.graph.num_edges())},
@@ -33,6 +37,14 @@ CheckpointMetadata training_metadata(const Dataset& data, const DataFlags& flags
           {"best_epoch", std::to_string(result.best_epoch)},
           {"val_acc", nlohmann::json(result.val_acc).dump()},
           {"test_acc", nlohmann::json(result.test_acc).dump()}};
+  if (flags.own_graph()) {
+    // How the graph and split were made, so that eval re-creates the same test set (a split
+    // redrawn with another seed would overlap the nodes the model trained on).
+    meta["split"] = flags.split;
+    meta["split_seed"] = std::to_string(flags.split_seed);
+    meta["undirected"] = flags.undirected ? "true" : "false";
+  }
+  return meta;
 }
 
 void save_trained_model(const std::string& path, const TrainedModel& run, const Dataset& data,
@@ -45,6 +57,26 @@ namespace {
 std::string meta_or(const CheckpointMetadata& meta, const char* key, const std::string& fallback) {
   const auto it = meta.find(key);
   return it == meta.end() ? fallback : it->second;
+}
+
+// The graph and split of an own-graph model, as trained, for each flag the user did not give:
+// --undirected (another graph otherwise), and for commands that score a split, --split and
+// --split-seed (another test set otherwise).
+void restore_graph_flags(const CheckpointMetadata& meta, const DataFlags& flags, DataFlags& out) {
+  const auto undirected = meta.find("undirected");
+  if (undirected != meta.end() && !given(flags.undirected_option)) {
+    out.undirected = undirected->second == "true";
+  }
+  if (!flags.split_needed) return;
+  const auto split = meta.find("split");
+  if (split != meta.end() && !given(flags.split_option)) out.split = split->second;
+  const auto seed = meta.find("split_seed");
+  if (seed != meta.end() && !given(flags.split_seed_option)) {
+    const char* end = seed->second.data() + seed->second.size();
+    const auto parsed = std::from_chars(seed->second.data(), end, out.split_seed);
+    GAT_CHECK(parsed.ec == std::errc() && parsed.ptr == end,
+              "checkpoint metadata: split_seed '" << seed->second << "' is not a seed");
+  }
 }
 
 // The preprocessing the model was trained with, unless the user asked otherwise.
@@ -67,6 +99,7 @@ DataFlags flags_for_checkpoint(const std::string& model_path, const CheckpointMe
                  model_path.c_str(), trained_normalized ? "row-normalised" : "raw",
                  flags.normalized() ? "row-normalised" : "raw");
   }
+  if (flags.own_graph()) restore_graph_flags(meta, flags, out);
   return out;
 }
 
@@ -97,10 +130,24 @@ ModelAndData load_model_and_data(const std::string& model_path, const DataFlags&
             "model " << model_path << " expects " << o.in_features
                      << " input features but dataset '" << data.name << "' has "
                      << data.num_features());
+  const auto classes = checkpoint.metadata.find("classes");
+  if (flags.own_graph() && classes != checkpoint.metadata.end()) {
+    // A graph of one's own may have no labels (predict, embed), or labels that do not reach
+    // the model's last classes: when its class names begin the model's, the model's apply.
+    const nlohmann::json trained = nlohmann::json::parse(classes->second, nullptr, false);
+    if (trained.is_array() && trained.size() >= data.class_names.size() &&
+        std::equal(data.class_names.begin(), data.class_names.end(), trained.begin(),
+                   [](const std::string& a, const nlohmann::json& b) {
+                     return b.is_string() && b.get<std::string>() == a;
+                   }) &&
+        std::all_of(trained.begin(), trained.end(),
+                    [](const nlohmann::json& b) { return b.is_string(); })) {
+      data.class_names = trained.get<std::vector<std::string>>();
+    }
+  }
   GAT_CHECK(data.num_classes() == o.num_classes,
             "model " << model_path << " predicts " << o.num_classes << " classes but dataset '"
                      << data.name << "' has " << data.num_classes());
-  const auto classes = checkpoint.metadata.find("classes");
   if (classes != checkpoint.metadata.end()) {
     const nlohmann::json expected = data.class_names;
     GAT_CHECK(classes->second == expected.dump(),

@@ -77,6 +77,7 @@ void register_predict(CLI::App& app) {
       ->required()
       ->check(non_empty_path(false));
   add_data_flags(*cmd, f.data);
+  f.data.split_needed = false;  // predictions and embeddings cover every node
   cmd->add_option("-o,--output", f.output, "CSV file to write ('-' or absent: stdout)")
       ->check(non_empty_path());
   cmd->add_option("--logits", f.logits,

@@ -24,10 +24,10 @@ namespace {
 
 // A TU dataset is the folder <data dir>/<NAME> holding <NAME>_A.txt etc., or a folder path.
 GraphDataset load_graph_dataset(const DataFlags& flags) {
-  GAT_USAGE_CHECK(!flags.own_graph() && flags.features.empty() && flags.labels.empty() &&
-                      flags.split.empty(),
-                  "--task graph trains on TU datasets (--dataset NAME); --edges, --features, "
-                  "--labels, --split and --ogb describe one graph for node classification");
+  GAT_USAGE_CHECK(!flags.own_graph(),
+                  "--task graph trains on TU datasets (--dataset NAME); --edges and --ogb "
+                  "describe one graph for node classification");
+  refuse_own_graph_flags(flags, "--task graph trains on TU datasets (--dataset NAME)");
   fs::path dir;
   std::string name;
   const fs::path given(flags.dataset);

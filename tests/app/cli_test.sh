@@ -692,13 +692,40 @@ if "$gat" bench --edges "$own/int.txt" --mode sparse --reps 1 --warmup 0 --heads
 else
   fail "bench --edges: $(cat "$own/out" "$work/err")"
 fi
+# A saved model remembers its graph and split: eval without --split, --split-seed and
+# --undirected scores the same test nodes; predict needs neither labels nor a split.
+if "$gat" train --edges "$own/int.txt" --undirected --features "$own/x.npy" --labels "$own/y.txt" \
+  --split random:2,2,2 --split-seed 5 --epochs 3 --quiet --save "$own/s.safetensors" \
+  --json "$own/s.json" >/dev/null 2>"$work/err" &&
+  "$gat" eval --model "$own/s.safetensors" --edges "$own/int.txt" --features "$own/x.npy" \
+    --labels "$own/y.txt" --json "$own/e.json" >/dev/null 2>>"$work/err" &&
+  /usr/bin/python3 - "$own/s.json" "$own/e.json" <<'PY'
+import json, sys
+t = json.load(open(sys.argv[1]))["runs"][0]
+e = json.load(open(sys.argv[2]))
+assert e["splits"]["test"]["nodes"] == 2, e["splits"]
+assert abs(t["test_acc"] - e["splits"]["test"]["accuracy"]) < 1e-12, (t["test_acc"], e["splits"])
+PY
+then
+  pass "eval of an own-graph model re-creates its graph and split"
+else
+  fail "eval of an own-graph model: $(cat "$work/err")"
+fi
+if "$gat" predict --model "$own/s.safetensors" --edges "$own/int.txt" --features "$own/x.npy" \
+  --output "$own/p.csv" 2>"$work/err" && [ "$(wc -l <"$own/p.csv")" -eq 11 ]; then
+  pass "predict on an own graph without labels or split"
+else
+  fail "predict without labels: $(cat "$work/err")"
+fi
+expect_usage "bench's old --features N is refused, naming --hidden" "width per head is --hidden" -- \
+  "$gat" bench --features 8 --nodes 50 --degree 4
 printf '0 1\n1 2 3\n' >"$own/bad.txt"
 printf '1\n2\n3\n4\n5\n' >"$own/five.txt"
 expect_error "a malformed edge list names file and line" "bad.txt:2: expected 2 columns, found 3" -- \
   "$gat" info --edges "$own/bad.txt"
 expect_error "an id outside the rows of the features" "node id 8 is outside \[0, 5)" -- \
   "$gat" info --edges "$own/int.txt" --features "$own/five.txt"
-expect_usage "--features without --edges" "give --edges FILE" -- \
+expect_usage "--features without --edges" "--features describes a graph of your own" -- \
   "$gat" info --features "$own/x.npy"
 expect_usage "--edges with --dataset" "--dataset and --edges name two datasets" -- \
   "$gat" info --dataset "$sample" --edges "$own/int.txt"
