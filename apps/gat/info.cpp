@@ -129,7 +129,7 @@ void print_stats(const Dataset& data, const LinqsReport& linqs, const NodeDataRe
                  static_cast<long long>(own->duplicates_dropped),
                  static_cast<long long>(e.comments), static_cast<long long>(e.blank));
     if (own->value_columns > 0) {
-      std::fprintf(report(), "edge values      %lld columns, read and not used (node models)\n",
+      std::fprintf(report(), "edge values      %lld columns, not used by node models\n",
                    static_cast<long long>(own->value_columns));
     }
   }

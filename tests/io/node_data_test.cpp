@@ -300,10 +300,15 @@ TEST(NodeData, Errors) {
 TEST(NodeData, EdgeCases) {
   test::TempDir tmp("node_data");
   NodeDataFiles f;
-  // A NaN in the first row is refused as data, not taken for a header and dropped.
+  // A NaN in the first row is refused as data, not taken for a header and dropped; the node
+  // loader does not read edge values (node models use none), and keeps the edge.
   tmp.write("nan.txt", "1 2 nan\n2 3 0.5\n");
+  EXPECT_THAT(test::error_message([&] { read_edge_list(tmp.path("nan.txt")); }),
+              HasSubstr("nan.txt:1: column 3"));
   f.edges = tmp.path("nan.txt");
-  EXPECT_THAT(error_of(f), HasSubstr("nan.txt:1: column 3"));
+  NodeDataReport nan_report;
+  EXPECT_EQ(load_node_data(f, &nan_report).graph.num_edges(), 2);
+  EXPECT_EQ(nan_report.value_columns, 1);
   tmp.write("g.txt", "0 1\n1 2\n2 3\n3 0\n");
   tmp.write("x_nan.csv", "0.1,nan\n0.2,0.3\n0.5,0.5\n0.1,0.1\n");
   f.edges = tmp.path("g.txt");

@@ -1017,9 +1017,8 @@ std::string plural(std::size_t n, const char* word) {
 struct TextRows {
   std::vector<std::string> keys;
   std::vector<std::int64_t> lines;  // (rows) line of each row, when keyed
-  std::vector<float> values;  // row-major
+  Matrix<float> values;             // (rows, value columns)
   std::int64_t rows = 0;
-  std::int64_t cols = 0;  // value columns
 };
 
 TextRows parse_numeric_rows(const std::string& path, std::string_view text, bool keyed) {
@@ -1032,6 +1031,13 @@ TextRows parse_numeric_rows(const std::string& path, std::string_view text, bool
   const std::size_t skip = keyed ? 1 : 0;
   std::size_t width = 0;  // fields per line, fixed by the first
   bool first = true;
+  // The matrix is allocated once at its final size, from a count of the data lines, so that a
+  // large text file costs its text and the matrix, not a growing buffer and a copy besides.
+  std::int64_t data_lines = 0;
+  {
+    DataLines count(text);
+    while (count.next(line)) ++data_lines;
+  }
   while (lines.next(line)) {
     const std::int64_t line_no = lines.line_number();
     const auto& f = fields.split(line, line_no);
@@ -1041,9 +1047,13 @@ TextRows parse_numeric_rows(const std::string& path, std::string_view text, bool
       GAT_CHECK(width > skip, path << ":" << line_no
                                    << ": expected a node id and at least one value, found "
                                    << plural(width, "column"));
-      out.cols = static_cast<std::int64_t>(width - skip);
       bool header = false;
       for (std::size_t j = skip; j < width; ++j) header = header || !looks_numeric(unquote(f[j]));
+      out.values.resize(data_lines - (header ? 1 : 0), static_cast<Eigen::Index>(width - skip));
+      if (keyed) {
+        out.keys.reserve(static_cast<std::size_t>(out.values.rows()));
+        out.lines.reserve(static_cast<std::size_t>(out.values.rows()));
+      }
       if (header) continue;
     }
     if (f.size() != width) {
@@ -1059,7 +1069,7 @@ TextRows parse_numeric_rows(const std::string& path, std::string_view text, bool
         GAT_FAIL(path << ":" << line_no << ": column " << j + 1
                       << " is not a finite number: " << shown(f[j]));
       }
-      out.values.push_back(v);
+      out.values(out.rows, static_cast<Eigen::Index>(j - skip)) = v;
     }
     if (keyed) {
       std::string key = unquote(f[0]);
@@ -1074,6 +1084,8 @@ TextRows parse_numeric_rows(const std::string& path, std::string_view text, bool
   }
   GAT_CHECK(out.rows > 0, path << ": no rows of values (the file is empty, or holds only blank "
                                   "lines, comments and a header)");
+  GAT_CHECK(out.rows == out.values.rows(), path << ": read " << out.rows << " rows of "
+                                                << out.values.rows() << " counted");
   return out;
 }
 
@@ -1112,8 +1124,7 @@ TextIntegers parse_integer_column(const std::string& path, std::string_view text
 Matrix<float> read_matrix(const std::string& path) {
   Opened in = open_array(path);
   if (in.npy) return npy_matrix(*in.npy, read_npy_header(*in.npy));
-  TextRows rows = parse_numeric_rows(in.name, in.text, /*keyed=*/false);
-  return Eigen::Map<const Matrix<float>>(rows.values.data(), rows.rows, rows.cols);
+  return std::move(parse_numeric_rows(in.name, in.text, /*keyed=*/false).values);
 }
 
 std::vector<std::int64_t> read_integers(const std::string& path) {
@@ -1145,7 +1156,7 @@ KeyedRows read_keyed_matrix(const std::string& path) {
   KeyedRows out;
   out.keys = std::move(rows.keys);
   out.lines = std::move(rows.lines);
-  out.values = Eigen::Map<const Matrix<float>>(rows.values.data(), rows.rows, rows.cols);
+  out.values = std::move(rows.values);
   return out;
 }
 

@@ -398,7 +398,7 @@ bool read_pass(const std::string& requested, const EdgeListOptions& options, std
     columns_line = line;
     const std::int64_t d = k - 2;
     for (std::int64_t c = 0; c < d; ++c) out.value_names.push_back("value" + std::to_string(c));
-    if (d > 0) out.values.resize(std::max<std::int64_t>(rows, 1), d);
+    if (d > 0 && options.read_values) out.values.resize(std::max<std::int64_t>(rows, 1), d);
   };
 
   const auto add_header = [&](const Fields& fields, std::int64_t line) {
@@ -416,7 +416,7 @@ bool read_pass(const std::string& requested, const EdgeListOptions& options, std
     NodeId s = 0;
     NodeId d = 0;
     if (!id_of(fields[0], s, path, line) || !id_of(fields[1], d, path, line)) return false;
-    if (columns > 2) {
+    if (columns > 2 && options.read_values) {
       if (edges == out.values.rows()) {
         out.values.conservativeResize(edges + edges / 2 + 16, columns - 2);  // the file grew
       }
@@ -489,7 +489,7 @@ bool read_pass(const std::string& requested, const EdgeListOptions& options, std
     }
   }
   out.report.lines = stream.line_number();
-  if (columns > 2) out.values.conservativeResize(edges, columns - 2);
+  if (columns > 2 && options.read_values) out.values.conservativeResize(edges, columns - 2);
   return true;
 }
 

@@ -289,11 +289,13 @@ Split random_split_of_labelled(const Dataset& data, const RandomSplitSpec& spec,
 Dataset load(const NodeDataFiles& files, NodeId fixed_nodes, const std::string& count_file,
              TextHeader label_header, NodeDataReport& report) {
   GAT_CHECK(!files.edges.empty(), "no edge list given");
-  EdgeList el = read_edge_list(files.edges, files.edge_options);
+  // Node models read no edge values: the reader counts the columns without storing E·D floats.
+  EdgeListOptions edge_options = files.edge_options;
+  edge_options.read_values = false;
+  EdgeList el = read_edge_list(files.edges, edge_options);
   report.edges = el.report;
   report.edges_read = el.num_edges();
-  report.value_columns = el.values.cols();
-  el.values.resize(0, 0);  // node models read no edge values; free them before the CSR
+  report.value_columns = static_cast<std::int64_t>(el.value_names.size());
 
   const bool string_ids = !el.ids.integer;
   const bool keyed_features = !files.features.empty() && (string_ids || files.keyed_features);

@@ -39,6 +39,10 @@ enum class Header {
 struct EdgeListOptions {
   EdgeListFormat format = EdgeListFormat::kAuto;
   Header header = Header::kAuto;
+  // Parse the value columns into EdgeList::values; false: only count them (value_names is
+  // still filled, values stays empty, and the values are not checked), for a caller that
+  // does not use them and should not hold E·D floats.
+  bool read_values = true;
 };
 
 /// The user's node ids and their indices 0..N-1.
