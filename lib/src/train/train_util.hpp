@@ -8,6 +8,7 @@
 #include "gat/core/error.hpp"
 #include "gat/data/dataset.hpp"
 #include "gat/data/features.hpp"
+#include "gat/data/split.hpp"
 #include "gat/layers/gat_model.hpp"
 #include "gat/layers/parameter.hpp"
 
@@ -49,6 +50,9 @@ inline void check_node_data(const GatModel<float>& model, const std::string& wha
 inline void check_dataset(const GatModel<float>& model, const Dataset& data) {
   check_node_data(model, "dataset '" + data.name + "'", data.num_nodes(), data.feature_view(),
                   data.labels);
+  // A Dataset filled by hand may hold any split: a node index outside [0, N) would be read out
+  // of bounds by the metrics.
+  validate_split(Split{data.train, data.val, data.test}, data.num_nodes());
   GAT_CHECK(data.num_classes() <= model.options().num_classes,
             "dataset '" << data.name << "' has " << data.num_classes()
                         << " classes but the model predicts " << model.options().num_classes);
