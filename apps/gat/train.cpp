@@ -72,7 +72,7 @@ nlohmann::json history_json(const TrainResult& res) {
 }
 
 // The dataset line of the report: sizes, split, and the citations the reader skipped.
-void print_dataset(const Dataset& data, const LinqsReport& linqs) {
+void print_dataset(const Dataset& data, const LinqsReport& linqs, const NodeDataReport* own) {
   std::fprintf(report(),
                "dataset %s: %d nodes, %lld edges, %lld features, %d classes; split %zu/%zu/%zu",
                data.name.c_str(), data.num_nodes(), static_cast<long long>(data.graph.num_edges()),
@@ -83,6 +83,7 @@ void print_dataset(const Dataset& data, const LinqsReport& linqs) {
                  static_cast<long long>(linqs.skipped_citations));
   }
   std::fprintf(report(), "\n");
+  if (own) std::fprintf(report(), "split %s\n", own->split.c_str());
 }
 
 // Progress of the runs on stderr. --log-every counts only when given: without it, Progress
@@ -191,8 +192,9 @@ void run_train(TrainFlags& f, const CLI::App& cmd) {
   // Refuse before training, not after it, when a result cannot be written.
   check_outputs({{f.json, "--json"}, {f.history, "--history"}, {f.save, "--save"}});
   LinqsReport linqs;
-  const Dataset data = load_dataset(f.data, &linqs);
-  print_dataset(data, linqs);
+  NodeDataReport own;
+  const Dataset data = load_dataset(f.data, &linqs, &own);
+  print_dataset(data, linqs, f.data.own_graph() ? &own : nullptr);
   GAT_CHECK(data.num_features() > 0, "dataset '" << data.name
                                                  << "' has no node features: give --features FILE");
   GAT_CHECK(!data.train.empty(), "dataset '" << data.name

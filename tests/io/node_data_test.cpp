@@ -324,9 +324,16 @@ TEST(NodeData, EdgeCases) {
   Dataset d = load_node_data(f);
   EXPECT_EQ(d.num_classes(), 3);
   EXPECT_EQ(d.train.size(), 2u);
-  // The default split names itself when it does not fit.
+  // The default split is scaled down to a small graph (4 labelled nodes, 2 per class): 1 per
+  // class, then a third of the other 2 for validation (0) and the rest for test.
   f.split = "";
-  EXPECT_THAT(error_of(f), HasSubstr("the default split, random:20,500,1000"));
+  NodeDataReport scaled;
+  d = load_node_data(f, &scaled);
+  EXPECT_EQ(d.train.size(), 2u);
+  EXPECT_EQ(d.val.size(), 0u);
+  EXPECT_EQ(d.test.size(), 2u);
+  EXPECT_THAT(scaled.split, HasSubstr("random:1,0,2 (seed 0; the default random:20,500,1000 "
+                                      "scaled to the labelled nodes)"));
   f.split = "none";
   d = load_node_data(f);
   EXPECT_TRUE(d.train.empty() && d.val.empty() && d.test.empty());

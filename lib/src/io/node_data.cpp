@@ -251,9 +251,13 @@ Split read_split_dir(const std::string& dir, NodeId n) {
 
 // A stratified random split among the labelled nodes only, mapped back to node indices
 // (monotone, so the lists stay ascending). Classes with no labelled node (a gap in integer
-// labels, 1-based labels) are left out of the draw rather than failing it.
-Split random_split_of_labelled(const Dataset& data, const RandomSplitSpec& spec,
-                               std::uint64_t seed, bool is_default) {
+// labels, 1-based labels) are left out of the draw rather than failing it. The default
+// (is_default: no --split given) is the Planetoid random:20,500,1000 where it fits; on fewer
+// labelled nodes it is scaled down, and `spec` says to what: T = min(20, half the smallest
+// class, at least 1) per class, then a third of the rest (at most 500) for validation and the
+// remainder (at most 1000) for test.
+Split random_split_of_labelled(const Dataset& data, RandomSplitSpec& spec, std::uint64_t seed,
+                               bool is_default) {
   std::vector<std::int32_t> compact(static_cast<std::size_t>(data.num_classes()), -1);
   for (const std::int32_t y : data.labels) {
     if (y >= 0) compact[static_cast<std::size_t>(y)] = 0;
@@ -270,14 +274,22 @@ Split random_split_of_labelled(const Dataset& data, const RandomSplitSpec& spec,
     labelled.push_back(i);
     their_labels.push_back(compact[static_cast<std::size_t>(y)]);
   }
-  Split split;
-  try {
-    split = random_split(their_labels, present, spec, seed);
-  } catch (const Error& e) {
-    if (!is_default) throw;
-    GAT_FAIL(e.what() << " (the default split, random:20,500,1000; give --split "
-                         "random:TRAIN_PER_CLASS,VAL,TEST that fits, or a split file)");
+  if (is_default && present > 0) {
+    std::vector<std::int64_t> count(static_cast<std::size_t>(present), 0);
+    for (const std::int32_t y : their_labels) ++count[static_cast<std::size_t>(y)];
+    const std::int64_t smallest = *std::min_element(count.begin(), count.end());
+    const auto labelled_count = static_cast<std::int64_t>(labelled.size());
+    const bool fits = smallest >= spec.train_per_class &&
+                      labelled_count - spec.train_per_class * present >= spec.val + spec.test;
+    if (!fits) {
+      spec.train_per_class = static_cast<int>(
+          std::min<std::int64_t>(spec.train_per_class, std::max<std::int64_t>(1, smallest / 2)));
+      const std::int64_t rest = labelled_count - std::int64_t{spec.train_per_class} * present;
+      spec.val = std::min<std::int64_t>(spec.val, rest / 3);
+      spec.test = std::min<std::int64_t>(spec.test, rest - spec.val);
+    }
   }
+  Split split = random_split(their_labels, present, spec, seed);
   for (auto* list : {&split.train, &split.val, &split.test}) {
     for (NodeId& v : *list) v = labelled[static_cast<std::size_t>(v)];
   }
@@ -455,15 +467,20 @@ Dataset load(const NodeDataFiles& files, NodeId fixed_nodes, const std::string& 
   if (s == "none" || (s.empty() && !has_labels)) {
     report.split = s.empty() ? "none (no labels)" : "none";
   } else if (s.empty() || random) {
-    const RandomSplitSpec spec = parse_random_split(s.empty() ? "random" : s);
+    RandomSplitSpec spec = parse_random_split(s.empty() ? "random" : s);
     GAT_CHECK(has_labels, "--split " << s << ": a random split needs labels");
+    const RandomSplitSpec asked = spec;
     Split split = random_split_of_labelled(out, spec, files.seed, s.empty());
     out.train = std::move(split.train);
     out.val = std::move(split.val);
     out.test = std::move(split.test);
+    const bool scaled = spec.train_per_class != asked.train_per_class ||
+                        spec.val != asked.val || spec.test != asked.test;
     report.split = "random:" + std::to_string(spec.train_per_class) + "," +
                    std::to_string(spec.val) + "," + std::to_string(spec.test) + " (seed " +
-                   std::to_string(files.seed) + ")";
+                   std::to_string(files.seed) +
+                   (scaled ? "; the default random:20,500,1000 scaled to the labelled nodes" : "") +
+                   ")";
   } else {
     Split split;
     if (is_directory(s)) {

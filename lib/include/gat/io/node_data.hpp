@@ -30,7 +30,7 @@ struct NodeDataFiles {
                          // benchmark, not to train on)
   std::string labels;    // node labels, or "" for none (nodes without a label are -1)
   // The split: "" (a stratified random:20,500,1000 drawn from `seed` among the labelled nodes,
-  // when there are labels), "random:TRAIN_PER_CLASS,VAL,TEST", "none", a LINQS-style split
+  // when there are labels; scaled down when the labelled nodes are fewer, see the report), "random:TRAIN_PER_CLASS,VAL,TEST", "none", a LINQS-style split
   // file ("node_id train|val|test" per line), or a directory holding OGB's train.csv,
   // valid.csv and test.csv (node indices, plain or .gz; only when the ids are 0..N-1).
   std::string split;
