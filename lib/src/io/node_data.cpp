@@ -401,7 +401,7 @@ Dataset load(const NodeDataFiles& files, NodeId fixed_nodes, const std::string& 
   std::vector<NodeId> src = std::move(el.src);
   std::vector<NodeId> dst = std::move(el.dst);
   out.graph = build_csr(n, std::move(src), std::move(dst), build);
-  // Symmetrising adds j→i for a loop i→i too, which is then a duplicate: not the user's repeat.
+  // `stored` counted each loop i→i twice, but symmetrising adds no reverse of a loop.
   report.duplicates_dropped =
       stored - out.graph.num_edges() - (files.undirected ? el.report.self_loops : 0);
   for (NodeId i = 0; i < n; ++i) {
