@@ -26,6 +26,8 @@
 namespace gat {
 namespace {
 
+using test::write_gz;
+
 using test::error_message;
 using ::testing::AllOf;
 using ::testing::ElementsAre;
@@ -81,15 +83,6 @@ std::string raw(std::initializer_list<T> values, bool big = false) {
     out.append(b, sizeof(T));
   }
   return out;
-}
-
-// gzip-compresses `bytes` into the file at `path`.
-void write_gz(const std::string& path, const std::string& bytes) {
-  gzFile f = gzopen(path.c_str(), "wb9");
-  ASSERT_NE(f, nullptr);
-  ASSERT_EQ(gzwrite(f, bytes.data(), static_cast<unsigned>(bytes.size())),
-            static_cast<int>(bytes.size()));
-  ASSERT_EQ(gzclose(f), Z_OK);
 }
 
 std::string read_bytes(const std::string& path) {

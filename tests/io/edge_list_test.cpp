@@ -27,17 +27,11 @@ void check_edge_list_node_count(std::int64_t count, const std::string& path, std
 namespace gat {
 namespace {
 
+using test::write_gz;
+
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using ::testing::IsEmpty;
-
-// gzip-compresses `text` into the file at `path` through zlib's own writer.
-void write_gz(const std::string& path, const std::string& text) {
-  gzFile f = gzopen(path.c_str(), "wb6");
-  ASSERT_NE(f, nullptr);
-  ASSERT_EQ(gzwrite(f, text.data(), static_cast<unsigned>(text.size())), int(text.size()));
-  ASSERT_EQ(gzclose(f), Z_OK);
-}
 
 // Each test gets its own directory, so tests may run in parallel processes (ctest -j).
 class EdgeListReader : public ::testing::Test {

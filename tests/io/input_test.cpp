@@ -21,15 +21,9 @@
 namespace gat {
 namespace {
 
-using ::testing::HasSubstr;
+using test::write_gz;
 
-// gzip-compresses `text` into the file at `path` through zlib's own writer.
-void write_gz(const std::string& path, const std::string& text) {
-  gzFile f = gzopen(path.c_str(), "wb9");
-  ASSERT_NE(f, nullptr);
-  ASSERT_EQ(gzwrite(f, text.data(), static_cast<unsigned>(text.size())), int(text.size()));
-  ASSERT_EQ(gzclose(f), Z_OK);
-}
+using ::testing::HasSubstr;
 
 std::string error_of(const std::string& path) {
   return test::error_message([&] { read_input(path); });

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "gat/core/error.hpp"
+#include "gat/core/sparse_matrix.hpp"
 #include "gat/io/linqs.hpp"
 #include "gat/layers/gat_model.hpp"
 #include "gat/train/infer.hpp"
@@ -23,6 +24,8 @@
 
 namespace gat {
 namespace {
+
+using test::write_gz;
 
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
@@ -44,22 +47,6 @@ void write_npy(const std::string& path, const Matrix<float>& m) {
   out.write(reinterpret_cast<const char*>(m.data()),
             static_cast<std::streamsize>(sizeof(float) * static_cast<std::size_t>(m.size())));
   ASSERT_TRUE(out.good()) << path;
-}
-
-void write_gz(const std::string& path, const std::string& text) {
-  gzFile f = gzopen(path.c_str(), "wb");
-  ASSERT_NE(f, nullptr) << path;
-  ASSERT_EQ(gzwrite(f, text.data(), static_cast<unsigned>(text.size())),
-            static_cast<int>(text.size()));
-  ASSERT_EQ(gzclose(f), Z_OK);
-}
-
-Matrix<float> dense_of(const SparseMatrix<float>& s) {
-  Matrix<float> m = Matrix<float>::Zero(s.rows, s.cols);
-  for (std::int64_t r = 0; r < s.rows; ++r) {
-    for (EdgeId k = s.row_ptr[r]; k < s.row_ptr[r + 1]; ++k) m(r, s.col[k]) = s.val[k];
-  }
-  return m;
 }
 
 std::string error_of(const NodeDataFiles& files) {
@@ -84,7 +71,7 @@ TEST(NodeData, CoraFromArraysTrainsToTheSameLogits) {
     }
   }
   tmp.write("cora_edges.csv", edges.str());
-  write_npy(tmp.path("features.npy"), dense_of(linqs.features));
+  write_npy(tmp.path("features.npy"), to_dense(linqs.features));
   std::ostringstream labels;
   labels << "node,label\n";
   for (NodeId i = 0; i < linqs.num_nodes(); ++i) {

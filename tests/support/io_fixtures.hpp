@@ -1,7 +1,10 @@
 #pragma once
-// Helpers of the file-reader tests (tests/io): the message of the error a load throws, and
-// random byte edits of a valid file for corruption tests. Files are written through
+// Helpers of the file-reader tests (tests/io): the message of the error a load throws, gzip
+// files, and random byte edits of a valid file for corruption tests. Files are written through
 // test::TempDir (temp_dir.hpp).
+
+#include <gtest/gtest.h>
+#include <zlib.h>
 
 #include <cstddef>
 #include <exception>
@@ -11,6 +14,16 @@
 #include "gat/core/error.hpp"
 
 namespace gat::test {
+
+/// Gzip-compresses `bytes` into the file at `path` through zlib's own writer; a failed write
+/// fails the test.
+inline void write_gz(const std::string& path, const std::string& bytes) {
+  gzFile f = gzopen(path.c_str(), "wb6");
+  ASSERT_NE(f, nullptr) << path;
+  ASSERT_EQ(gzwrite(f, bytes.data(), static_cast<unsigned>(bytes.size())),
+            static_cast<int>(bytes.size()));
+  ASSERT_EQ(gzclose(f), Z_OK);
+}
 
 /// The message of the gat::Error that `load()` throws, or a note saying what happened instead
 /// ("no error thrown", or "not a gat::Error: ..."), so that a HasSubstr check on the result

@@ -27,14 +27,6 @@ GatModelOptions model_for(const Dataset& d, int layers = 2) {
   return o;
 }
 
-Matrix<float> dense_of(const SparseMatrix<float>& s) {
-  Matrix<float> m = Matrix<float>::Zero(s.rows, s.cols);
-  for (std::int64_t r = 0; r < s.rows; ++r) {
-    for (EdgeId k = s.row_ptr[r]; k < s.row_ptr[r + 1]; ++k) m(r, s.col[k]) = s.val[k];
-  }
-  return m;
-}
-
 // The same pass as the five types it replaces: prepare_graph, SparseInput, GatModelCache,
 // ForwardContext and cache.hidden.
 TEST(Infer, SameAsTheForwardPassItWraps) {
@@ -55,7 +47,7 @@ TEST(Infer, SameAsTheForwardPassItWraps) {
 TEST(Infer, DenseFeaturesInPlaceMatchSparse) {
   const Dataset d = test::synthetic_dataset(300, 3, 2);
   const GatModel<float> model(model_for(d), 3);
-  const Matrix<float> dense = dense_of(d.features);
+  const Matrix<float> dense = to_dense(d.features);
   const Inference sparse = infer(model, d.graph, d.features);
   // A raw pointer into the caller's memory: no copy is made.
   const Inference in_place =

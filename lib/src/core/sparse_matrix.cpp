@@ -89,6 +89,10 @@ SparseMatrix<T> from_dense(const Matrix<T>& d) {
   m.rows = d.rows();
   m.cols = d.cols();
   m.row_ptr.assign(static_cast<std::size_t>(m.rows) + 1, 0);
+  // Sized once (a count first), so that converting a large array never holds a doubled buffer.
+  const auto nnz = static_cast<std::size_t>((d.array() != T(0)).count());
+  m.col.reserve(nnz);
+  m.val.reserve(nnz);
   for (std::int64_t r = 0; r < m.rows; ++r) {
     for (std::int64_t c = 0; c < m.cols; ++c) {
       if (d(r, c) != T(0)) {

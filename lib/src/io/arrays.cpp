@@ -7,15 +7,15 @@
 #include <zlib.h>
 
 #include <algorithm>
-#include <cctype>
-#include <initializer_list>
 #include <bit>
+#include <cctype>
 #include <cerrno>
 #include <cfloat>
 #include <charconv>
 #include <cmath>
 #include <cstdint>
 #include <cstring>
+#include <initializer_list>
 #include <limits>
 #include <memory>
 #include <string>
@@ -33,6 +33,10 @@
 namespace gat {
 
 namespace {
+
+using io_detail::looks_numeric;
+using io_detail::parse_int;
+using io_detail::parse_whole;
 
 using io_detail::is_space;
 using io_detail::LineReader;
@@ -113,11 +117,7 @@ class FileSource final : public Source {
     struct stat st {};
     if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
       ::close(fd);
-      GAT_FAIL(path << ": not a regular file ("
-                    << (S_ISDIR(st.st_mode)                          ? "a folder"
-                        : S_ISFIFO(st.st_mode)                       ? "a FIFO"
-                        : S_ISCHR(st.st_mode) || S_ISBLK(st.st_mode) ? "a device"
-                                                                     : "not a plain file")
+      GAT_FAIL(path << ": not a regular file (" << io_detail::not_regular_kind(st)
                     << "); arrays are read from regular files");
     }
     file_size_ = static_cast<std::uint64_t>(st.st_size);
@@ -847,66 +847,6 @@ std::vector<std::int64_t> npy_integers(Source& src, const NpyHeader& h) {
 
 // ---- Text -------------------------------------------------------------------------------------
 
-// Parses a whole token as a finite float (as the LINQS reader does): a leading '+' is allowed,
-// "nan" and "inf" are refused, a value below float's range rounds to zero or a subnormal.
-bool parse_float(std::string_view token, float& value) {
-  const char* first = token.data();
-  const char* last = first + token.size();
-  first = io_detail::skip_plus(first, last);
-  if (first == last) return false;
-  auto [ptr, ec] = std::from_chars(first, last, value);
-  if (ptr != last) return false;
-  if (ec == std::errc::result_out_of_range) {
-    double wide = 0;
-    const auto result = std::from_chars(first, last, wide);
-    if (result.ec != std::errc() || result.ptr != last || !(std::fabs(wide) <= FLT_MAX)) {
-      return false;
-    }
-    value = static_cast<float>(wide);
-    return true;
-  }
-  return ec == std::errc() && std::isfinite(value);
-}
-
-// A token that reads as a number, finite or not ("nan", "inf", "1e99" included): a header is
-// told from data by tokens that are not numbers at all, so that a first row holding a NaN is
-// refused as data rather than taken for a header and silently dropped.
-bool looks_numeric(std::string_view token) {
-  const char* first = io_detail::skip_plus(token.data(), token.data() + token.size());
-  const char* last = token.data() + token.size();
-  if (first == last) return false;
-  double d = 0;
-  const auto [ptr, ec] = std::from_chars(first, last, d);
-  return ptr == last && (ec == std::errc() || ec == std::errc::result_out_of_range);
-}
-
-// A whole token as a decimal integer ("-3", "+3").
-bool parse_int(std::string_view token, std::int64_t& value) {
-  const char* first = token.data();
-  const char* last = first + token.size();
-  first = io_detail::skip_plus(first, last);
-  if (first == last) return false;
-  const auto [ptr, ec] = std::from_chars(first, last, value);
-  return ec == std::errc() && ptr == last;
-}
-
-// An integer, or a floating-point number that is a whole number in int64's range ("3.0",
-// "3.000000000000000000e+00" as np.savetxt writes).
-bool parse_whole(std::string_view token, std::int64_t& value) {
-  if (parse_int(token, value)) return true;
-  const char* first = io_detail::skip_plus(token.data(), token.data() + token.size());
-  const char* last = token.data() + token.size();
-  double d = 0;
-  const auto [ptr, ec] = std::from_chars(first, last, d);
-  constexpr double kLimit = 9223372036854775808.0;
-  if (first == last || ec != std::errc() || ptr != last || !std::isfinite(d) ||
-      std::trunc(d) != d || d < -kLimit || d >= kLimit) {
-    return false;
-  }
-  value = static_cast<std::int64_t>(d);
-  return true;
-}
-
 // Fields are separated by commas when the first line has one, else by runs of blanks.
 enum class Separator { kComma, kBlank };
 
@@ -1065,7 +1005,7 @@ TextRows parse_numeric_rows(const std::string& path, std::string_view text, bool
     }
     for (std::size_t j = skip; j < width; ++j) {
       float v = 0;
-      if (!parse_float(f[j], v)) {
+      if (!io_detail::parse_finite_float(f[j], v)) {
         GAT_FAIL(path << ":" << line_no << ": column " << j + 1
                       << " is not a finite number: " << shown(f[j]));
       }

@@ -37,55 +37,17 @@ namespace {
 
 using io_detail::is_space;
 using io_detail::LineStream;
+using io_detail::looks_numeric;
+using io_detail::parse_int;
 using io_detail::shown;
 using io_detail::trim;
 
 // ---------------------------------------------------------------------------------------------
 // Tokens
 
-// A whole token as a 64-bit integer: optional sign (one '+' or '-'), decimal digits.
-bool parse_int(std::string_view token, std::int64_t& value) {
-  const char* last = token.data() + token.size();
-  const char* first = io_detail::skip_plus(token.data(), last);
-  const auto [ptr, ec] = std::from_chars(first, last, value);
-  return ec == std::errc() && ptr == last;
-}
-
-// A whole token as a finite float (as the LINQS reader reads features): from_chars is
-// locale-independent; "nan" and "inf" parse and are then refused; a value below float's range
-// (1e-50) is a real number that rounds to zero or a subnormal, one above it (1e39) is refused.
-bool parse_value(std::string_view token, float& value) {
-  const char* last = token.data() + token.size();
-  const char* first = io_detail::skip_plus(token.data(), last);
-  const auto [ptr, ec] = std::from_chars(first, last, value);
-  if (ptr != last) return false;
-  if (ec == std::errc::result_out_of_range) {
-    double wide = 0;
-    const auto result = std::from_chars(first, last, wide);
-    if (result.ec != std::errc() || result.ptr != last || !(std::fabs(wide) <= FLT_MAX)) {
-      return false;
-    }
-    value = static_cast<float>(wide);
-    return true;
-  }
-  return ec == std::errc() && std::isfinite(value);
-}
-
 bool is_int(std::string_view token) {
   std::int64_t v = 0;
   return parse_int(token, v);
-}
-
-// A token that reads as a number, finite or not ("nan", "inf" and "1e99" included): the header
-// rule tells names from numbers, so that a first edge with a NaN weight is refused as data
-// rather than taken for a header and dropped.
-bool looks_numeric(std::string_view token) {
-  const char* last = token.data() + token.size();
-  const char* first = io_detail::skip_plus(token.data(), last);
-  if (first == last) return false;
-  double d = 0;
-  const auto [ptr, ec] = std::from_chars(first, last, d);
-  return ptr == last && (ec == std::errc() || ec == std::errc::result_out_of_range);
 }
 
 bool equals_any(std::string_view token, std::initializer_list<std::string_view> names) {
@@ -422,7 +384,7 @@ bool read_pass(const std::string& requested, const EdgeListOptions& options, std
       }
       for (std::int64_t c = 2; c < columns; ++c) {
         const std::string_view token = fields[static_cast<std::size_t>(c)];
-        if (!parse_value(token, out.values(edges, c - 2))) {
+        if (!io_detail::parse_finite_float(token, out.values(edges, c - 2))) {
           GAT_FAIL(path << ":" << line << ": column " << c + 1 << " ("
                         << out.value_names[static_cast<std::size_t>(c - 2)]
                         << ") is not a finite number: " << shown(token));

@@ -12,6 +12,7 @@
 #include <system_error>
 
 #include "gat/core/error.hpp"
+#include "text.hpp"
 
 namespace gat {
 
@@ -54,11 +55,7 @@ std::string read_input(const std::string& requested) {
   struct stat st {};
   if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
     ::close(fd);
-    GAT_FAIL(path << ": not a regular file ("
-                  << (S_ISDIR(st.st_mode)                          ? "a folder"
-                      : S_ISFIFO(st.st_mode)                       ? "a FIFO"
-                      : S_ISCHR(st.st_mode) || S_ISBLK(st.st_mode) ? "a device"
-                                                                   : "not a plain file")
+    GAT_FAIL(path << ": not a regular file (" << io_detail::not_regular_kind(st)
                   << "); datasets are read from regular files");
   }
   std::unique_ptr<gzFile_s, GzCloser> file(gzdopen(fd, "rb"));

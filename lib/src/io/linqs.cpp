@@ -66,28 +66,6 @@ class Tokens {
   const char* end_;
 };
 
-// Parses a whole token as a finite float. from_chars is locale-independent and allocation-free;
-// it accepts "nan" and "inf", which are then refused, because a feature must be a real number.
-bool parse_value(std::string_view token, float& value) {
-  const char* first = token.data();
-  const char* last = first + token.size();
-  first = io_detail::skip_plus(first, last);
-  auto [ptr, ec] = std::from_chars(first, last, value);
-  if (ptr != last) return false;
-  if (ec == std::errc::result_out_of_range) {
-    // Out of float range: overflow is an error, but a tiny value (1e-50) is a real number that
-    // rounds to zero or a subnormal, so it is read as double and narrowed.
-    double wide = 0;
-    const auto result = std::from_chars(first, last, wide);
-    if (result.ec != std::errc() || result.ptr != last || !(std::fabs(wide) <= FLT_MAX)) {
-      return false;
-    }
-    value = static_cast<float>(wide);
-    return true;
-  }
-  return ec == std::errc() && std::isfinite(value);
-}
-
 // What .content yields; string views point into the file buffer, which outlives them.
 struct Content {
   std::vector<std::string_view> ids;                   // (N) node ids, file order
@@ -156,7 +134,7 @@ Content parse_content(const std::string& path, std::string_view text) {
       while (p < label_begin && !is_space(*p)) ++p;
       const std::string_view token(start, static_cast<std::size_t>(p - start));
       float value = 0;
-      if (!parse_value(token, value)) {
+      if (!io_detail::parse_finite_float(token, value)) {
         GAT_FAIL(path << ":" << line_no << ": column " << column + 2 << " (feature " << column
                       << ") is not a finite number: " << shown(token));
       }

@@ -26,28 +26,9 @@ namespace {
 
 namespace fs = std::filesystem;
 using io_detail::natural_less;
+using io_detail::parse_int;
+using io_detail::parse_whole;
 using io_detail::shown;
-
-bool parse_int(std::string_view token, std::int64_t& value) {
-  const char* last = token.data() + token.size();
-  const char* first = io_detail::skip_plus(token.data(), last);
-  const auto [ptr, ec] = std::from_chars(first, last, value);
-  return ec == std::errc() && ptr == last && first != last;
-}
-
-// A label that is an integer, or a float that is a whole number ("3.0", as float label columns
-// are written); false for anything else.
-bool parse_class(std::string_view token, std::int64_t& value) {
-  if (parse_int(token, value)) return true;
-  double d = 0;
-  const auto [ptr, ec] = std::from_chars(token.data(), token.data() + token.size(), d);
-  if (ec != std::errc() || ptr != token.data() + token.size() || !std::isfinite(d) ||
-      d != std::floor(d) || std::fabs(d) > 2e9) {
-    return false;
-  }
-  value = static_cast<std::int64_t>(d);
-  return true;
-}
 
 // "nan" (any case) or empty: a node without a label, as OGB's float label columns mark them.
 bool is_missing_label(std::string_view label) {
@@ -106,25 +87,11 @@ class NodeIndex {
 // Bag-of-words features (Cora: 1.3 % non-zero) are far smaller sparse, and the first projection
 // is then a sparse × dense product; embeddings and other dense arrays stay dense.
 void store_features(Matrix<float>&& dense, Dataset& out, NodeDataReport& report) {
-  std::int64_t nnz = 0;
-  for (std::int64_t i = 0; i < dense.size(); ++i) nnz += dense.data()[i] != 0.0f;
-  const double sparse_bytes = 8.0 * static_cast<double>(nnz) + 8.0 * (dense.rows() + 1.0);
+  const auto nnz = static_cast<double>((dense.array() != 0.0f).count());
+  const double sparse_bytes = 8.0 * nnz + 8.0 * (static_cast<double>(dense.rows()) + 1.0);
   const double dense_bytes = 4.0 * static_cast<double>(dense.size());
   if (sparse_bytes < dense_bytes) {
-    SparseMatrix<float>& s = out.features;
-    s.rows = dense.rows();
-    s.cols = dense.cols();
-    s.row_ptr.assign(static_cast<std::size_t>(s.rows) + 1, 0);
-    s.col.reserve(static_cast<std::size_t>(nnz));
-    s.val.reserve(static_cast<std::size_t>(nnz));
-    for (std::int64_t r = 0; r < dense.rows(); ++r) {
-      for (std::int64_t c = 0; c < dense.cols(); ++c) {
-        if (dense(r, c) == 0.0f) continue;
-        s.col.push_back(static_cast<std::int32_t>(c));
-        s.val.push_back(dense(r, c));
-      }
-      s.row_ptr[static_cast<std::size_t>(r) + 1] = static_cast<EdgeId>(s.col.size());
-    }
+    out.features = from_dense(dense);
     report.sparse_features = true;
   } else {
     out.features = SparseMatrix<float>{};
@@ -174,7 +141,8 @@ void assign_labels(const LabelColumn& column, const std::vector<NodeId>& node_of
   std::vector<std::int64_t> value(rows, -1);
   for (std::size_t r = 0; r < rows && integer; ++r) {
     if (is_missing_label(column.labels[r])) continue;
-    integer = parse_class(column.labels[r], value[r]);
+    // A class index, written as an integer or as a float that is one ("3.0").
+    integer = parse_whole(column.labels[r], value[r]);
   }
   std::vector<std::int32_t> cls(rows, -1);
   if (integer) {

@@ -5,7 +5,12 @@
 // tokens); every message starts "path:line: " with a 1-based line number, and a token quoted in a
 // message goes through shown().
 
+#include <sys/stat.h>
+
 #include <cerrno>
+#include <cfloat>
+#include <charconv>
+#include <cmath>
 #include <cstdint>
 #include <cstdio>
 #include <cstring>
@@ -60,6 +65,72 @@ inline std::string shown(std::string_view token) {
 inline const char* skip_plus(const char* first, const char* last) {
   return last - first > 1 && first[0] == '+' && first[1] != '+' && first[1] != '-' ? first + 1
                                                                                    : first;
+}
+
+/// @brief What a path that is not a regular file is, for the message refusing it.
+inline const char* not_regular_kind(const struct stat& st) {
+  return S_ISDIR(st.st_mode)                          ? "a folder"
+         : S_ISFIFO(st.st_mode)                       ? "a FIFO"
+         : S_ISCHR(st.st_mode) || S_ISBLK(st.st_mode) ? "a device"
+                                                      : "not a plain file";
+}
+
+/// @brief A whole token as a 64-bit decimal integer: an optional sign ('-', or one '+'), digits.
+inline bool parse_int(std::string_view token, std::int64_t& value) {
+  const char* last = token.data() + token.size();
+  const char* first = skip_plus(token.data(), last);
+  const auto [ptr, ec] = std::from_chars(first, last, value);
+  return ec == std::errc() && ptr == last && first != last;
+}
+
+/// @brief A whole token as a finite float. from_chars is locale-independent; "nan" and "inf"
+/// parse and are then refused (a feature or weight must be a real number); a value below
+/// float's range (1e-50) is a real number that rounds to zero or a subnormal, so it is read as
+/// double and narrowed, while one above it (1e39) is refused.
+inline bool parse_finite_float(std::string_view token, float& value) {
+  const char* last = token.data() + token.size();
+  const char* first = skip_plus(token.data(), last);
+  const auto [ptr, ec] = std::from_chars(first, last, value);
+  if (ptr != last || first == last) return false;
+  if (ec == std::errc::result_out_of_range) {
+    double wide = 0;
+    const auto result = std::from_chars(first, last, wide);
+    if (result.ec != std::errc() || result.ptr != last || !(std::fabs(wide) <= FLT_MAX)) {
+      return false;
+    }
+    value = static_cast<float>(wide);
+    return true;
+  }
+  return ec == std::errc() && std::isfinite(value);
+}
+
+/// @brief Whether a token reads as a number, finite or not ("nan", "inf", "1e99" included).
+/// Header lines are told from data by tokens that are not numbers at all, so that a first row
+/// holding a NaN is refused as data rather than taken for a header and silently dropped.
+inline bool looks_numeric(std::string_view token) {
+  const char* last = token.data() + token.size();
+  const char* first = skip_plus(token.data(), last);
+  if (first == last) return false;
+  double d = 0;
+  const auto [ptr, ec] = std::from_chars(first, last, d);
+  return ptr == last && (ec == std::errc() || ec == std::errc::result_out_of_range);
+}
+
+/// @brief An integer, or a floating-point number that is a whole number in int64's range
+/// ("3.0", or "3.000000000000000000e+00" as np.savetxt writes integers).
+inline bool parse_whole(std::string_view token, std::int64_t& value) {
+  if (parse_int(token, value)) return true;
+  const char* last = token.data() + token.size();
+  const char* first = skip_plus(token.data(), last);
+  double d = 0;
+  const auto [ptr, ec] = std::from_chars(first, last, d);
+  constexpr double kLimit = 9223372036854775808.0;
+  if (first == last || ec != std::errc() || ptr != last || !std::isfinite(d) ||
+      std::trunc(d) != d || d < -kLimit || d >= kLimit) {
+    return false;
+  }
+  value = static_cast<std::int64_t>(d);
+  return true;
 }
 
 /// @brief Throws unless `count` nodes fit 32-bit node ids; `path` and `line` place the node
