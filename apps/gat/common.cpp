@@ -4,12 +4,12 @@
 
 #include <algorithm>
 #include <charconv>
-#include <utility>
 #include <cmath>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <numeric>
+#include <utility>
 
 #include "gat/core/error.hpp"
 #include "gat/core/threads.hpp"
@@ -20,11 +20,12 @@ namespace gat::app {
 namespace fs = std::filesystem;
 
 void add_data_flags(CLI::App& cmd, DataFlags& flags, bool own_graph) {
-  flags.dataset_option = cmd.add_option("--dataset", flags.dataset,
-                 "Dataset name under the data directory (cora, citeseer, pubmed), or a folder "
-                 "holding <name>.content/.cites/.split")
-      ->capture_default_str()
-      ->check(non_empty_path(false));
+  flags.dataset_option =
+      cmd.add_option("--dataset", flags.dataset,
+                     "Dataset name under the data directory (cora, citeseer, pubmed), or a folder "
+                     "holding <name>.content/.cites/.split")
+          ->capture_default_str()
+          ->check(non_empty_path(false));
   cmd.add_option("--data-dir", flags.data_dir,
                  "Folder of datasets (default: $GAT_DATA_DIR, else the project's datasets/)")
       ->check(non_empty_path(false));
@@ -50,16 +51,18 @@ void add_data_flags(CLI::App& cmd, DataFlags& flags, bool own_graph) {
                  "'node_id,label' lines; integers are class indices, other labels class names")
       ->group(own)
       ->check(non_empty_path(false));
-  flags.split_option = cmd.add_option("--split", flags.split,
-                 "Split of --edges: a file of 'node_id train|val|test' lines, a folder of OGB "
-                 "train/valid/test.csv, random:TRAIN_PER_CLASS,VAL,TEST (default, with labels: "
-                 "random:20,500,1000), or none")
-      ->group(own)
-      ->check(non_empty_path(false));
-  flags.split_seed_option = cmd.add_option("--split-seed", flags.split_seed, "Seed of a random --split")
-      ->group(own)
-      ->capture_default_str()
-      ->check(seed_value());
+  flags.split_option =
+      cmd.add_option("--split", flags.split,
+                     "Split of --edges: a file of 'node_id train|val|test' lines, a folder of OGB "
+                     "train/valid/test.csv, random:TRAIN_PER_CLASS,VAL,TEST (default, with labels: "
+                     "random:20,500,1000), or none")
+          ->group(own)
+          ->check(non_empty_path(false));
+  flags.split_seed_option =
+      cmd.add_option("--split-seed", flags.split_seed, "Seed of a random --split")
+          ->group(own)
+          ->capture_default_str()
+          ->check(seed_value());
   flags.undirected_option =
       cmd.add_flag("--undirected", flags.undirected,
                    "Add the reverse of every edge of --edges / --ogb (default: directed as "
@@ -82,16 +85,14 @@ void add_data_flags(CLI::App& cmd, DataFlags& flags, bool own_graph) {
 
 void refuse_own_graph_flags(const DataFlags& flags, const std::string& what) {
   const std::pair<const char*, bool> own[] = {
-      {"--features", !flags.features.empty()},
-      {"--labels", !flags.labels.empty()},
-      {"--split", !flags.split.empty()},
-      {"--split-seed", given(flags.split_seed_option)},
-      {"--undirected", flags.undirected},
-      {"--keyed-features", flags.keyed_features},
+      {"--features", !flags.features.empty()}, {"--labels", !flags.labels.empty()},
+      {"--split", !flags.split.empty()},       {"--split-seed", given(flags.split_seed_option)},
+      {"--undirected", flags.undirected},      {"--keyed-features", flags.keyed_features},
       {"--normalize", flags.normalize}};
   for (const auto& [flag, is_given] : own) {
     GAT_USAGE_CHECK(!is_given, flag << " describes a graph of your own (with --edges FILE or "
-                                       "--ogb DIR), but " << what);
+                                       "--ogb DIR), but "
+                                    << what);
   }
 }
 

@@ -143,9 +143,9 @@ void print_stats(const Dataset& data, const LinqsReport& linqs, const NodeDataRe
   std::fprintf(report(), "split            train %zu, val %zu, test %zu, none %lld\n",
                data.train.size(), data.val.size(), data.test.size(), st.unassigned);
   if (own) std::fprintf(report(), "split made by    %s\n", own->split.c_str());
-  std::fprintf(report(), "classes          %d%s\n", data.num_classes(),
-               st.unlabelled ? (", " + std::to_string(st.unlabelled) + " nodes unlabelled").c_str()
-                             : "");
+  std::fprintf(
+      report(), "classes          %d%s\n", data.num_classes(),
+      st.unlabelled ? (", " + std::to_string(st.unlabelled) + " nodes unlabelled").c_str() : "");
   for (int c = 0; c < data.num_classes(); ++c) {
     std::fprintf(report(), "  [%d] %-28s %6lld nodes (%.1f%%)\n", c, data.class_names[c].c_str(),
                  st.class_counts[c], n ? 100.0 * double(st.class_counts[c]) / n : 0.0);
@@ -157,28 +157,23 @@ nlohmann::json stats_json(const Dataset& data, const LinqsReport& linqs, const N
   nlohmann::json out;
   out["dataset"] = data.name;
   out["nodes"] = data.graph.num_nodes();
-  out["load"] = {{"seconds", cost.seconds},
-                 {"peak_mib", cost.peak_mib},
-                 {"graph_mib", cost.graph_mib}};
+  out["load"] = {
+      {"seconds", cost.seconds}, {"peak_mib", cost.peak_mib}, {"graph_mib", cost.graph_mib}};
   out["edges"] = {{"directed_slots", data.graph.num_edges()},
                   {"undirected_pairs", st.undirected},
                   {"self_loops", st.self_loops},
                   {"symmetric", st.symmetric},
                   {"skipped_citations", linqs.skipped_citations}};
   if (own) {
-    out["edge_list"] = {{"edges_read", own->edges_read},
-                        {"self_loops", own->edges.self_loops},
-                        {"repeated_pairs", own->edges.duplicates},
-                        {"duplicates_dropped", own->duplicates_dropped},
-                        {"value_columns", own->value_columns},
-                        {"lines", own->edges.lines},
-                        {"comments", own->edges.comments},
-                        {"blank", own->edges.blank}};
+    out["edge_list"] = {
+        {"edges_read", own->edges_read},           {"self_loops", own->edges.self_loops},
+        {"repeated_pairs", own->edges.duplicates}, {"duplicates_dropped", own->duplicates_dropped},
+        {"value_columns", own->value_columns},     {"lines", own->edges.lines},
+        {"comments", own->edges.comments},         {"blank", own->edges.blank}};
     out["split_made_by"] = own->split;
   }
-  out["features"] = {{"columns", data.num_features()},
-                     {"nnz", st.nonzeros},
-                     {"dense", data.has_dense_features()}};
+  out["features"] = {
+      {"columns", data.num_features()}, {"nnz", st.nonzeros}, {"dense", data.has_dense_features()}};
   out["unlabelled_nodes"] = st.unlabelled;
   out["degree"] = {{"min", st.dmin}, {"median", st.dmedian}, {"mean", st.dmean}, {"max", st.dmax}};
   out["isolated_nodes"] = st.isolated;

@@ -24,19 +24,20 @@ TrainedModel train_model(const ModelFlags& flags, const Dataset& data, std::uint
 
 CheckpointMetadata training_metadata(const Dataset& data, const DataFlags& flags,
                                      std::uint64_t seed, const TrainResult& result) {
-  CheckpointMetadata meta = {{"dataset", data.name},
-          {"classes", nlohmann::json(data.class_names).dump()},
-          {"nodes", std::to_string(data.num_nodes())},
-          {"edges", std::to_string(data.graph.num_edges())},
-          {"features", std::to_string(data.num_features())},
-          {"normalize", flags.normalized() ? "true" : "false"},
-          // Recorded, not re-applied: --strict changes whether a file loads, never what it
-          // loads as, so a dataset that loads gives the same input either way.
-          {"strict", flags.strict ? "true" : "false"},
-          {"seed", std::to_string(seed)},
-          {"best_epoch", std::to_string(result.best_epoch)},
-          {"val_acc", nlohmann::json(result.val_acc).dump()},
-          {"test_acc", nlohmann::json(result.test_acc).dump()}};
+  CheckpointMetadata meta = {
+      {"dataset", data.name},
+      {"classes", nlohmann::json(data.class_names).dump()},
+      {"nodes", std::to_string(data.num_nodes())},
+      {"edges", std::to_string(data.graph.num_edges())},
+      {"features", std::to_string(data.num_features())},
+      {"normalize", flags.normalized() ? "true" : "false"},
+      // Recorded, not re-applied: --strict changes whether a file loads, never what it
+      // loads as, so a dataset that loads gives the same input either way.
+      {"strict", flags.strict ? "true" : "false"},
+      {"seed", std::to_string(seed)},
+      {"best_epoch", std::to_string(result.best_epoch)},
+      {"val_acc", nlohmann::json(result.val_acc).dump()},
+      {"test_acc", nlohmann::json(result.test_acc).dump()}};
   if (flags.own_graph()) {
     // How the graph and split were made, so that eval re-creates the same test set (a split
     // redrawn with another seed would overlap the nodes the model trained on).
@@ -94,8 +95,9 @@ DataFlags flags_for_checkpoint(const std::string& model_path, const CheckpointMe
       out.no_normalize = !trained_normalized;
     }
   } else if (flags.normalized() != trained_normalized) {
-    std::fprintf(stderr, "gat: warning: model %s was trained on %s features; using %s features as "
-                         "the flags ask\n",
+    std::fprintf(stderr,
+                 "gat: warning: model %s was trained on %s features; using %s features as "
+                 "the flags ask\n",
                  model_path.c_str(), trained_normalized ? "row-normalised" : "raw",
                  flags.normalized() ? "row-normalised" : "raw");
   }

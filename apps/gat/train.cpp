@@ -195,8 +195,8 @@ void run_train(TrainFlags& f, const CLI::App& cmd) {
   NodeDataReport own;
   const Dataset data = load_dataset(f.data, &linqs, &own);
   print_dataset(data, linqs, f.data.own_graph() ? &own : nullptr);
-  GAT_CHECK(data.num_features() > 0, "dataset '" << data.name
-                                                 << "' has no node features: give --features FILE");
+  GAT_CHECK(data.num_features() > 0,
+            "dataset '" << data.name << "' has no node features: give --features FILE");
   GAT_CHECK(!data.train.empty(), "dataset '" << data.name
                                              << "' has no training nodes: give --labels FILE "
                                                 "(and --split, or the default random split)");

@@ -27,7 +27,8 @@ constexpr gat::NodeId kNodes = 64;  // the node count read_index_file checks aga
 
 void check_finite(const gat::Matrix<float>& m, const char* what) {
   for (Eigen::Index i = 0; i < m.size(); ++i) {
-    if (!std::isfinite(m.data()[i])) gat::fuzz::finding(std::string(what) + ": a value is not finite");
+    if (!std::isfinite(m.data()[i]))
+      gat::fuzz::finding(std::string(what) + ": a value is not finite");
   }
 }
 

@@ -283,7 +283,8 @@ TEST(CsrGraph, CountsSelfLoops) {
   const CsrGraph kept = build_csr(5, kSrc, kDst);
   EXPECT_EQ(kept.num_self_loops(), 2);
   EXPECT_FALSE(kept.has_one_self_loop_per_node());
-  const CsrGraph added = build_csr(5, kSrc, kDst, options(false, Duplicates::kKeep, SelfLoops::kAdd));
+  const CsrGraph added =
+      build_csr(5, kSrc, kDst, options(false, Duplicates::kKeep, SelfLoops::kAdd));
   EXPECT_EQ(added.num_self_loops(), 5);
   EXPECT_TRUE(added.has_one_self_loop_per_node());
   EXPECT_EQ(build_csr(5, kSrc, kDst, options(false, Duplicates::kKeep, SelfLoops::kRemove))

@@ -370,8 +370,7 @@ TEST(NodeData, OgbLayout) {
   const std::string root = tmp.path("ogbn-toy");
   write_gz(root + "/raw/edge.csv.gz", "0,1\n1,2\n3,0\n");
   write_gz(root + "/raw/num-node-list.csv.gz", "5\n");
-  write_gz(root + "/raw/node-feat.csv.gz",
-           "0.1,0.2\n0.3,0.4\n0.5,0.6\n0.7,0.8\n0.9,1.0\n");
+  write_gz(root + "/raw/node-feat.csv.gz", "0.1,0.2\n0.3,0.4\n0.5,0.6\n0.7,0.8\n0.9,1.0\n");
   write_gz(root + "/raw/node-label.csv.gz", "nan\n3\n1\n0\n2\n");
   write_gz(root + "/split/time/train.csv.gz", "1\n2\n");
   write_gz(root + "/split/time/valid.csv.gz", "3\n");

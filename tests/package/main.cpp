@@ -42,7 +42,7 @@ Data communities(gat::NodeId nodes, unsigned seed) {
 
 int main() {
   const std::string path = (std::filesystem::temp_directory_path() / "gat_consumer.safetensors");
-  // ---- gat, as a user's program calls it (23 lines) ----
+  // ---- gat, as a user's program calls it (24 lines) ----
   gat::BuildOptions undirected;
   undirected.symmetrize = true;
   undirected.duplicates = gat::Duplicates::kDrop;
@@ -60,7 +60,8 @@ int main() {
   train.epochs = 300;
   train.patience = 50;
   train.threads = 2;
-  const gat::TrainResult result = gat::train_node_classifier(model, graph, x, d.labels, split, train);
+  const gat::TrainResult result =
+      gat::train_node_classifier(model, graph, x, d.labels, split, train);
   gat::save_checkpoint(path, model);
 
   const gat::GatModel<float> loaded = gat::load_checkpoint(path);
@@ -75,14 +76,16 @@ int main() {
   for (std::size_t i = 0; i < predicted.size(); ++i) correct += predicted[i] == unseen.labels[i];
   const double acc = static_cast<double>(correct) / static_cast<double>(predicted.size());
   std::filesystem::remove(path);
-  std::printf("trained %d epochs (best %d), test accuracy %.3f; unseen graph of %d nodes: "
-              "accuracy %.3f (chance 0.5), embedding %lld x %lld\n",
-              result.epochs_run, result.best_epoch, result.test_acc, graph2.num_nodes(), acc,
-              static_cast<long long>(out.embedding.rows()),
-              static_cast<long long>(out.embedding.cols()));
+  std::printf(
+      "trained %d epochs (best %d), test accuracy %.3f; unseen graph of %d nodes: "
+      "accuracy %.3f (chance 0.5), embedding %lld x %lld\n",
+      result.epochs_run, result.best_epoch, result.test_acc, graph2.num_nodes(), acc,
+      static_cast<long long>(out.embedding.rows()), static_cast<long long>(out.embedding.cols()));
   if (acc < 0.8) {
-    std::fprintf(stderr, "gat_consumer: accuracy %.3f on the unseen graph is not well above "
-                         "chance\n", acc);
+    std::fprintf(stderr,
+                 "gat_consumer: accuracy %.3f on the unseen graph is not well above "
+                 "chance\n",
+                 acc);
     return 1;
   }
   return 0;

@@ -68,7 +68,8 @@ Rows build_rows(NodeId n, const ForEachEdge& for_each_edge, const BuildOptions& 
   // (equal sources are indistinguishable, so an unstable sort is as stable as needed). Rows are
   // independent: the sorts run in parallel with the same result at any thread count.
 #pragma omp parallel for schedule(dynamic, 1024)
-  for (NodeId i = 0; i < n; ++i) std::sort(r.src.begin() + r.row_ptr[i], r.src.begin() + r.row_ptr[i + 1]);
+  for (NodeId i = 0; i < n; ++i)
+    std::sort(r.src.begin() + r.row_ptr[i], r.src.begin() + r.row_ptr[i + 1]);
   if (options.duplicates == Duplicates::kDrop) {
     EdgeId w = 0;
     EdgeId begin = 0;
@@ -129,20 +130,20 @@ CsrGraph build_csr(NodeId num_nodes, std::vector<NodeId>&& src, std::vector<Node
 
 CsrGraph build_csr_from_sources(NodeId num_nodes, std::span<const EdgeId> row_ptr,
                                 std::span<const NodeId> dst, const BuildOptions& options) {
-  GAT_CHECK(num_nodes >= 0, "build_csr_from_sources: node count must be non-negative, got "
-                                << num_nodes);
+  GAT_CHECK(num_nodes >= 0,
+            "build_csr_from_sources: node count must be non-negative, got " << num_nodes);
   GAT_CHECK(row_ptr.size() == static_cast<std::size_t>(num_nodes) + 1,
-            "build_csr_from_sources: row_ptr must have N + 1 = " << num_nodes + 1
-                                                                 << " entries, got "
-                                                                 << row_ptr.size());
+            "build_csr_from_sources: row_ptr must have N + 1 = "
+                << num_nodes + 1 << " entries, got " << row_ptr.size());
   GAT_CHECK(row_ptr.front() == 0 && row_ptr.back() == static_cast<EdgeId>(dst.size()),
             "build_csr_from_sources: row_ptr must run from 0 to the number of destinations ("
                 << dst.size() << "), got " << row_ptr.front() << " .. " << row_ptr.back());
   for (NodeId j = 0; j < num_nodes; ++j) {
-    GAT_CHECK(row_ptr[j] <= row_ptr[j + 1], "build_csr_from_sources: row_ptr must be "
-                                            "non-decreasing, but row_ptr["
-                                                << j << "] = " << row_ptr[j] << " > row_ptr["
-                                                << j + 1 << "] = " << row_ptr[j + 1]);
+    GAT_CHECK(row_ptr[j] <= row_ptr[j + 1],
+              "build_csr_from_sources: row_ptr must be "
+              "non-decreasing, but row_ptr["
+                  << j << "] = " << row_ptr[j] << " > row_ptr[" << j + 1
+                  << "] = " << row_ptr[j + 1]);
   }
   for (std::size_t p = 0; p < dst.size(); ++p) {
     GAT_CHECK(dst[p] >= 0 && dst[p] < num_nodes, "build_csr_from_sources: destination "

@@ -55,8 +55,8 @@ CsrGraph::CsrGraph(NodeId num_nodes, std::vector<EdgeId> row_ptr, std::vector<No
     EdgeId loops = 0;
     for (EdgeId p = row_ptr_[i]; p < row_ptr_[i + 1]; ++p) {
       GAT_CHECK(src_[p] >= 0 && src_[p] < num_nodes_,
-                "CsrGraph: source node " << src_[p] << " at slot " << p
-                                         << " is out of range [0, " << num_nodes_ << ")");
+                "CsrGraph: source node " << src_[p] << " at slot " << p << " is out of range [0, "
+                                         << num_nodes_ << ")");
       loops += src_[p] == i;
     }
     self_loops_ += loops;

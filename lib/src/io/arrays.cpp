@@ -1024,8 +1024,8 @@ TextRows parse_numeric_rows(const std::string& path, std::string_view text, bool
   }
   GAT_CHECK(out.rows > 0, path << ": no rows of values (the file is empty, or holds only blank "
                                   "lines, comments and a header)");
-  GAT_CHECK(out.rows == out.values.rows(), path << ": read " << out.rows << " rows of "
-                                                << out.values.rows() << " counted");
+  GAT_CHECK(out.rows == out.values.rows(),
+            path << ": read " << out.rows << " rows of " << out.values.rows() << " counted");
   return out;
 }
 

@@ -512,14 +512,14 @@ EdgeList read_edge_list(const std::string& path, const EdgeListOptions& options)
   std::int64_t first_string_line = 0;
   {
     IntIds ids(std::max<std::int64_t>(std::int64_t{1} << 20, rows));
-    integer = read_pass(path, options, rows, out,
-                        [&](std::string_view token, NodeId& index, const std::string& where,
-                            std::int64_t line) {
-                          if (ids.get(token, index, where, line)) return true;
-                          first_string = std::string(token);
-                          first_string_line = line;
-                          return false;
-                        });
+    integer = read_pass(
+        path, options, rows, out,
+        [&](std::string_view token, NodeId& index, const std::string& where, std::int64_t line) {
+          if (ids.get(token, index, where, line)) return true;
+          first_string = std::string(token);
+          first_string_line = line;
+          return false;
+        });
     if (integer) {
       // Number the ids ascending: sort (id, provisional index) pairs, then relabel in place.
       std::vector<std::pair<std::int64_t, NodeId>> order(ids.keys.size());

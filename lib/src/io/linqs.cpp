@@ -33,8 +33,8 @@ void check_linqs_node_count(std::int64_t count, const std::string& path, std::in
 namespace {
 
 using io_detail::is_space;
-using io_detail::natural_less;
 using io_detail::LineReader;
+using io_detail::natural_less;
 using io_detail::read_file;
 using io_detail::shown;
 

@@ -379,7 +379,8 @@ Dataset load(const NodeDataFiles& files, NodeId fixed_nodes, const std::string& 
   // Features in node order.
   if (!files.features.empty()) {
     if (keyed_features) {
-      const std::vector<NodeId> node = keyed_rows(feature_keys, feature_lines, index, files.features);
+      const std::vector<NodeId> node =
+          keyed_rows(feature_keys, feature_lines, index, files.features);
       Matrix<float> ordered(n, features.cols());
       std::vector<char> seen(static_cast<std::size_t>(n), 0);
       for (std::size_t r = 0; r < node.size(); ++r) {
@@ -442,20 +443,20 @@ Dataset load(const NodeDataFiles& files, NodeId fixed_nodes, const std::string& 
     out.train = std::move(split.train);
     out.val = std::move(split.val);
     out.test = std::move(split.test);
-    const bool scaled = spec.train_per_class != asked.train_per_class ||
-                        spec.val != asked.val || spec.test != asked.test;
-    report.split = "random:" + std::to_string(spec.train_per_class) + "," +
-                   std::to_string(spec.val) + "," + std::to_string(spec.test) + " (seed " +
-                   std::to_string(files.seed) +
-                   (scaled ? "; the default random:20,500,1000 scaled to the labelled nodes" : "") +
-                   ")";
+    const bool scaled = spec.train_per_class != asked.train_per_class || spec.val != asked.val ||
+                        spec.test != asked.test;
+    report.split =
+        "random:" + std::to_string(spec.train_per_class) + "," + std::to_string(spec.val) + "," +
+        std::to_string(spec.test) + " (seed " + std::to_string(files.seed) +
+        (scaled ? "; the default random:20,500,1000 scaled to the labelled nodes" : "") + ")";
   } else {
     Split split;
     if (is_directory(s)) {
       // Index lists hold node indices: the ids themselves only when nodes are numbered by id.
       const bool ids_are_indices =
-          by_id || (!string_ids && (n == 0 || (el.ids.ints.front() == 0 &&
-                                               el.ids.ints.back() == std::int64_t{n} - 1)));
+          by_id ||
+          (!string_ids &&
+           (n == 0 || (el.ids.ints.front() == 0 && el.ids.ints.back() == std::int64_t{n} - 1)));
       GAT_CHECK(ids_are_indices,
                 s << ": a folder of index lists (train.csv, valid.csv, test.csv) names nodes "
                      "by index 0..N-1, but the edge list's ids are not 0..N-1; write a split "

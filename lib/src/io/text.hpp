@@ -143,8 +143,9 @@ inline void check_node_count(std::int64_t count, const std::string& path, std::i
 }
 
 /// @brief Natural order of class names: runs of digits compare by numeric value ("class2" <
-/// "class10"), everything else byte by byte. Strings equal up to leading zeros ("a01", "a1") fall back to plain byte order, so
-/// the order is strict and the class numbering never depends on the order of the file.
+/// "class10"), everything else byte by byte. Strings equal up to leading zeros ("a01", "a1") fall
+/// back to plain byte order, so the order is strict and the class numbering never depends on the
+/// order of the file.
 inline bool natural_less(std::string_view a, std::string_view b) {
   auto is_digit = [](char c) { return c >= '0' && c <= '9'; };
   std::size_t i = 0;

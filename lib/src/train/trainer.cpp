@@ -142,18 +142,17 @@ TrainResult train_node_classifier(GatModel<float>& model, const CsrGraph& graph,
   const std::vector<std::int32_t> y(labels.begin(), labels.end());
   detail::check_node_data(model, "the training data", graph.num_nodes(), features, y);
   validate_split(split, graph.num_nodes());
-  return train_task(model,
-                    NodeTask{"the training data", graph, features, y, split.train, split.val,
-                             split.test},
-                    options, on_epoch);
+  return train_task(
+      model, NodeTask{"the training data", graph, features, y, split.train, split.val, split.test},
+      options, on_epoch);
 }
 
 Evaluation evaluate(const GatModel<float>& model, const Dataset& data) {
   check_dataset(model, data);
   const ThreadScope threads(0);
-  return evaluate_task(model, NodeTask{"dataset '" + data.name + "'", data.graph,
-                                       data.feature_view(), data.labels, data.train, data.val,
-                                       data.test});
+  return evaluate_task(
+      model, NodeTask{"dataset '" + data.name + "'", data.graph, data.feature_view(), data.labels,
+                      data.train, data.val, data.test});
 }
 
 Evaluation evaluate(const GatModel<float>& model, const CsrGraph& graph, FeatureView features,

@@ -23,7 +23,10 @@ class FeatureView {
   /// @brief Dense features (N, in): any row-major float matrix or block with unit inner stride,
   /// an Eigen::Map of the caller's memory included (no copy is made).
   FeatureView(MatrixCRef<float> dense)  // NOLINT(google-explicit-constructor)
-      : data_(dense.data()), rows_(dense.rows()), cols_(dense.cols()), stride_(dense.outerStride()) {}
+      : data_(dense.data()),
+        rows_(dense.rows()),
+        cols_(dense.cols()),
+        stride_(dense.outerStride()) {}
   /// @brief Dense features in the caller's memory: `rows` rows of `cols` floats, row r starting
   /// at data + r·stride (stride 0: packed, = cols).
   FeatureView(const float* data, std::int64_t rows, std::int64_t cols, std::int64_t stride = 0)

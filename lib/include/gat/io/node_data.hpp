@@ -30,9 +30,10 @@ struct NodeDataFiles {
                          // benchmark, not to train on)
   std::string labels;    // node labels, or "" for none (nodes without a label are -1)
   // The split: "" (a stratified random:20,500,1000 drawn from `seed` among the labelled nodes,
-  // when there are labels; scaled down when the labelled nodes are fewer, see the report), "random:TRAIN_PER_CLASS,VAL,TEST", "none", a LINQS-style split
-  // file ("node_id train|val|test" per line), or a directory holding OGB's train.csv,
-  // valid.csv and test.csv (node indices, plain or .gz; only when the ids are 0..N-1).
+  // when there are labels; scaled down when the labelled nodes are fewer, see the report),
+  // "random:TRAIN_PER_CLASS,VAL,TEST", "none", a LINQS-style split file ("node_id train|val|test"
+  // per line), or a directory holding OGB's train.csv, valid.csv and test.csv (node indices, plain
+  // or .gz; only when the ids are 0..N-1).
   std::string split;
   bool undirected = false;  // add j→i for every i→j (edges are directed as written otherwise)
   // Text features whose first column is a node id. Automatic when the ids are strings; set it
@@ -40,18 +41,18 @@ struct NodeDataFiles {
   bool keyed_features = false;
   // Divide each feature row by its sum (bag-of-words); refuses negative features.
   bool normalize_features = false;
-  std::uint64_t seed = 0;           // for a random split
+  std::uint64_t seed = 0;  // for a random split
   EdgeListOptions edge_options;
   std::string name;  // Dataset::name; "" → the edge file's name without extensions
 };
 
 /// @brief What load_node_data saw besides the dataset.
 struct NodeDataReport {
-  EdgeListReport edges;        // of the edge list as read (lines, comments, loops, duplicates)
-  EdgeId edges_read = 0;       // edge lines
-  EdgeId duplicates_dropped = 0;  // pairs dropped as repeats (after symmetrising, if asked)
-  NodeId isolated = 0;         // nodes without any edge (from unkeyed arrays)
-  NodeId unlabelled = 0;       // nodes whose label is -1
+  EdgeListReport edges;            // of the edge list as read (lines, comments, loops, duplicates)
+  EdgeId edges_read = 0;           // edge lines
+  EdgeId duplicates_dropped = 0;   // pairs dropped as repeats (after symmetrising, if asked)
+  NodeId isolated = 0;             // nodes without any edge (from unkeyed arrays)
+  NodeId unlabelled = 0;           // nodes whose label is -1
   std::int64_t value_columns = 0;  // the edge list's value columns (D), not used by node models
   bool sparse_features = false;    // features stored sparse (bag-of-words) rather than dense
   std::string split;               // how the split was made ("file ...", "random:20,500,1000")
