@@ -9,6 +9,7 @@
 #include "gat/ops/dense_attention.hpp"
 #include "gat/ops/dropout.hpp"
 #include "gat/ops/edge_score.hpp"
+#include "gat/ops/gat_attention.hpp"
 #include "gat/ops/linear.hpp"
 
 namespace gat {
@@ -398,6 +399,13 @@ void GatConv<T>::attend_dense(const CsrGraph& graph, GatConvCache<T>& cache,
 }
 
 template <typename T>
+bool GatConv<T>::fused_attention() const {
+  const auto& o = options_;
+  return o.attention == AttentionMode::kSparse && o.score == ScoreFunction::kGat &&
+         o.align == Alignment::kSoftmax && !o.multi_dim && o.edge_features == 0;
+}
+
+template <typename T>
 Matrix<T> GatConv<T>::attend(const CsrGraph& graph, GatConvCache<T>& cache,
                              const ForwardContext& ctx) const {
   const Eigen::Index n = graph.num_nodes(), h = options_.heads;
@@ -406,6 +414,33 @@ Matrix<T> GatConv<T>::attend(const CsrGraph& graph, GatConvCache<T>& cache,
   GAT_CHECK(!dense || ctx.attention_override == AttentionOverride::kNone,
             "GatConv layer " << layer_index_ << ": attention overrides need sparse attention");
   cache.attention_override = ctx.attention_override;
+  cache.attention_rng = CounterRng(ctx.seed, ctx.step, layer_index_, kStreamAttentionDropout);
+  const bool drop = ctx.training && options_.attention_dropout > 0;
+  // The values aggregated may be dropped out; the scores use z as it was.
+  cache.feature_rng = CounterRng(ctx.seed, ctx.step, layer_index_, kStreamFeatureDropout);
+  if (ctx.training && options_.feature_dropout > 0) {
+    cache.z_used = cache.z;
+    ops::dropout<T>(cache.z_used, options_.feature_dropout, cache.feature_rng);
+  } else {
+    cache.z_used.resize(0, 0);
+  }
+  const Matrix<T>& values = cache.z_used.size() > 0 ? cache.z_used : cache.z;
+  Matrix<T> agg(n, h * f);
+  cache.fused = fused_attention() && ctx.attention_override == AttentionOverride::kNone;
+  if (cache.fused) {
+    // The paper's layer: node scores, then scores, softmax, dropout and aggregation in one
+    // pass per destination row (gat/ops/gat_attention.hpp), the same bits as the steps below.
+    cache.s_src.resize(n, h);
+    cache.s_dst.resize(n, h);
+    ops::head_dot_forward<T>(cache.z, params_[1].value, cache.s_src);
+    ops::head_dot_forward<T>(cache.z, params_[2].value, cache.s_dst);
+    cache.alpha.resize(graph.num_edges(), h);
+    cache.alpha_used.resize(0, 0);
+    ops::gat_attention_forward<T>(graph, cache.s_src, cache.s_dst, T(options_.negative_slope),
+                                  {drop ? options_.attention_dropout : 0.0, cache.attention_rng},
+                                  values, cache.alpha, agg, cache.attention_mask);
+    return mean_heads(std::move(agg));
+  }
   if (dense) {
     attend_dense(graph, cache, ctx);
   } else {
@@ -429,8 +464,6 @@ Matrix<T> GatConv<T>::attend(const CsrGraph& graph, GatConvCache<T>& cache,
                              cache.alpha);
     }
   }
-  cache.attention_rng = CounterRng(ctx.seed, ctx.step, layer_index_, kStreamAttentionDropout);
-  const bool drop = ctx.training && options_.attention_dropout > 0;
   if (drop) {
     cache.alpha_used = cache.alpha;
     ops::dropout<T>(cache.alpha_used, options_.attention_dropout, cache.attention_rng);
@@ -438,16 +471,6 @@ Matrix<T> GatConv<T>::attend(const CsrGraph& graph, GatConvCache<T>& cache,
     cache.alpha_used.resize(0, 0);
   }
   const Matrix<T>& used = drop ? cache.alpha_used : cache.alpha;
-  // The values aggregated may be dropped out; the scores above used z as it was.
-  cache.feature_rng = CounterRng(ctx.seed, ctx.step, layer_index_, kStreamFeatureDropout);
-  if (ctx.training && options_.feature_dropout > 0) {
-    cache.z_used = cache.z;
-    ops::dropout<T>(cache.z_used, options_.feature_dropout, cache.feature_rng);
-  } else {
-    cache.z_used.resize(0, 0);
-  }
-  const Matrix<T>& values = cache.z_used.size() > 0 ? cache.z_used : cache.z;
-  Matrix<T> agg(n, h * f);
   if (dense) {
     ops::dense_aggregate_forward<T>(used, values, agg);
   } else if (options_.multi_dim) {
@@ -455,9 +478,15 @@ Matrix<T> GatConv<T>::attend(const CsrGraph& graph, GatConvCache<T>& cache,
   } else {
     ops::aggregate_forward<T>(graph, used, values, agg);
   }
+  return mean_heads(std::move(agg));
+}
+
+template <typename T>
+Matrix<T> GatConv<T>::mean_heads(Matrix<T> agg) const {
+  const Eigen::Index h = options_.heads, f = options_.out_features;
   if (options_.concat || h == 1) return agg;
   // Mean over heads: out[i, c] = (1/H) Σ_h agg[i, h·F + c].
-  Matrix<T> out = Matrix<T>::Zero(n, f);
+  Matrix<T> out = Matrix<T>::Zero(agg.rows(), f);
   for (Eigen::Index k = 0; k < h; ++k) out += agg.middleCols(k * f, f);
   out *= T(1) / T(h);
   return out;
@@ -519,9 +548,6 @@ void GatConv<T>::backward(const CsrGraph& graph, const GatConvCache<T>& cache,
 
   // agg = aggregate(α_used, z)  →  grad_α_used and grad_z.
   const bool dense = options_.attention == AttentionMode::kDense;
-  const bool dropped = cache.alpha_used.size() > 0;
-  const Matrix<T>& used = dropped ? cache.alpha_used : cache.alpha;
-  Matrix<T> grad_alpha(cache.alpha.rows(), cache.alpha.cols());
   Matrix<T> grad_z = Matrix<T>::Zero(n, h * f);
   const bool values_dropped = cache.z_used.size() > 0;
   const Matrix<T>& values = values_dropped ? cache.z_used : cache.z;
@@ -530,39 +556,60 @@ void GatConv<T>::backward(const CsrGraph& graph, const GatConvCache<T>& cache,
   Matrix<T> grad_values;
   if (values_dropped) grad_values = Matrix<T>::Zero(n, h * f);
   Matrix<T>& grad_v = values_dropped ? grad_values : grad_z;
-  if (dense) {
-    ops::dense_aggregate_backward<T>(used, values, grad_agg, grad_alpha, grad_v);
-  } else if (options_.multi_dim) {
-    ops::aggregate_channels_backward<T>(graph, used, values, grad_agg, grad_alpha, grad_v);
-  } else {
-    ops::aggregate_backward<T>(graph, used, values, grad_agg, grad_alpha, grad_v);
-  }
-  if (values_dropped) {
+  const auto join_values = [&] {
+    if (!values_dropped) return;
     ops::dropout<T>(grad_values, options_.feature_dropout, cache.feature_rng);
     grad_z += grad_values;
-  }
-  // α_used = dropout(α): the same mask scales the gradient.
-  if (dropped) ops::dropout<T>(grad_alpha, options_.attention_dropout, cache.attention_rng);
-  if (dense) {
-    // α = softmax over neighbours of LeakyReLU(s_dst[i] + s_src[j])  →  grad_s_src, grad_s_dst.
+  };
+  if (cache.fused) {
+    // The fused pipeline's backward: scores' gradients by destination and by source rows,
+    // then s = z·a per head  →  grad_z, grad_a (att_src, att_dst), as the gat score does.
+    Matrix<T> grad_e(cache.alpha.rows(), h);
     Matrix<T> grad_s_src = Matrix<T>::Zero(n, h), grad_s_dst = Matrix<T>::Zero(n, h);
-    ops::dense_attention_backward<T>(cache.s_src, cache.s_dst, T(options_.negative_slope),
-                                     cache.alpha, grad_alpha, grad_s_src, grad_s_dst);
-    // s = z·a per head  →  grad_z, grad_a (the gat score's att_src, att_dst).
+    const double rate = cache.attention_mask.empty() ? 0.0 : options_.attention_dropout;
+    ops::gat_attention_backward<T>(graph, cache.s_src, cache.s_dst, T(options_.negative_slope),
+                                   rate, cache.attention_mask, values, cache.alpha, grad_agg,
+                                   grad_e, grad_s_src, grad_s_dst, grad_v);
+    join_values();
     Parameter<T>& att_src = params_[1];
     Parameter<T>& att_dst = params_[2];
     ops::head_dot_backward<T>(cache.z, att_src.value, grad_s_src, grad_z, att_src.grad);
     ops::head_dot_backward<T>(cache.z, att_dst.value, grad_s_dst, grad_z, att_dst.grad);
-  } else if (align_->uses_scores) {
-    // Weights → scores (in place), then scores → z, the input and the score parameters.
-    align_->kernels<T>().backward(align_context(graph, cache), cache.align, cache.alpha,
-                                  grad_alpha);
-    const InputProjection<T> input{
-        {}, [&](const Matrix<T>& w, Matrix<T>& grad_w, MatrixCRef<T> grad_y) {
-          projection_backward(cache, w, grad_w, grad_y, grad_input);
-        }};
-    score_->kernels<T>().backward(score_context(graph, cache, input, grad_edge_features),
-                                  cache.score, grad_alpha, grad_z);
+  } else {
+    const bool dropped = cache.alpha_used.size() > 0;
+    const Matrix<T>& used = dropped ? cache.alpha_used : cache.alpha;
+    Matrix<T> grad_alpha(cache.alpha.rows(), cache.alpha.cols());
+    if (dense) {
+      ops::dense_aggregate_backward<T>(used, values, grad_agg, grad_alpha, grad_v);
+    } else if (options_.multi_dim) {
+      ops::aggregate_channels_backward<T>(graph, used, values, grad_agg, grad_alpha, grad_v);
+    } else {
+      ops::aggregate_backward<T>(graph, used, values, grad_agg, grad_alpha, grad_v);
+    }
+    join_values();
+    // α_used = dropout(α): the same mask scales the gradient.
+    if (dropped) ops::dropout<T>(grad_alpha, options_.attention_dropout, cache.attention_rng);
+    if (dense) {
+      // α = softmax over neighbours of LeakyReLU(s_dst[i] + s_src[j])  →  grad_s_src, grad_s_dst.
+      Matrix<T> grad_s_src = Matrix<T>::Zero(n, h), grad_s_dst = Matrix<T>::Zero(n, h);
+      ops::dense_attention_backward<T>(cache.s_src, cache.s_dst, T(options_.negative_slope),
+                                       cache.alpha, grad_alpha, grad_s_src, grad_s_dst);
+      // s = z·a per head  →  grad_z, grad_a (the gat score's att_src, att_dst).
+      Parameter<T>& att_src = params_[1];
+      Parameter<T>& att_dst = params_[2];
+      ops::head_dot_backward<T>(cache.z, att_src.value, grad_s_src, grad_z, att_src.grad);
+      ops::head_dot_backward<T>(cache.z, att_dst.value, grad_s_dst, grad_z, att_dst.grad);
+    } else if (align_->uses_scores) {
+      // Weights → scores (in place), then scores → z, the input and the score parameters.
+      align_->kernels<T>().backward(align_context(graph, cache), cache.align, cache.alpha,
+                                    grad_alpha);
+      const InputProjection<T> input{
+          {}, [&](const Matrix<T>& w, Matrix<T>& grad_w, MatrixCRef<T> grad_y) {
+            projection_backward(cache, w, grad_w, grad_y, grad_input);
+          }};
+      score_->kernels<T>().backward(score_context(graph, cache, input, grad_edge_features),
+                                    cache.score, grad_alpha, grad_z);
+    }
   }
   // z = x·W  →  grad_W (and grad_x for dense input).
   projection_backward(cache, weight().value, weight().grad, grad_z, grad_input);

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "attention_rows.hpp"
 #include "check_util.hpp"
 #include "gat/core/error.hpp"
 #include "kernel_util.hpp"
@@ -15,49 +16,19 @@ namespace {
 using detail::Int;
 using detail::row;
 
-// A node's (H·F) row seen as an (F, H) column-major block: column h holds head h.
-template <typename T, int kH, int kF>
-using Block = Eigen::Matrix<T, kF, kH>;
-template <typename T, int kH, int kF>
-using BlockMap = Eigen::Map<Block<T, kH, kF>>;
-template <typename T, int kH, int kF>
-using ConstBlockMap = Eigen::Map<const Block<T, kH, kF>>;
-
 // kH, kF > 0: compile-time heads and features per head (the output row lives in registers);
 // 0: run-time shape.
 template <typename T, int kH, int kF>
 void aggregate_forward_kernel(const CsrGraph& graph, const MatrixCRef<T>& alpha,
                               const MatrixCRef<T>& z, MatrixRef<T>& out) {
   const auto& rp = graph.row_ptr();
-  const auto& src = graph.src();
   const Eigen::Index h_count = kH > 0 ? kH : alpha.cols();
   const Eigen::Index f_count = kF > 0 ? kF : z.cols() / alpha.cols();
-  const Eigen::Index hf = h_count * f_count;
 #pragma omp parallel for schedule(dynamic, 64)
   for (NodeId i = 0; i < graph.num_nodes(); ++i) {
-    T* __restrict oi = row(out, i);
-    if constexpr (kH > 0) {
-      // Column h of the (F, H) block is head h's features: one fixed-size AXPY per head,
-      // which Eigen emits as whole vector registers.
-      Block<T, kH, kF> acc = Block<T, kH, kF>::Zero();
-      for (EdgeId p = rp[i]; p < rp[i + 1]; ++p) {
-        const T* ap = row(alpha, p);
-        const ConstBlockMap<T, kH, kF> zj(row(z, src[p]));
-        for (int h = 0; h < kH; ++h) acc.col(h) += ap[h] * zj.col(h);
-      }
-      BlockMap<T, kH, kF> out_block(oi);
-      out_block = acc;
-    } else {
-      for (Eigen::Index c = 0; c < hf; ++c) oi[c] = T(0);
-      for (EdgeId p = rp[i]; p < rp[i + 1]; ++p) {
-        const T* __restrict ap = row(alpha, p);
-        const T* __restrict zj = row(z, src[p]);
-        for (Eigen::Index h = 0; h < h_count; ++h) {
-          const T w = ap[h];
-          for (Eigen::Index f = 0; f < f_count; ++f) oi[h * f_count + f] += w * zj[h * f_count + f];
-        }
-      }
-    }
+    const EdgeId b = rp[i];
+    detail::aggregate_row<T, kH, kF>(b, rp[i + 1], graph.src(), row(alpha, b), alpha.outerStride(),
+                                     z, h_count, f_count, row(out, i));
   }
 }
 
@@ -66,57 +37,20 @@ void aggregate_backward_kernel(const CsrGraph& graph, const MatrixCRef<T>& alpha
                                const MatrixCRef<T>& z, const MatrixCRef<T>& grad_out,
                                MatrixRef<T>& grad_alpha, MatrixRef<T>& grad_z) {
   const auto& rp = graph.row_ptr();
-  const auto& src = graph.src();
   const Eigen::Index h_count = kH > 0 ? kH : alpha.cols();
   const Eigen::Index f_count = kF > 0 ? kF : z.cols() / alpha.cols();
-  // d out[i,h,:] / d alpha[p,h] = z[j,h,:], so grad_alpha[p,h] = <grad_out[i,h,:], z[j,h,:]>.
 #pragma omp parallel for schedule(dynamic, 64)
   for (NodeId i = 0; i < graph.num_nodes(); ++i) {
-    const T* __restrict gi = row(grad_out, i);
-    if constexpr (kH > 0) {
-      const ConstBlockMap<T, kH, kF> g(gi);
-      for (EdgeId p = rp[i]; p < rp[i + 1]; ++p) {
-        const ConstBlockMap<T, kH, kF> zj(row(z, src[p]));
-        // Per head, the dot product of F features: column sums of the element-wise product.
-        Eigen::Map<Eigen::Matrix<T, 1, kH>>(row(grad_alpha, p)) =
-            g.cwiseProduct(zj).colwise().sum();
-      }
-      continue;
-    }
-    for (EdgeId p = rp[i]; p < rp[i + 1]; ++p) {
-      const T* __restrict zj = row(z, src[p]);
-      T* __restrict gp = row(grad_alpha, p);
-      for (Eigen::Index h = 0; h < h_count; ++h) {
-        T acc = 0;
-        for (Eigen::Index f = 0; f < f_count; ++f) acc += gi[h * f_count + f] * zj[h * f_count + f];
-        gp[h] = acc;
-      }
-    }
+    detail::aggregate_weight_grad_row<T, kH, kF>(rp[i], rp[i + 1], graph.src(), row(grad_out, i), z,
+                                                 h_count, f_count, grad_alpha);
   }
-  // d out[i,h,:] / d z[j,h,:] = alpha[p,h]: the same aggregation on the reversed graph.
+  // The same aggregation on the reversed graph, per source row.
   const auto& t = graph.transpose();
+  const auto weights = [&](EdgeId p) { return row(alpha, p); };
 #pragma omp parallel for schedule(dynamic, 64)
   for (NodeId j = 0; j < graph.num_nodes(); ++j) {
-    T* __restrict gzj = row(grad_z, j);
-    if constexpr (kH > 0) {
-      BlockMap<T, kH, kF> gz(gzj);
-      Block<T, kH, kF> acc = gz;
-      for (EdgeId q = t.row_ptr[j]; q < t.row_ptr[j + 1]; ++q) {
-        const T* ap = row(alpha, t.slot[q]);
-        const ConstBlockMap<T, kH, kF> gi(row(grad_out, t.dst[q]));
-        for (int h = 0; h < kH; ++h) acc.col(h) += ap[h] * gi.col(h);
-      }
-      gz = acc;
-      continue;
-    }
-    for (EdgeId q = t.row_ptr[j]; q < t.row_ptr[j + 1]; ++q) {
-      const T* __restrict ap = row(alpha, t.slot[q]);
-      const T* __restrict gi = row(grad_out, t.dst[q]);
-      for (Eigen::Index h = 0; h < h_count; ++h) {
-        const T w = ap[h];
-        for (Eigen::Index f = 0; f < f_count; ++f) gzj[h * f_count + f] += w * gi[h * f_count + f];
-      }
-    }
+    detail::aggregate_source_grad_row<T, kH, kF>(j, t, weights, grad_out, h_count, f_count,
+                                                 row(grad_z, j), [](EdgeId) {});
   }
 }
 
@@ -165,20 +99,8 @@ void aggregate_channels_forward_kernel(const CsrGraph& graph, const MatrixCRef<T
   }
 }
 
-// How many transposed slots ahead the backward prefetches alpha rows. The transpose visits
-// alpha in scattered slot order, one (H·F)-row per edge, which the hardware prefetcher cannot
-// predict; once alpha outgrows the caches (Cora at C = 64 is 3.4 MB in float), asking a few
-// edges ahead hides part of the miss latency. A hint only: results do not depend on it.
-constexpr EdgeId kPrefetchSlots = 4;
-
-// Prefetches the first cache lines of a row of w values (at most 512 bytes: past that, the
-// hardware prefetcher follows the row by itself).
-template <typename T>
-inline void prefetch_row(const T* p, Eigen::Index w) {
-  const char* bytes = reinterpret_cast<const char*>(p);
-  const Eigen::Index n = std::min<Eigen::Index>(w * static_cast<Eigen::Index>(sizeof(T)), 512);
-  for (Eigen::Index b = 0; b < n; b += 64) __builtin_prefetch(bytes + b);
-}
+using detail::kPrefetchSlots;
+using detail::prefetch_row;
 
 //   out[i, c] = Σ alpha[p, c] · z[j, c]  →  ∂out[i, c]/∂z[j, c]     = alpha[p, c]
 //                                            ∂out[i, c]/∂alpha[p, c] = z[j, c],

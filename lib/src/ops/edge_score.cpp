@@ -4,6 +4,7 @@
 #include <cmath>
 #include <vector>
 
+#include "attention_rows.hpp"
 #include "check_util.hpp"
 #include "gat/core/error.hpp"
 #include "gat/core/threads.hpp"
@@ -79,21 +80,11 @@ void edge_score_forward_kernel(const CsrGraph& graph, const MatrixCRef<T>& s_src
                                const MatrixCRef<T>& s_dst, const T* s_edge, T negative_slope,
                                MatrixRef<T>& e) {
   const auto& rp = graph.row_ptr();
-  const auto& src = graph.src();
   const Eigen::Index h_count = kH > 0 ? kH : s_src.cols();
 #pragma omp parallel for schedule(dynamic, 64)
   for (NodeId i = 0; i < graph.num_nodes(); ++i) {
-    const T* di = row(s_dst, i);
-    for (EdgeId p = rp[i]; p < rp[i + 1]; ++p) {
-      const T* sj = row(s_src, src[p]);
-      T* ep = row(e, p);
-      for (Eigen::Index h = 0; h < h_count; ++h) {
-        // LeakyReLU as max + slope·min: branch-free, since the sign is a coin flip per edge.
-        T x = di[h] + sj[h];
-        if constexpr (kEdge) x += s_edge[p * h_count + h];
-        ep[h] = std::max(x, T(0)) + negative_slope * std::min(x, T(0));
-      }
-    }
+    detail::score_row<T, kH, kEdge>(i, rp[i], rp[i + 1], graph.src(), s_src, s_dst, s_edge,
+                                    negative_slope, h_count, e);
   }
 }
 
@@ -111,7 +102,7 @@ void edge_score_backward_kernel(const CsrGraph& graph, const MatrixCRef<T>& s_sr
   auto slope_at = [&](NodeId i, NodeId j, EdgeId p, Eigen::Index h) {
     T x = row(s_dst, i)[h] + row(s_src, j)[h];
     if constexpr (kEdge) x += s_edge[p * h_count + h];
-    return T(1) + (negative_slope - T(1)) * T(x <= T(0));
+    return detail::leaky_relu_slope(x, negative_slope);
   };
   // Into destinations: a row sum over i's in-edges. The edge term's gradient is the
   // pre-activation gradient itself, one value per slot, written in the same pass.

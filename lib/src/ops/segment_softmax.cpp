@@ -3,13 +3,11 @@
 #include <algorithm>
 #include <cmath>
 
+#include "attention_rows.hpp"
 #include "check_util.hpp"
 #include "kernel_util.hpp"
-#include "row_access.hpp"
 
 namespace gat::ops {
-
-using detail::row;
 
 namespace {
 
@@ -22,32 +20,12 @@ void segment_softmax_forward_kernel(const std::vector<EdgeId>& offsets, const Ma
 #pragma omp parallel
   {
     // Scratch of H maxima and sums: fixed-size arrays when H is known, else per thread.
-    Eigen::Array<T, 1, (kH > 0 ? kH : Eigen::Dynamic)> mx(h_count), sum(h_count);
+    detail::HeadValues<T, kH> mx(h_count), sum(h_count);
 #pragma omp for schedule(dynamic, 64)
     for (Eigen::Index s = 0; s < segments; ++s) {
       const EdgeId b = offsets[s], e = offsets[s + 1];
       if (b == e) continue;  // empty neighbourhood: no weights, its aggregate is zero
-      for (Eigen::Index h = 0; h < h_count; ++h) mx[h] = row(x, b)[h];
-      for (EdgeId p = b + 1; p < e; ++p) {
-        const T* xp = row(x, p);
-        for (Eigen::Index h = 0; h < h_count; ++h) mx[h] = std::max(mx[h], xp[h]);
-      }
-      // Subtracting the maximum keeps every exponent ≤ 0: no overflow, and the largest
-      // term is exactly 1, so the sum is ≥ 1 and the division is safe.
-      sum.setZero();
-      for (EdgeId p = b; p < e; ++p) {
-        const T* xp = row(x, p);
-        T* yp = row(y, p);
-        for (Eigen::Index h = 0; h < h_count; ++h) {
-          yp[h] = detail::kernel_exp(xp[h] - mx[h]);
-          sum[h] += yp[h];
-        }
-      }
-      for (Eigen::Index h = 0; h < h_count; ++h) sum[h] = T(1) / sum[h];
-      for (EdgeId p = b; p < e; ++p) {
-        T* yp = row(y, p);
-        for (Eigen::Index h = 0; h < h_count; ++h) yp[h] *= sum[h];
-      }
+      detail::softmax_row<T, kH>(b, e, h_count, x, y, mx, sum);
     }
   }
 }
@@ -59,23 +37,11 @@ void segment_softmax_backward_kernel(const std::vector<EdgeId>& offsets, const M
   const auto segments = static_cast<Eigen::Index>(offsets.size()) - 1;
 #pragma omp parallel
   {
-    Eigen::Array<T, 1, (kH > 0 ? kH : Eigen::Dynamic)> dot(h_count);
+    detail::HeadValues<T, kH> dot(h_count);
 #pragma omp for schedule(dynamic, 64)
     for (Eigen::Index s = 0; s < segments; ++s) {
-      const EdgeId b = offsets[s], e = offsets[s + 1];
-      // The Jacobian of softmax is diag(y) - y yᵀ, so grad_x = y ⊙ (grad_y - <y, grad_y>).
-      dot.setZero();
-      for (EdgeId p = b; p < e; ++p) {
-        const T* yp = row(y, p);
-        const T* gp = row(grad_y, p);
-        for (Eigen::Index h = 0; h < h_count; ++h) dot[h] += yp[h] * gp[h];
-      }
-      for (EdgeId p = b; p < e; ++p) {
-        const T* yp = row(y, p);
-        const T* gp = row(grad_y, p);
-        T* gx = row(grad_x, p);
-        for (Eigen::Index h = 0; h < h_count; ++h) gx[h] = yp[h] * (gp[h] - dot[h]);
-      }
+      detail::softmax_backward_row<T, kH>(offsets[s], offsets[s + 1], h_count, y, grad_y, grad_x,
+                                          dot);
     }
   }
 }

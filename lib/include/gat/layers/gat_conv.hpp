@@ -29,6 +29,7 @@
 #include "gat/graph/csr.hpp"
 #include "gat/layers/parameter.hpp"
 #include "gat/layers/variant.hpp"
+#include "gat/ops/gat_attention.hpp"
 
 namespace gat {
 
@@ -128,7 +129,9 @@ class GatConvCache {
   Matrix<T> dense_input;                  // (N, in) input after dropout, when the input is dense
   const Matrix<T>* edge_input = nullptr;  // (E, D) edge features; must outlive backward
   Matrix<T> z;                            // (N, H·F)
-  Matrix<T> s_src, s_dst;                 // (N, H) node scores of dense attention
+  Matrix<T> s_src, s_dst;                 // (N, H) node scores of dense and fused attention
+  bool fused = false;               // the forward ran the fused pipeline (GatConv::fused_attention)
+  ops::DropoutMask attention_mask;  // its attention dropout decisions (empty: none)
   ScoreSaved<T> score;                    // what the score function kept for its backward
   ScoreSaved<T> align;                    // what the alignment kept for its backward
   Matrix<T> z_used;  // (N, H·F) z after feature dropout (empty when not dropped)
@@ -202,6 +205,12 @@ class GatConv {
   Matrix<T> projection_forward(const GatConvCache<T>& cache, const Matrix<T>& w) const;
   // Attention and aggregation of cache.z.
   Matrix<T> attend(const CsrGraph& graph, GatConvCache<T>& cache, const ForwardContext& ctx) const;
+  // Whether this layer runs the fused pipeline (gat/ops/gat_attention.hpp): the paper's layer
+  // (sparse, gat score, softmax, single-dimensional, no edge features). Variants compose the
+  // separate ops through the registry; the fused kernels give the same bits.
+  bool fused_attention() const;
+  // The heads averaged (concat = false, H > 1), or agg itself.
+  Matrix<T> mean_heads(Matrix<T> agg) const;
   // Dense attention (gat score, softmax) into cache.alpha (H·N, N).
   void attend_dense(const CsrGraph& graph, GatConvCache<T>& cache, const ForwardContext& ctx) const;
   // What the score function works with in this pass.
