@@ -60,7 +60,11 @@ TrainResult train_task(GatModel<float>& model, const NodeTask& task, const Train
   const detail::ModelInput x(task.features);
   auto params = model.parameters();
   Adam<float> adam(params, options.adam);
-  GatModelCache<float> cache, eval_cache;
+  // One cache serves the training step and the evaluation pass after it: the step is done
+  // with it once its backward has run, and the next forward overwrites it in place (the same
+  // shapes, so no allocation). A second cache would double the activations held, the largest
+  // part of peak memory on big graphs.
+  GatModelCache<float> cache;
   RowMatrix grad;
 
   TrainResult result;
@@ -86,7 +90,7 @@ TrainResult train_task(GatModel<float>& model, const NodeTask& task, const Train
     t0 = Clock::now();
     RowMatrix eval_logits;
     try {
-      eval_logits = x.forward(model, graph, eval_cache, ForwardContext{});
+      eval_logits = x.forward(model, graph, cache, ForwardContext{});
     } catch (const Error& e) {
       // An inference pass refuses non-finite outputs; here that means the step just taken
       // diverged, which the user fixes with the learning rate, not the checkpoint.
