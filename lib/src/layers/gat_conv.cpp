@@ -561,9 +561,17 @@ void GatConv<T>::backward(const CsrGraph& graph, const GatConvCache<T>& cache,
     ops::dropout<T>(grad_values, options_.feature_dropout, cache.feature_rng);
     grad_z += grad_values;
   };
+  // s = z·a per head  →  grad_z, grad_a: the gat score's att_src, att_dst, for the fused and
+  // the dense pipelines, which keep the node scores themselves.
+  const auto node_scores_backward = [&](const Matrix<T>& grad_s_src, const Matrix<T>& grad_s_dst) {
+    Parameter<T>& att_src = params_[1];
+    Parameter<T>& att_dst = params_[2];
+    ops::head_dot_backward<T>(cache.z, att_src.value, grad_s_src, grad_z, att_src.grad);
+    ops::head_dot_backward<T>(cache.z, att_dst.value, grad_s_dst, grad_z, att_dst.grad);
+  };
   if (cache.fused) {
-    // The fused pipeline's backward: scores' gradients by destination and by source rows,
-    // then s = z·a per head  →  grad_z, grad_a (att_src, att_dst), as the gat score does.
+    // The fused pipeline's backward: the scores' gradients by destination and by source rows,
+    // then through the node scores, as the gat score does.
     Matrix<T> grad_e(cache.alpha.rows(), h);
     Matrix<T> grad_s_src = Matrix<T>::Zero(n, h), grad_s_dst = Matrix<T>::Zero(n, h);
     const double rate = cache.attention_mask.empty() ? 0.0 : options_.attention_dropout;
@@ -571,10 +579,7 @@ void GatConv<T>::backward(const CsrGraph& graph, const GatConvCache<T>& cache,
                                    rate, cache.attention_mask, values, cache.alpha, grad_agg,
                                    grad_e, grad_s_src, grad_s_dst, grad_v);
     join_values();
-    Parameter<T>& att_src = params_[1];
-    Parameter<T>& att_dst = params_[2];
-    ops::head_dot_backward<T>(cache.z, att_src.value, grad_s_src, grad_z, att_src.grad);
-    ops::head_dot_backward<T>(cache.z, att_dst.value, grad_s_dst, grad_z, att_dst.grad);
+    node_scores_backward(grad_s_src, grad_s_dst);
   } else {
     const bool dropped = cache.alpha_used.size() > 0;
     const Matrix<T>& used = dropped ? cache.alpha_used : cache.alpha;
@@ -594,11 +599,7 @@ void GatConv<T>::backward(const CsrGraph& graph, const GatConvCache<T>& cache,
       Matrix<T> grad_s_src = Matrix<T>::Zero(n, h), grad_s_dst = Matrix<T>::Zero(n, h);
       ops::dense_attention_backward<T>(cache.s_src, cache.s_dst, T(options_.negative_slope),
                                        cache.alpha, grad_alpha, grad_s_src, grad_s_dst);
-      // s = z·a per head  →  grad_z, grad_a (the gat score's att_src, att_dst).
-      Parameter<T>& att_src = params_[1];
-      Parameter<T>& att_dst = params_[2];
-      ops::head_dot_backward<T>(cache.z, att_src.value, grad_s_src, grad_z, att_src.grad);
-      ops::head_dot_backward<T>(cache.z, att_dst.value, grad_s_dst, grad_z, att_dst.grad);
+      node_scores_backward(grad_s_src, grad_s_dst);
     } else if (align_->uses_scores) {
       // Weights → scores (in place), then scores → z, the input and the score parameters.
       align_->kernels<T>().backward(align_context(graph, cache), cache.align, cache.alpha,
