@@ -41,15 +41,24 @@ namespace {
 // Cora training step, medians of 60, three alternating rounds): 2 threads 4.8-5.2 ms with the
 // short spin against 5.7-6.4 ms passive; with a busy process on one core 7.4 ms (short spin)
 // against 8.5 ms (passive) and 26 ms (10,000 spins). libgomp reads its variables when it
-// loads, before main, hence the one re-execution; setting OMP_WAIT_POLICY, GOMP_SPINCOUNT or
-// KMP_BLOCKTIME yourself skips it. (libomp counts its spin in milliseconds: it sleeps at once.)
+// loads, before main, hence the one re-execution. Each runtime is set unless you set it
+// yourself: libgomp (GCC) reads GOMP_SPINCOUNT, libomp (Clang) KMP_BLOCKTIME, both
+// OMP_WAIT_POLICY; libomp counts its wait in milliseconds, so it is told to sleep at once. A
+// variable of the other runtime changes nothing here (KMP_BLOCKTIME, a common MKL setting,
+// must not leave libgomp on its long default spin). The re-executed process finds its
+// variables set and does not re-execute again.
 void set_barrier_waiting(char** argv) {
-  for (const char* name : {"OMP_WAIT_POLICY", "GOMP_SPINCOUNT", "KMP_BLOCKTIME"}) {
-    if (std::getenv(name) != nullptr) return;
+  const bool policy = std::getenv("OMP_WAIT_POLICY") != nullptr;
+  bool changed = false;
+  if (!policy && std::getenv("GOMP_SPINCOUNT") == nullptr) {
+    setenv("GOMP_SPINCOUNT", "1000", 1);
+    changed = true;
   }
-  setenv("GOMP_SPINCOUNT", "1000", 1);
-  setenv("KMP_BLOCKTIME", "0", 1);
-  execv("/proc/self/exe", argv);  // returns only on failure: carry on as we are
+  if (!policy && std::getenv("KMP_BLOCKTIME") == nullptr) {
+    setenv("KMP_BLOCKTIME", "0", 1);
+    changed = true;
+  }
+  if (changed) execv("/proc/self/exe", argv);  // returns only on failure: carry on as we are
 }
 
 // Optimal string alignment distance: the edit distance with adjacent transpositions counted

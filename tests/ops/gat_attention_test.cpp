@@ -1,8 +1,9 @@
 // The fused attention (gat/ops/gat_attention.hpp) against the separate ops it replaces:
 // edge_score, segment_softmax, dropout and aggregate, forward and backward, bit for bit, for
-// compile-time shapes (8 × 8, 1 × 8) and run-time ones (1 × 7, Cora's output layer; 3 × 5),
-// with and without dropout, in float and double, on graphs with nodes that have no in-edges or
-// no out-edges. Its gradients are the separate ops' gradients, which their own tests check by
+// compile-time shapes (8 × 8, 1 × 8), compile-time heads only (1 × 7, Cora's output layer;
+// 16 × 4) and run-time ones (3 × 5, 10 × 2), with and without dropout, in float and double, on
+// graphs with nodes that have no in-edges or no out-edges, a graph without edges, and one
+// large enough for the prefetching path. Its gradients are the separate ops' gradients, which their own tests check by
 // finite differences; the layer tests check the whole layer's gradients the same way.
 
 #include "gat/ops/gat_attention.hpp"
@@ -12,6 +13,7 @@
 #include <utility>
 #include <vector>
 
+#include "gat/graph/build.hpp"
 #include "gat/ops/aggregate.hpp"
 #include "gat/ops/dropout.hpp"
 #include "gat/ops/edge_score.hpp"
@@ -132,12 +134,12 @@ TEST_P(GatAttention, SameBitsAtOneAndTwoThreads) {
   });
 }
 
-// 8 × 8 and 1 × 8 have compile-time kernels, 1 × 7 compile-time heads only, 3 × 5 and 10 × 2
-// run-time shapes (10 heads: two mask bytes per slot).
+// 8 × 8 and 1 × 8 have compile-time kernels, 1 × 7 and 16 × 4 compile-time heads only, 3 × 5
+// and 10 × 2 run-time shapes (10 and 16 heads: two mask bytes per slot).
 INSTANTIATE_TEST_SUITE_P(Shapes, GatAttention,
                          ::testing::Values(Case{8, 8, 0.6}, Case{8, 8, 0.0}, Case{1, 8, 0.5},
                                            Case{1, 7, 0.6}, Case{1, 7, 0.0}, Case{3, 5, 0.3},
-                                           Case{10, 2, 0.5}),
+                                           Case{10, 2, 0.5}, Case{16, 4, 0.5}),
                          [](const ::testing::TestParamInfo<Case>& shape) {
                            return "H" + std::to_string(shape.param.heads) + "F" +
                                   std::to_string(shape.param.features) +

@@ -61,9 +61,8 @@ TrainResult train_task(GatModel<float>& model, const NodeTask& task, const Train
   auto params = model.parameters();
   Adam<float> adam(params, options.adam);
   // One cache serves the training step and the evaluation pass after it: the step is done
-  // with it once its backward has run, and the next forward overwrites it in place (the same
-  // shapes, so no allocation). A second cache would double the activations held, the largest
-  // part of peak memory on big graphs.
+  // with it once its backward has run, and every forward rewrites what it holds. A second
+  // cache would double the activations held, the largest part of peak memory on big graphs.
   GatModelCache<float> cache;
   RowMatrix grad;
 

@@ -138,7 +138,8 @@ class GatConvCache {
   // The attention weights aggregated (before dropout): (E, W) sparse, (H·N, N) dense, with
   // W = H, or H·F with multi-dimensional attention.
   Matrix<T> alpha;
-  Matrix<T> alpha_used;  // the same after dropout (empty when not dropped)
+  Matrix<T> alpha_used;  // the same after dropout (empty when not dropped, and when fused:
+                         // the fused pass keeps its decisions in attention_mask instead)
   bool training = false;
   CounterRng attention_rng{0, 0, 0, 0};
   CounterRng feature_rng{0, 0, 0, 0};
