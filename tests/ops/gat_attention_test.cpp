@@ -3,8 +3,9 @@
 // compile-time shapes (8 × 8, 1 × 8), compile-time heads only (1 × 7, Cora's output layer;
 // 16 × 4) and run-time ones (3 × 5, 10 × 2), with and without dropout, in float and double, on
 // graphs with nodes that have no in-edges or no out-edges, a graph without edges, and one
-// large enough for the prefetching path. Its gradients are the separate ops' gradients, which their own tests check by
-// finite differences; the layer tests check the whole layer's gradients the same way.
+// large enough for the prefetching path. Its gradients are the separate ops' gradients, which their
+// own tests check by finite differences; the layer tests check the whole layer's gradients the same
+// way.
 
 #include "gat/ops/gat_attention.hpp"
 
