@@ -38,6 +38,7 @@
 #include "gat/ops/edge_additive.hpp"
 #include "gat/ops/edge_dot.hpp"
 #include "gat/ops/edge_score.hpp"
+#include "gat/ops/finite.hpp"
 #include "gat/ops/gat_attention.hpp"
 #include "gat/ops/linear.hpp"
 #include "gat/ops/pooling.hpp"

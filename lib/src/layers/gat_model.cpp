@@ -8,6 +8,7 @@
 #include "gat/core/memory.hpp"
 #include "gat/ops/activation.hpp"
 #include "gat/ops/dense_attention.hpp"
+#include "gat/ops/finite.hpp"
 
 namespace gat {
 namespace {
@@ -135,7 +136,7 @@ Matrix<T> GatModel<T>::forward_impl(const CsrGraph& graph, const Input& x, GatMo
   // reports divergence in its own words. One pass over (N, H·F) values is nothing beside the
   // layer that produced them.
   auto check = [&](const Matrix<T>& out, std::size_t l) {
-    GAT_CHECK(ctx.training || out.allFinite(),
+    GAT_CHECK(ctx.training || ops::all_finite<T>(out),
               "layer " << l + 1 << " of " << count
                        << " produced non-finite values (NaN or Inf): the weights may be too "
                           "large (a corrupted or diverged checkpoint?)");

@@ -4,6 +4,7 @@
 
 #include "gat/core/error.hpp"
 #include "gat/ops/activation.hpp"
+#include "gat/ops/finite.hpp"
 
 namespace gat {
 namespace {
@@ -76,7 +77,7 @@ Matrix<T> GraphClassifier<T>::forward(const LayerGraph<T>& g, MatrixCRef<T> x,
   // At inference a NaN or infinity is an error naming where it first appears (see
   // GatModel::forward); in training the trainer's loss check reports divergence.
   auto check = [&](const Matrix<T>& out, const std::string& where) {
-    GAT_CHECK(ctx.training || out.allFinite(),
+    GAT_CHECK(ctx.training || ops::all_finite<T>(out),
               where << " produced non-finite values (NaN or Inf): the weights may be too large "
                        "(a corrupted or diverged checkpoint?)");
   };
