@@ -132,9 +132,9 @@ class GatConvCache {
   Matrix<T> s_src, s_dst;                 // (N, H) node scores of dense and fused attention
   bool fused = false;               // the forward ran the fused pipeline (GatConv::fused_attention)
   ops::DropoutMask attention_mask;  // its attention dropout decisions (empty: none)
-  ScoreSaved<T> score;                    // what the score function kept for its backward
-  ScoreSaved<T> align;                    // what the alignment kept for its backward
-  Matrix<T> z_used;  // (N, H·F) z after feature dropout (empty when not dropped)
+  ScoreSaved<T> score;              // what the score function kept for its backward
+  ScoreSaved<T> align;              // what the alignment kept for its backward
+  Matrix<T> z_used;                 // (N, H·F) z after feature dropout (empty when not dropped)
   // The attention weights aggregated (before dropout): (E, W) sparse, (H·N, N) dense, with
   // W = H, or H·F with multi-dimensional attention.
   Matrix<T> alpha;
