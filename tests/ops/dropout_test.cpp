@@ -2,9 +2,11 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <vector>
 
+#include "gat/core/error.hpp"
 #include "support/gradcheck.hpp"
 
 namespace gat::ops {
@@ -35,6 +37,32 @@ TEST(Dropout, RateAndScale) {
     }
   }
   EXPECT_NEAR(static_cast<double>(dropped) / static_cast<double>(y.size()), p, 0.006);
+}
+
+// A block of rows dropped on its own gets the values dropout() gives those rows of the whole,
+// from a contiguous block and from a strided view alike.
+TEST(DropoutRows, SameValuesAsTheWholeMatrix) {
+  const MatrixD wide = nonzero_input(40, 11, 84);
+  const MatrixCRef<double> x = wide.middleCols(1, 7);  // outer stride 11
+  const DropoutSpec drop{0.3, CounterRng(5, 2, 1, kStreamInputDropout)};
+  MatrixD whole = x;
+  dropout<double>(whole, drop.rate, drop.rng);
+  for (const Eigen::Index first : {0, 13, 39}) {
+    const Eigen::Index len = std::min<Eigen::Index>(10, 40 - first);
+    MatrixD block(len, 7);
+    dropout_rows<double>(x.middleRows(first, len), first, drop, block);
+    EXPECT_TRUE(block == whole.middleRows(first, len)) << "rows from " << first;
+    const MatrixD contiguous = x.middleRows(first, len);
+    MatrixD block2(len, 7);
+    dropout_rows<double>(contiguous, first, drop, block2);
+    EXPECT_TRUE(block2 == block) << "rows from " << first;
+  }
+  MatrixD copy(40, 7);
+  dropout_rows<double>(x, 0, DropoutSpec{}, copy);
+  EXPECT_TRUE(copy == x) << "rate 0 copies";
+  MatrixD wrong(3, 7);
+  EXPECT_THROW(dropout_rows<double>(x, 0, drop, wrong), Error);
+  EXPECT_THROW(dropout_rows<double>(x, 0, DropoutSpec{1.0, drop.rng}, copy), Error);
 }
 
 TEST(Dropout, ScaleInFloat) {

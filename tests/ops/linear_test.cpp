@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "support/gradcheck.hpp"
+#include "support/op_fixtures.hpp"
 
 namespace gat::ops {
 namespace {
@@ -79,6 +80,60 @@ void check_matmul_gradients(Eigen::Index n) {
 
 TEST(MatmulBackward, Gradient) { check_matmul_gradients(7); }
 TEST(MatmulBackward, GradientOfWeightOverSeveralChunks) { check_matmul_gradients(600); }
+
+// Input dropout inside the product (x_dropout) is the same bits as dropout() on a copy of x
+// followed by the plain product, forward and backward, over several chunks (600 rows: 256, 256,
+// 88), from a non-contiguous view of x (a column block), float and double, at 1 and 2 threads.
+template <typename T>
+std::vector<Matrix<T>> dropped_products(const Matrix<T>& wide, bool fused) {
+  const Eigen::Index in = 9, out = 5;
+  const MatrixCRef<T> x = wide.middleCols(2, in);  // outer stride 13: not contiguous
+  const Matrix<T> w = random_matrix(in, out, 60).cast<T>();
+  const Matrix<T> grad_y = random_matrix(x.rows(), out, 61).template cast<T>();
+  const DropoutSpec drop{0.4, CounterRng(7, 3, 1, kStreamInputDropout)};
+  Matrix<T> y(x.rows(), out), grad_x(x.rows(), in);
+  Matrix<T> grad_w = Matrix<T>::Ones(in, out);  // accumulated into
+  if (fused) {
+    matmul_forward<T>(x, w, y, drop);
+    matmul_backward<T>(x, w, grad_y, grad_w, &grad_x, drop);
+  } else {
+    Matrix<T> x_used = x;
+    dropout<T>(x_used, drop.rate, drop.rng);
+    matmul_forward<T>(x_used, w, y);
+    matmul_backward<T>(x_used, w, grad_y, grad_w, &grad_x);
+  }
+  return {y, grad_w, grad_x};
+}
+
+template <typename T>
+void expect_fused_dropout_same_bits() {
+  const Matrix<T> wide = random_matrix(600, 13, 59).cast<T>();
+  const auto fused = dropped_products<T>(wide, true);
+  const auto copied = dropped_products<T>(wide, false);
+  for (std::size_t k = 0; k < fused.size(); ++k) {
+    EXPECT_TRUE(fused[k] == copied[k]) << "output " << k << " differs from dropout on a copy";
+  }
+  // Something was dropped (the two agree trivially otherwise).
+  const Matrix<T> plain_w = random_matrix(9, 5, 60).cast<T>();
+  EXPECT_FALSE(fused[0].isApprox(wide.middleCols(2, 9) * plain_w));
+}
+
+TEST(MatmulDropout, SameBitsAsDropoutOnACopy) {
+  expect_fused_dropout_same_bits<float>();
+  expect_fused_dropout_same_bits<double>();
+  test::expect_same_bits([] {
+    const Matrix<float> wide = random_matrix(600, 13, 59).cast<float>();
+    return dropped_products<float>(wide, true);
+  });
+}
+
+TEST(MatmulDropout, RateZeroIsThePlainProduct) {
+  const MatrixD x = random_matrix(300, 4, 62), w = random_matrix(4, 3, 63);
+  MatrixD y(300, 3), y_plain(300, 3);
+  matmul_forward<double>(x, w, y, DropoutSpec{0.0, CounterRng(1, 2, 3, 4)});
+  matmul_forward<double>(x, w, y_plain);
+  EXPECT_TRUE(y == y_plain);
+}
 
 // ---- spmm -------------------------------------------------------------------------------
 

@@ -77,9 +77,37 @@ void dropout(std::vector<T>& x, double p, const CounterRng& rng) {
                static_cast<T>(1.0 / (1.0 - p)), rng);
 }
 
+template <typename T>
+void dropout_rows(MatrixCRef<T> x, Eigen::Index first_row, const DropoutSpec& drop,
+                  MatrixRef<T> out) {
+  check_rate(drop.rate);
+  GAT_CHECK(first_row >= 0 && out.rows() == x.rows() && out.cols() == x.cols(),
+            "dropout_rows: out has shape ("
+                << out.rows() << ", " << out.cols() << "), expected the shape of x (" << x.rows()
+                << ", " << x.cols() << "), and first_row " << first_row << " must be non-negative");
+  out = x;
+  if (drop.rate <= 0.0) return;
+  const T scale = static_cast<T>(1.0 / (1.0 - drop.rate));
+  const std::uint32_t threshold = CounterRng::drop_threshold(drop.rate);
+  const Eigen::Index cols = x.cols();
+  const auto first = static_cast<std::uint64_t>(first_row * cols);
+  if (out.outerStride() == cols) {
+    dropout_span(out.data(), first, out.size(), threshold, scale, drop.rng);
+    return;
+  }
+  for (Eigen::Index r = 0; r < out.rows(); ++r) {
+    dropout_span(row(out, r), first + static_cast<std::uint64_t>(r * cols), cols, threshold, scale,
+                 drop.rng);
+  }
+}
+
 template void dropout<float>(MatrixRef<float>, double, const CounterRng&);
 template void dropout<double>(MatrixRef<double>, double, const CounterRng&);
 template void dropout<float>(std::vector<float>&, double, const CounterRng&);
 template void dropout<double>(std::vector<double>&, double, const CounterRng&);
+template void dropout_rows<float>(MatrixCRef<float>, Eigen::Index, const DropoutSpec&,
+                                  MatrixRef<float>);
+template void dropout_rows<double>(MatrixCRef<double>, Eigen::Index, const DropoutSpec&,
+                                   MatrixRef<double>);
 
 }  // namespace gat::ops

@@ -26,8 +26,20 @@ void check_inner(const char* fn, Eigen::Index x_cols, Eigen::Index w_rows, Eigen
 
 }  // namespace
 
+// Rows b .. b + len - 1 of x, or of dropout(x) rebuilt in `scratch` (the calling thread's) when
+// x_dropout drops anything: what a chunk of a product reads.
 template <typename T>
-void matmul_forward(MatrixCRef<T> x, MatrixCRef<T> w, MatrixRef<T> y) {
+MatrixCRef<T> chunk_rows(const MatrixCRef<T>& x, Eigen::Index b, Eigen::Index len,
+                         const DropoutSpec& x_dropout, Matrix<T>& scratch) {
+  if (x_dropout.rate <= 0.0) return x.middleRows(b, len);
+  scratch.resize(len, x.cols());
+  dropout_rows<T>(x.middleRows(b, len), b, x_dropout, scratch);
+  return scratch;
+}
+
+template <typename T>
+void matmul_forward(MatrixCRef<T> x, MatrixCRef<T> w, MatrixRef<T> y,
+                    const DropoutSpec& x_dropout) {
   constexpr const char* fn = "matmul_forward";
   check_inner(fn, x.cols(), w.rows(), w.cols());
   check_shape(fn, "y", y.rows(), y.cols(), "(N, out)", x.rows(), w.cols());
@@ -35,39 +47,50 @@ void matmul_forward(MatrixCRef<T> x, MatrixCRef<T> w, MatrixRef<T> y) {
   const Eigen::Index chunks = (n + kRowChunk - 1) / kRowChunk;
   // Each fixed block of rows is one single-threaded Eigen product: the same block gets the
   // same blocking and summation order whichever thread runs it.
-#pragma omp parallel for schedule(static)
-  for (Eigen::Index c = 0; c < chunks; ++c) {
-    const Eigen::Index b = c * kRowChunk, len = std::min(kRowChunk, n - b);
-    y.middleRows(b, len).noalias() = x.middleRows(b, len) * w;
+#pragma omp parallel
+  {
+    Matrix<T> scratch;
+#pragma omp for schedule(static)
+    for (Eigen::Index c = 0; c < chunks; ++c) {
+      const Eigen::Index b = c * kRowChunk, len = std::min(kRowChunk, n - b);
+      y.middleRows(b, len).noalias() = chunk_rows<T>(x, b, len, x_dropout, scratch) * w;
+    }
   }
 }
 
 namespace detail {
 
 template <typename T>
-void matmul_tn_accumulate(MatrixCRef<T> x, MatrixCRef<T> g, MatrixRef<T> out) {
+void matmul_tn_accumulate(MatrixCRef<T> x, MatrixCRef<T> g, MatrixRef<T> out,
+                          const DropoutSpec& x_dropout) {
   assert(g.rows() == x.rows() && out.rows() == x.cols() && out.cols() == g.cols());
   const Eigen::Index n = x.rows();
   const Eigen::Index chunks = (n + kRowChunk - 1) / kRowChunk;
   std::vector<Matrix<T>> partial(chunks);
-#pragma omp parallel for schedule(static)
-  for (Eigen::Index c = 0; c < chunks; ++c) {
-    const Eigen::Index b = c * kRowChunk, len = std::min(kRowChunk, n - b);
-    partial[c].noalias() = x.middleRows(b, len).transpose() * g.middleRows(b, len);
+#pragma omp parallel
+  {
+    Matrix<T> scratch;
+#pragma omp for schedule(static)
+    for (Eigen::Index c = 0; c < chunks; ++c) {
+      const Eigen::Index b = c * kRowChunk, len = std::min(kRowChunk, n - b);
+      partial[c].noalias() =
+          chunk_rows<T>(x, b, len, x_dropout, scratch).transpose() * g.middleRows(b, len);
+    }
   }
   // Chunks summed in order: the summation order is fixed by kRowChunk alone.
   for (const auto& p : partial) out += p;
 }
 
-template void matmul_tn_accumulate<float>(MatrixCRef<float>, MatrixCRef<float>, MatrixRef<float>);
+template void matmul_tn_accumulate<float>(MatrixCRef<float>, MatrixCRef<float>, MatrixRef<float>,
+                                          const DropoutSpec&);
 template void matmul_tn_accumulate<double>(MatrixCRef<double>, MatrixCRef<double>,
-                                           MatrixRef<double>);
+                                           MatrixRef<double>, const DropoutSpec&);
 
 }  // namespace detail
 
 template <typename T>
 void matmul_backward(MatrixCRef<T> x, MatrixCRef<T> w, MatrixCRef<T> grad_y, MatrixRef<T> grad_w,
-                     Matrix<T>* grad_x) {
+                     Matrix<T>* grad_x, const DropoutSpec& x_dropout) {
   constexpr const char* fn = "matmul_backward";
   check_inner(fn, x.cols(), w.rows(), w.cols());
   check_shape(fn, "grad_y", grad_y.rows(), grad_y.cols(), "(N, out)", x.rows(), w.cols());
@@ -77,7 +100,7 @@ void matmul_backward(MatrixCRef<T> x, MatrixCRef<T> w, MatrixCRef<T> grad_y, Mat
     check_shape(fn, "grad_x", grad_x->rows(), grad_x->cols(), "the shape of x (N, in)", x.rows(),
                 x.cols());
   }
-  detail::matmul_tn_accumulate<T>(x, grad_y, grad_w);
+  detail::matmul_tn_accumulate<T>(x, grad_y, grad_w, x_dropout);
   if (!grad_x) return;
   const Eigen::Index n = x.rows();
   const Eigen::Index chunks = (n + kRowChunk - 1) / kRowChunk;
@@ -205,14 +228,14 @@ void column_sum_backward(MatrixCRef<T> grad_y, MatrixRef<T> grad_b) {
   for (const auto& p : partial) grad_b += p;
 }
 
-#define GAT_INSTANTIATE(T)                                                                    \
-  template void matmul_forward<T>(MatrixCRef<T>, MatrixCRef<T>, MatrixRef<T>);                \
-  template void matmul_backward<T>(MatrixCRef<T>, MatrixCRef<T>, MatrixCRef<T>, MatrixRef<T>, \
-                                   Matrix<T>*);                                               \
-  template void spmm_forward<T>(const SparseMatrix<T>&, const std::vector<T>&, MatrixCRef<T>, \
-                                MatrixRef<T>);                                                \
-  template void spmm_backward_weight<T>(const SparseTranspose<T>&, const std::vector<T>&,     \
-                                        MatrixCRef<T>, MatrixRef<T>);                         \
+#define GAT_INSTANTIATE(T)                                                                         \
+  template void matmul_forward<T>(MatrixCRef<T>, MatrixCRef<T>, MatrixRef<T>, const DropoutSpec&); \
+  template void matmul_backward<T>(MatrixCRef<T>, MatrixCRef<T>, MatrixCRef<T>, MatrixRef<T>,      \
+                                   Matrix<T>*, const DropoutSpec&);                                \
+  template void spmm_forward<T>(const SparseMatrix<T>&, const std::vector<T>&, MatrixCRef<T>,      \
+                                MatrixRef<T>);                                                     \
+  template void spmm_backward_weight<T>(const SparseTranspose<T>&, const std::vector<T>&,          \
+                                        MatrixCRef<T>, MatrixRef<T>);                              \
   template void column_sum_backward<T>(MatrixCRef<T>, MatrixRef<T>);
 GAT_INSTANTIATE(float)
 GAT_INSTANTIATE(double)

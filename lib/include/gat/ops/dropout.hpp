@@ -11,6 +11,13 @@
 
 namespace gat::ops {
 
+/// @brief A dropout to apply: entries dropped with probability `rate` (0: none) by the masks
+/// of `rng`.
+struct DropoutSpec {
+  double rate = 0.0;
+  CounterRng rng{0, 0, 0, 0};
+};
+
 /// @brief In place: x[r, c] ← keep(r·cols + c) ? x[r, c] / (1 - p) : 0.  p in [0, 1); throws
 /// gat::Error for any other p (NaN included).
 template <typename T>
@@ -20,5 +27,15 @@ void dropout(MatrixRef<T> x, double p, const CounterRng& rng);
 /// p checked as above.
 template <typename T>
 void dropout(std::vector<T>& x, double p, const CounterRng& rng);
+
+/// @brief out ← dropout(x) for a block of rows of a larger matrix: x holds rows
+/// first_row .. first_row + x.rows() - 1 of an (·, x.cols()) matrix, so entry (r, c) of the
+/// block is decided by counter (first_row + r)·cols + c and gets exactly the value dropout()
+/// gives it in the whole. Lets a kernel that splits rows among threads drop its block in its own
+/// scratch instead of keeping a dropped copy of the whole matrix. Serial. p checked as above;
+/// out (x.rows(), x.cols()) must not alias x.
+template <typename T>
+void dropout_rows(MatrixCRef<T> x, Eigen::Index first_row, const DropoutSpec& drop,
+                  MatrixRef<T> out);
 
 }  // namespace gat::ops

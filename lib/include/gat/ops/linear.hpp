@@ -8,18 +8,27 @@
 
 #include "gat/core/sparse_matrix.hpp"
 #include "gat/core/types.hpp"
+#include "gat/ops/dropout.hpp"
 
 namespace gat::ops {
 
 /// @brief y = x·w.  @param x (N, in), @param w (in, out), @param y (N, out) overwritten.
+/// @param x_dropout dropout applied to x on the way in: y = dropout(x)·w with dropout()'s masks
+/// for an (N, in) matrix, each block of rows dropped in a per-thread scratch, so no dropped
+/// (N, in) copy of x exists; the same bits as dropout() on a copy followed by the product.
 template <typename T>
-void matmul_forward(MatrixCRef<T> x, MatrixCRef<T> w, MatrixRef<T> y);
+void matmul_forward(MatrixCRef<T> x, MatrixCRef<T> w, MatrixRef<T> y,
+                    const DropoutSpec& x_dropout = {});
 
 /// @brief Backward of y = x·w: grad_w += xᵀ·grad_y; grad_x = grad_y·wᵀ when grad_x is given.
 /// @param grad_y (N, out), @param grad_w (in, out) accumulated, @param grad_x (N, in) or null.
+/// @param x_dropout the forward's x_dropout: grad_w += dropout(x)ᵀ·grad_y, the dropped rows
+/// rebuilt block by block from the same masks. grad_x is then the gradient with respect to
+/// dropout(x); the caller applies the mask (dropout() on grad_x with the same rng) once every
+/// other contribution to it is in.
 template <typename T>
 void matmul_backward(MatrixCRef<T> x, MatrixCRef<T> w, MatrixCRef<T> grad_y, MatrixRef<T> grad_w,
-                     Matrix<T>* grad_x);
+                     Matrix<T>* grad_x, const DropoutSpec& x_dropout = {});
 
 /// @brief y = X·w for sparse X whose values are replaced by `values` (same order as X's
 /// entries; input dropout passes the dropped values, or X.val itself).
