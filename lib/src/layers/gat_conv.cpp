@@ -268,8 +268,7 @@ Matrix<T> GatConv<T>::forward(const CsrGraph& graph, MatrixCRef<T> x, GatConvCac
   cache.sparse_input = nullptr;
   cache.training = ctx.training;
   cache.input_rng = CounterRng(ctx.seed, ctx.step, layer_index_, kStreamInputDropout);
-  cache.dense_input = x;
-  if (ctx.training) ops::dropout<T>(cache.dense_input, options_.input_dropout, cache.input_rng);
+  cache.dense_input.emplace(x.data(), x.rows(), x.cols(), Eigen::OuterStride<>(x.outerStride()));
   return forward_cached(graph, cache, ctx);
 }
 
@@ -284,7 +283,7 @@ Matrix<T> GatConv<T>::forward(const CsrGraph& graph, const SparseInput<T>& x,
             "GatConv layer " << layer_index_ << ": input has " << x.matrix.cols
                              << " columns, expected " << options_.in_features);
   cache.sparse_input = &x;
-  cache.dense_input.resize(0, 0);
+  cache.dense_input.reset();
   cache.training = ctx.training;
   cache.input_rng = CounterRng(ctx.seed, ctx.step, layer_index_, kStreamInputDropout);
   // Dropout of a sparse input only touches its non-zeros: a dropped zero is still zero.
@@ -300,9 +299,14 @@ Matrix<T> GatConv<T>::projection_forward(const GatConvCache<T>& cache, const Mat
     ops::spmm_forward<T>(cache.sparse_input->matrix, cache.sparse_values, w, y);
     return y;
   }
-  Matrix<T> y(cache.dense_input.rows(), w.cols());
-  ops::matmul_forward<T>(cache.dense_input, w, y);
+  Matrix<T> y(cache.dense_input->rows(), w.cols());
+  ops::matmul_forward<T>(*cache.dense_input, w, y, input_dropout(cache));
   return y;
+}
+
+template <typename T>
+ops::DropoutSpec GatConv<T>::input_dropout(const GatConvCache<T>& cache) const {
+  return {cache.training ? options_.input_dropout : 0.0, cache.input_rng};
 }
 
 template <typename T>
@@ -320,8 +324,10 @@ Matrix<T> GatConv<T>::forward_cached(const CsrGraph& graph, GatConvCache<T>& cac
           out(i, m.col[k]) += cache.sparse_values[k];
         }
       }
-    } else {
-      out += cache.dense_input;
+    } else {  // x_used itself: dropped here, in a transient copy
+      Matrix<T> x_used(cache.dense_input->rows(), cache.dense_input->cols());
+      ops::dropout_rows<T>(*cache.dense_input, 0, input_dropout(cache), x_used);
+      out += x_used;
     }
   }
   if (bias_ >= 0) out.rowwise() += at(bias_)->value.row(0);
@@ -494,16 +500,23 @@ Matrix<T> GatConv<T>::mean_heads(Matrix<T> agg) const {
 
 template <typename T>
 void GatConv<T>::projection_backward(const GatConvCache<T>& cache, const Matrix<T>& w,
-                                     Matrix<T>& grad_w, MatrixCRef<T> grad_y,
-                                     Matrix<T>* grad_input) const {
+                                     Matrix<T>& grad_w, MatrixCRef<T> grad_y, Matrix<T>* grad_input,
+                                     bool& input_written) const {
   if (cache.sparse_input) {
     ops::spmm_backward_weight<T>(cache.sparse_input->transposed, cache.sparse_values, grad_y,
                                  grad_w);
     return;
   }
+  const ops::DropoutSpec drop = input_dropout(cache);
+  if (!grad_input || !input_written) {
+    // The first contribution goes straight into grad_input: no (N, in) temporary.
+    ops::matmul_backward<T>(*cache.dense_input, w, grad_y, grad_w, grad_input, drop);
+    input_written = grad_input != nullptr;
+    return;
+  }
   Matrix<T> gx(grad_y.rows(), options_.in_features);
-  ops::matmul_backward<T>(cache.dense_input, w, grad_y, grad_w, grad_input ? &gx : nullptr);
-  if (grad_input) *grad_input += gx;
+  ops::matmul_backward<T>(*cache.dense_input, w, grad_y, grad_w, &gx, drop);
+  *grad_input += gx;
 }
 
 template <typename T>
@@ -523,16 +536,20 @@ void GatConv<T>::backward(const CsrGraph& graph, const GatConvCache<T>& cache,
   const bool sparse = cache.sparse_input != nullptr;
   GAT_CHECK(!(sparse && grad_input),
             "GatConv layer " << layer_index_ << ": no input gradient is computed for sparse input");
-  if (grad_input) grad_input->setZero(n, options_.in_features);
+  // grad_input (with respect to x_used, masked at the end) is sized here and written by its
+  // first contribution, so that it is never zeroed and then added to.
+  if (grad_input) grad_input->resize(n, options_.in_features);
+  bool input_written = false;
 
   // out = agg' + x·W_r + b  →  grad_b = Σ_i grad_out[i], grad_W_r = xᵀ·grad_out.
   if (bias_ >= 0) ops::column_sum_backward<T>(grad_out, at(bias_)->grad);
   if (options_.residual) {
     if (res_weight_ >= 0) {
       Parameter<T>& res = *at(res_weight_);
-      projection_backward(cache, res.value, res.grad, grad_out, grad_input);
+      projection_backward(cache, res.value, res.grad, grad_out, grad_input, input_written);
     } else if (grad_input) {
-      *grad_input += grad_out;
+      *grad_input = grad_out;
+      input_written = true;
     }
   }
 
@@ -551,15 +568,11 @@ void GatConv<T>::backward(const CsrGraph& graph, const GatConvCache<T>& cache,
   Matrix<T> grad_z = Matrix<T>::Zero(n, h * f);
   const bool values_dropped = cache.z_used.size() > 0;
   const Matrix<T>& values = values_dropped ? cache.z_used : cache.z;
-  // With feature dropout the aggregation's gradient reaches z through the same mask, so it
-  // is collected apart and masked before joining the gradient through the scores.
-  Matrix<T> grad_values;
-  if (values_dropped) grad_values = Matrix<T>::Zero(n, h * f);
-  Matrix<T>& grad_v = values_dropped ? grad_values : grad_z;
+  // The aggregation's gradient (with respect to the values) is the first into grad_z. With
+  // feature dropout it reaches z through the same mask, applied to grad_z in place while it
+  // holds nothing else (no second (N, H·F) matrix); the scores' gradient joins after.
   const auto join_values = [&] {
-    if (!values_dropped) return;
-    ops::dropout<T>(grad_values, options_.feature_dropout, cache.feature_rng);
-    grad_z += grad_values;
+    if (values_dropped) ops::dropout<T>(grad_z, options_.feature_dropout, cache.feature_rng);
   };
   // s = z·a per head  →  grad_z, grad_a: the gat score's att_src, att_dst, for the fused and
   // the dense pipelines, which keep the node scores themselves.
@@ -577,7 +590,7 @@ void GatConv<T>::backward(const CsrGraph& graph, const GatConvCache<T>& cache,
     const double rate = cache.attention_mask.empty() ? 0.0 : options_.attention_dropout;
     ops::gat_attention_backward<T>(graph, cache.s_src, cache.s_dst, T(options_.negative_slope),
                                    rate, cache.attention_mask, values, cache.alpha, grad_agg,
-                                   grad_e, grad_s_src, grad_s_dst, grad_v);
+                                   grad_e, grad_s_src, grad_s_dst, grad_z);
     join_values();
     node_scores_backward(grad_s_src, grad_s_dst);
   } else {
@@ -585,11 +598,11 @@ void GatConv<T>::backward(const CsrGraph& graph, const GatConvCache<T>& cache,
     const Matrix<T>& used = dropped ? cache.alpha_used : cache.alpha;
     Matrix<T> grad_alpha(cache.alpha.rows(), cache.alpha.cols());
     if (dense) {
-      ops::dense_aggregate_backward<T>(used, values, grad_agg, grad_alpha, grad_v);
+      ops::dense_aggregate_backward<T>(used, values, grad_agg, grad_alpha, grad_z);
     } else if (options_.multi_dim) {
-      ops::aggregate_channels_backward<T>(graph, used, values, grad_agg, grad_alpha, grad_v);
+      ops::aggregate_channels_backward<T>(graph, used, values, grad_agg, grad_alpha, grad_z);
     } else {
-      ops::aggregate_backward<T>(graph, used, values, grad_agg, grad_alpha, grad_v);
+      ops::aggregate_backward<T>(graph, used, values, grad_agg, grad_alpha, grad_z);
     }
     join_values();
     // α_used = dropout(α): the same mask scales the gradient.
@@ -606,14 +619,14 @@ void GatConv<T>::backward(const CsrGraph& graph, const GatConvCache<T>& cache,
                                     grad_alpha);
       const InputProjection<T> input{
           {}, [&](const Matrix<T>& w, Matrix<T>& grad_w, MatrixCRef<T> grad_y) {
-            projection_backward(cache, w, grad_w, grad_y, grad_input);
+            projection_backward(cache, w, grad_w, grad_y, grad_input, input_written);
           }};
       score_->kernels<T>().backward(score_context(graph, cache, input, grad_edge_features),
                                     cache.score, grad_alpha, grad_z);
     }
   }
   // z = x·W  →  grad_W (and grad_x for dense input).
-  projection_backward(cache, weight().value, weight().grad, grad_z, grad_input);
+  projection_backward(cache, weight().value, weight().grad, grad_z, grad_input, input_written);
   // x_used = dropout(x): the same mask scales the input gradient.
   if (grad_input && cache.training) {
     ops::dropout<T>(*grad_input, options_.input_dropout, cache.input_rng);

@@ -147,6 +147,7 @@ Matrix<T> GatModel<T>::forward_impl(const CsrGraph& graph, const Input& x, GatMo
     auto& act = cache.hidden[l - 1];
     act.resize(h.rows(), h.cols());
     ops::elu_forward<T>(h, act);
+    h.resize(0, 0);  // freed before the next layer allocates: only act is needed from here
     h = layers_[l].forward(graph, act, cache.layers[l], ctx);
     check(h, l);
   }
@@ -174,9 +175,10 @@ void GatModel<T>::backward(const CsrGraph& graph, const GatModelCache<T>& cache,
   for (std::size_t l = layers_.size(); l-- > 1;) {
     Matrix<T> grad_act;
     layers_[l].backward(graph, cache.layers[l], grad, &grad_act);
-    // act = ELU(h)  →  grad_h from the stored ELU output.
-    grad.resize(grad_act.rows(), grad_act.cols());
-    ops::elu_backward<T>(cache.hidden[l - 1], grad_act, grad);
+    // act = ELU(h)  →  grad_h from the stored ELU output, in place (elementwise): one (N, width)
+    // gradient alive at a time.
+    ops::elu_backward<T>(cache.hidden[l - 1], grad_act, grad_act);
+    grad = std::move(grad_act);
   }
   layers_[0].backward(graph, cache.layers[0], grad, grad_input);
 }

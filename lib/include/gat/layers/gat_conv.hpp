@@ -19,6 +19,7 @@
 // alignments are plug-ins, one file each, registered in one list: see gat/layers/variant.hpp.
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -29,6 +30,7 @@
 #include "gat/graph/csr.hpp"
 #include "gat/layers/parameter.hpp"
 #include "gat/layers/variant.hpp"
+#include "gat/ops/dropout.hpp"
 #include "gat/ops/gat_attention.hpp"
 
 namespace gat {
@@ -126,7 +128,9 @@ class GatConvCache {
   friend class GatConv<T>;
   const SparseInput<T>* sparse_input = nullptr;  // the sparse input; must outlive backward
   std::vector<T> sparse_values;                  // (nnz) input values after dropout
-  Matrix<T> dense_input;                  // (N, in) input after dropout, when the input is dense
+  // (N, in) dense input, viewed, never copied: input dropout is applied where the input is read
+  // (ops::matmul_forward's x_dropout), so no dropped copy exists. Must outlive backward.
+  std::optional<Eigen::Map<const Matrix<T>, 0, Eigen::OuterStride<>>> dense_input;
   const Matrix<T>* edge_input = nullptr;  // (E, D) edge features; must outlive backward
   Matrix<T> z;                            // (N, H·F)
   Matrix<T> s_src, s_dst;                 // (N, H) node scores of dense and fused attention
@@ -172,7 +176,8 @@ class GatConv {
   /// self loops get options().edge_fill.
   LayerGraph<T> prepare_graph(const CsrGraph& graph, MatrixCRef<T> edge_features) const;
 
-  /// @brief Forward pass on dense input x (N, in); returns (N, out_width()).
+  /// @brief Forward pass on dense input x (N, in); returns (N, out_width()). The cache keeps a
+  /// view of x, not a copy (input dropout is redrawn where x is read): x must outlive backward.
   /// @param edge_features (E, D) in slot order, required when options().edge_features > 0
   /// (and must then outlive backward); ignored otherwise.
   Matrix<T> forward(const CsrGraph& graph, MatrixCRef<T> x, GatConvCache<T>& cache,
@@ -222,9 +227,12 @@ class GatConv {
   void check_graph(const CsrGraph& graph, std::int64_t rows) const;
   void check_edges(const CsrGraph& graph, const Matrix<T>* edge_features) const;
   // Backward of y = x_used·w for the cached input (sparse or dense): adds into w.grad and,
-  // for dense input when asked, into grad_input.
+  // for dense input when asked, the gradient with respect to x_used into grad_input: written by
+  // the first contribution (input_written false), added by later ones.
   void projection_backward(const GatConvCache<T>& cache, const Matrix<T>& w, Matrix<T>& grad_w,
-                           MatrixCRef<T> grad_y, Matrix<T>* grad_input) const;
+                           MatrixCRef<T> grad_y, Matrix<T>* grad_input, bool& input_written) const;
+  // The input dropout of the cached pass (rate 0 at inference).
+  ops::DropoutSpec input_dropout(const GatConvCache<T>& cache) const;
   const Parameter<T>* find(const std::string& name) const;
   // Parameters by role (nullptr when absent).
   Parameter<T>& weight() { return params_[0]; }

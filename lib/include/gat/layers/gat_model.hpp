@@ -147,7 +147,8 @@ class GatModel {
   /// weights cannot predict garbage silently; in training the trainer's loss check reports it.
   Matrix<T> forward(const CsrGraph& graph, const SparseInput<T>& x, GatModelCache<T>& cache,
                     const ForwardContext& ctx) const;
-  /// @brief Logits (N, C) from dense input features (N, in) on a prepared graph.
+  /// @brief Logits (N, C) from dense input features (N, in) on a prepared graph. The cache
+  /// views x (no copy), so x must outlive backward, as a sparse input must.
   Matrix<T> forward(const CsrGraph& graph, MatrixCRef<T> x, GatModelCache<T>& cache,
                     const ForwardContext& ctx) const;
 

@@ -56,7 +56,8 @@ class GraphClassifier {
 
   /// @brief Logits (G, C). At inference (ctx.training false) a NaN or infinity in a layer, the
   /// pooling or the classifier is a gat::Error naming it.
-  /// @param g a prepared batch graph, @param x (N, in) node features,
+  /// @param g a prepared batch graph, @param x (N, in) node features (viewed by the cache, not
+  /// copied: x must outlive backward),
   /// @param node_offsets (G + 1) the node range of each graph.
   Matrix<T> forward(const LayerGraph<T>& g, MatrixCRef<T> x,
                     const std::vector<EdgeId>& node_offsets, GraphClassifierCache<T>& cache,

@@ -11,7 +11,8 @@ template <typename T>
 void elu_forward(MatrixCRef<T> x, MatrixRef<T> y);
 
 /// @brief Backward of ELU from its output: dy/dx = 1 for x > 0, exp(x) = y + 1 otherwise.
-/// @param y forward output, @param grad_y, @param grad_x same shape (overwritten).
+/// @param y forward output, @param grad_y, @param grad_x same shape (overwritten; may alias
+/// grad_y).
 template <typename T>
 void elu_backward(MatrixCRef<T> y, MatrixCRef<T> grad_y, MatrixRef<T> grad_x);
 
