@@ -31,7 +31,7 @@ using test::random_matrix;
 
 template <typename T>
 struct Outputs {
-  Matrix<T> alpha, out, grad_e, grad_s_src, grad_s_dst, grad_z;
+  Matrix<T> alpha, out, grad_s_src, grad_s_dst, grad_z;
 };
 
 struct Case {
@@ -57,7 +57,6 @@ Outputs<T> separate(const CsrGraph& g, const Matrix<T>& s_src, const Matrix<T>& 
   aggregate_backward<T>(g, used, z, grad_out, grad_alpha, o.grad_z);
   if (d.rate > 0) dropout<T>(grad_alpha, d.rate, d.rng);
   segment_softmax_backward<T>(g.row_ptr(), o.alpha, grad_alpha, grad_alpha);
-  o.grad_e = grad_alpha;
   o.grad_s_src = Matrix<T>::Zero(n, h);
   o.grad_s_dst = Matrix<T>::Zero(n, h);
   edge_score_backward<T>(g, s_src, s_dst, slope, grad_alpha, o.grad_s_src, o.grad_s_dst);
@@ -74,11 +73,10 @@ Outputs<T> fused(const CsrGraph& g, const Matrix<T>& s_src, const Matrix<T>& s_d
   DropoutMask mask{1, 2, 3};  // stale contents: the forward must replace them
   gat_attention_forward<T>(g, s_src, s_dst, slope, d, z, o.alpha, o.out, mask);
   EXPECT_EQ(mask.size(), d.rate > 0 ? static_cast<std::size_t>(g.num_edges() * ((h + 7) / 8)) : 0);
-  o.grad_e.resize(g.num_edges(), h);
   o.grad_s_src = Matrix<T>::Zero(n, h);
   o.grad_s_dst = Matrix<T>::Zero(n, h);
   o.grad_z = Matrix<T>::Ones(n, z.cols());
-  gat_attention_backward<T>(g, s_src, s_dst, slope, d.rate, mask, z, o.alpha, grad_out, o.grad_e,
+  gat_attention_backward<T>(g, s_src, s_dst, slope, d.rate, mask, z, o.alpha, grad_out,
                             o.grad_s_src, o.grad_s_dst, o.grad_z);
   return o;
 }
@@ -88,7 +86,6 @@ void expect_same(const Outputs<T>& a, const Outputs<T>& b) {
   // operator== on Eigen matrices compares every entry exactly.
   EXPECT_TRUE(a.alpha == b.alpha) << "alpha";
   EXPECT_TRUE(a.out == b.out) << "out";
-  EXPECT_TRUE(a.grad_e == b.grad_e) << "grad_e";
   EXPECT_TRUE(a.grad_s_src == b.grad_s_src) << "grad_s_src";
   EXPECT_TRUE(a.grad_s_dst == b.grad_s_dst) << "grad_s_dst";
   EXPECT_TRUE(a.grad_z == b.grad_z) << "grad_z";
@@ -130,8 +127,7 @@ TEST_P(GatAttention, SameBitsAtOneAndTwoThreads) {
     const Matrix<float> grad_out = random_matrix(n, c.heads * c.features, 4).cast<float>();
     const AttentionDropout d{c.rate, CounterRng(9, 0, 0, kStreamAttentionDropout)};
     Outputs<float> o = fused<float>(g, s_src, s_dst, 0.2f, d, z, grad_out);
-    return std::vector<Matrix<float>>{o.alpha,      o.out,        o.grad_e,
-                                      o.grad_s_src, o.grad_s_dst, o.grad_z};
+    return std::vector<Matrix<float>>{o.alpha, o.out, o.grad_s_src, o.grad_s_dst, o.grad_z};
   });
 }
 
@@ -181,16 +177,14 @@ TEST(GatAttention, RefusesShapesThatDisagree) {
   const AttentionDropout all{1.0, CounterRng(1, 0, 0, 0)};
   expect_error([&] { gat_attention_forward<float>(g, s, s, 0.2f, all, z, alpha, out, mask); },
                "dropout rate must lie in [0, 1)");
-  Matrix<float> ge(g.num_edges(), 2), gs(4, 2), gd(4, 2), gz(4, 5);
+  Matrix<float> gs(4, 2), gd(4, 2), gz(4, 5);
   expect_error(
-      [&] {
-        gat_attention_backward<float>(g, s, s, 0.2f, 0.0, mask, z, alpha, out, ge, gs, gd, gz);
-      },
+      [&] { gat_attention_backward<float>(g, s, s, 0.2f, 0.0, mask, z, alpha, out, gs, gd, gz); },
       "gat_attention_backward", "grad_z");
   Matrix<float> gz_ok(4, 6);
   expect_error(
       [&] {
-        gat_attention_backward<float>(g, s, s, 0.2f, 0.5, mask, z, alpha, out, ge, gs, gd, gz_ok);
+        gat_attention_backward<float>(g, s, s, 0.2f, 0.5, mask, z, alpha, out, gs, gd, gz_ok);
       },
       "dropout mask has 0 bytes, expected 5");
 }

@@ -572,12 +572,11 @@ void GatConv<T>::backward(const CsrGraph& graph, const GatConvCache<T>& cache,
   if (cache.fused) {
     // The fused pipeline's backward: the scores' gradients by destination and by source rows,
     // then through the node scores, as the gat score does.
-    Matrix<T> grad_e(cache.alpha.rows(), h);
     Matrix<T> grad_s_src = Matrix<T>::Zero(n, h), grad_s_dst = Matrix<T>::Zero(n, h);
     const double rate = cache.attention_mask.empty() ? 0.0 : options_.attention_dropout;
     ops::gat_attention_backward<T>(graph, cache.s_src, cache.s_dst, T(options_.negative_slope),
                                    rate, cache.attention_mask, values, cache.alpha, grad_agg,
-                                   grad_e, grad_s_src, grad_s_dst, grad_v);
+                                   grad_s_src, grad_s_dst, grad_v);
     join_values();
     node_scores_backward(grad_s_src, grad_s_dst);
   } else {

@@ -150,8 +150,7 @@ template <typename T, int kH, int kF>
 void backward_kernel(const CsrGraph& graph, const MatrixCRef<T>& s_src, const MatrixCRef<T>& s_dst,
                      T slope, double rate, const std::uint8_t* mask, const MatrixCRef<T>& z,
                      const MatrixCRef<T>& alpha, const MatrixCRef<T>& grad_out,
-                     MatrixRef<T>& grad_e, MatrixRef<T>& grad_s_src, MatrixRef<T>& grad_s_dst,
-                     MatrixRef<T>& grad_z) {
+                     MatrixRef<T>& grad_s_src, MatrixRef<T>& grad_s_dst, MatrixRef<T>& grad_z) {
   const auto& rp = graph.row_ptr();
   const auto& src = graph.src();
   const NodeId n = graph.num_nodes();
@@ -159,14 +158,21 @@ void backward_kernel(const CsrGraph& graph, const MatrixCRef<T>& s_src, const Ma
   const Eigen::Index f_count = kF > 0 ? kF : z.cols() / h_count;
   const bool drop = rate > 0;
   const DropRead<T> factors{mask, drop_scale<T>(rate), h_count};
-  const MatrixCRef<T> grad_e_in(grad_e);
   const bool prefetch = worth_prefetching(z);
-  // Per destination row i: grad_α'[p] = <grad_out[i], z[j]> per head, through the dropout mask
-  // to grad_α, through the softmax to the pre-activation gradient grad_e, and through
-  // LeakyReLU into grad_s_dst[i] (a sum over i's slots, in slot order).
+  // The gradient of the pre-activation score of slot p = (j → i) is, through the softmax,
+  //   grad_e[p, h] = α[p, h] · (gα[p, h] - dot[i, h]),  dot[i, h] = Σ_{q in i's row} α · gα,
+  // with gα[p, h] = keep[p, h] · <grad_out[i, h, :], z[j, h, :]> the gradient of the weight
+  // before dropout (keep = the dropout factor, 1 without dropout). Both passes need it: the
+  // destination pass for grad_s_dst[i], the source pass for grad_s_src[j]. Rather than keep
+  // it for every slot (E, H), the destination pass keeps the row sums dot (N, H) and the
+  // source pass computes grad_e again from them, with the same operations on the same values:
+  // the same bits.
+  Matrix<T> dots(n, h_count);
+  MatrixRef<T> dot_rows(dots);
 #pragma omp parallel
   {
     detail::HeadValues<T, kH> dot(h_count), keep(h_count);
+    std::vector<T> ge;  // the row's gα, then grad_e in place, (deg, H), reused across rows
 #pragma omp for schedule(dynamic, 64)
     for (NodeId i = 0; i < n; ++i) {
       const EdgeId b = rp[i], e = rp[i + 1];
@@ -176,23 +182,31 @@ void backward_kernel(const CsrGraph& graph, const MatrixCRef<T>& s_src, const Ma
           detail::prefetch_row(row(s_src, src[p]), h_count);
         }
       }
-      if (b == e) continue;
+      T* dot_i = row(dot_rows, i);
+      if (b == e) {
+        for (Eigen::Index h = 0; h < h_count; ++h) dot_i[h] = T(0);
+        continue;
+      }
+      ge.resize(static_cast<std::size_t>((e - b) * h_count));
       detail::aggregate_weight_grad_row<T, kH, kF>(b, e, src, row(grad_out, i), z, h_count, f_count,
-                                                   grad_e);
+                                                   ge.data(), h_count);
       if (drop) {
         for (EdgeId p = b; p < e; ++p) {
-          T* gp = row(grad_e, p);
+          T* gp = ge.data() + (p - b) * h_count;
           factors(p, keep);
 #pragma omp simd
           for (Eigen::Index h = 0; h < h_count; ++h) gp[h] *= keep[h];
         }
       }
-      detail::softmax_backward_row<T, kH>(b, e, h_count, alpha, grad_e_in, grad_e, dot);
+      detail::softmax_backward_row<T, kH>(e - b, h_count, row(alpha, b), alpha.outerStride(),
+                                          ge.data(), h_count, ge.data(), h_count, dot);
+      for (Eigen::Index h = 0; h < h_count; ++h) dot_i[h] = dot[h];
+      // Through LeakyReLU into grad_s_dst[i]: a sum over i's slots, in slot order.
       const T* di = row(s_dst, i);
       T* gd = row(grad_s_dst, i);
       for (EdgeId p = b; p < e; ++p) {
         const T* sj = row(s_src, src[p]);
-        const T* gp = row(grad_e_in, p);
+        const T* gp = ge.data() + (p - b) * h_count;
 #pragma omp simd
         for (Eigen::Index h = 0; h < h_count; ++h) {
           gd[h] += gp[h] * detail::leaky_relu_slope(di[h] + sj[h], slope);
@@ -200,44 +214,57 @@ void backward_kernel(const CsrGraph& graph, const MatrixCRef<T>& s_src, const Ma
       }
     }
   }
-  // Per source row j, over its out-edges on the transpose, in one loop: grad_z[j] += α'[p] ·
-  // grad_out[i] (α' = α times the stored mask) and grad_s_src[j] += grad_e[p] · ρ'.
+  // Per source row j, over its out-edges p = (j → i) on the transpose, in one loop:
+  // grad_z[j] += α'[p] · grad_out[i] (α' = α times the stored mask) and grad_s_src[j] +=
+  // grad_e[p] · ρ', with grad_e[p] computed again as above (z[j] is this row's own values).
   const auto& t = graph.transpose();
+  const MatrixCRef<T> dot_in(dots);
 #pragma omp parallel
   {
-    detail::HeadValues<T, kH> w(h_count), keep(h_count), sum(h_count);
-    const auto used = [&](EdgeId p) {
-      const T* ap = row(alpha, p);
-      if (!drop) return ap;
-      factors(p, keep);
-#pragma omp simd
-      for (Eigen::Index h = 0; h < h_count; ++h) w[h] = ap[h] * keep[h];
-      return static_cast<const T*>(w.data());
-    };
+    detail::HeadValues<T, kH> w(h_count), keep(h_count), sum(h_count), ga(h_count), ge(h_count);
 #pragma omp for schedule(dynamic, 64)
     for (NodeId j = 0; j < n; ++j) {
-      // The next source's scattered rows: its slots' weights, masks and score gradients, its
-      // destinations' output gradients and scores.
+      // The next source's scattered rows: its slots' weights and masks, its destinations'
+      // output gradients, scores and softmax sums.
       if (prefetch && j + 1 < n) {
         for (EdgeId q = t.row_ptr[j + 1]; q < t.row_ptr[j + 2]; ++q) {
           detail::prefetch_row(row(alpha, t.slot[q]), h_count);
-          detail::prefetch_row(row(grad_e_in, t.slot[q]), h_count);
           if (drop) __builtin_prefetch(mask + t.slot[q] * mask_bytes(h_count));
           detail::prefetch_row(row(grad_out, t.dst[q]), grad_out.cols());
           detail::prefetch_row(row(s_dst, t.dst[q]), h_count);
+          detail::prefetch_row(row(dot_in, t.dst[q]), h_count);
         }
       }
       const T* sj = row(s_src, j);
+      const T* zj = row(z, j);
       T* gs = row(grad_s_src, j);
+      // Slot q's weights after dropout, for grad_z, and its grad_e into ge, for score_grad.
+      const auto used = [&](EdgeId q) {
+        const EdgeId p = t.slot[q];
+        const NodeId i = t.dst[q];
+        const T* ap = row(alpha, p);
+        const T* dot_i = row(dot_in, i);
+        detail::head_dots<T, kH, kF>(row(grad_out, i), zj, h_count, f_count, ga.data());
+        if (drop) {
+          factors(p, keep);
+#pragma omp simd
+          for (Eigen::Index h = 0; h < h_count; ++h) {
+            ga[h] *= keep[h];
+            w[h] = ap[h] * keep[h];
+          }
+        }
+#pragma omp simd
+        for (Eigen::Index h = 0; h < h_count; ++h) ge[h] = ap[h] * (ga[h] - dot_i[h]);
+        return drop ? static_cast<const T*>(w.data()) : ap;
+      };
       // Summed in a local copy of the row (the same additions in the same order), so that the
       // stores to grad_s_src need not be ordered against the loads of the other rows.
       for (Eigen::Index h = 0; h < h_count; ++h) sum[h] = gs[h];
       const auto score_grad = [&](EdgeId q) {
-        const T* gp = row(grad_e_in, t.slot[q]);
         const T* di = row(s_dst, t.dst[q]);
 #pragma omp simd
         for (Eigen::Index h = 0; h < h_count; ++h) {
-          sum[h] += gp[h] * detail::leaky_relu_slope(di[h] + sj[h], slope);
+          sum[h] += ge[h] * detail::leaky_relu_slope(di[h] + sj[h], slope);
         }
       };
       detail::aggregate_source_grad_row<T, kH, kF>(j, t, used, grad_out, h_count, f_count,
@@ -299,8 +326,7 @@ template <typename T>
 void gat_attention_backward(const CsrGraph& graph, MatrixCRef<T> s_src, MatrixCRef<T> s_dst,
                             T negative_slope, double dropout_rate, const DropoutMask& mask,
                             MatrixCRef<T> z, MatrixCRef<T> alpha, MatrixCRef<T> grad_out,
-                            MatrixRef<T> grad_e, MatrixRef<T> grad_s_src, MatrixRef<T> grad_s_dst,
-                            MatrixRef<T> grad_z) {
+                            MatrixRef<T> grad_s_src, MatrixRef<T> grad_s_dst, MatrixRef<T> grad_z) {
   constexpr const char* fn = "gat_attention_backward";
   check_inputs(fn, graph, s_src, s_dst, negative_slope, dropout_rate, z, alpha.rows(),
                alpha.cols());
@@ -310,8 +336,6 @@ void gat_attention_backward(const CsrGraph& graph, MatrixCRef<T> s_src, MatrixCR
                << " (the mask gat_attention_forward wrote with the same dropout rate)");
   check_shape(fn, "grad_out", grad_out.rows(), grad_out.cols(), "the shape of z (N, H·F)", z.rows(),
               z.cols());
-  check_shape(fn, "grad_e", grad_e.rows(), grad_e.cols(), "the shape of alpha (E, H)", alpha.rows(),
-              alpha.cols());
   check_shape(fn, "grad_s_src", grad_s_src.rows(), grad_s_src.cols(), "the shape of s_src (N, H)",
               s_src.rows(), s_src.cols());
   check_shape(fn, "grad_s_dst", grad_s_dst.rows(), grad_s_dst.cols(), "the shape of s_src (N, H)",
@@ -320,7 +344,7 @@ void gat_attention_backward(const CsrGraph& graph, MatrixCRef<T> s_src, MatrixCR
               z.cols());
   dispatch(s_src.cols(), z.cols() / s_src.cols(), [&](auto h, auto f) {
     backward_kernel<T, decltype(h)::value, decltype(f)::value>(
-        graph, s_src, s_dst, negative_slope, dropout_rate, mask.data(), z, alpha, grad_out, grad_e,
+        graph, s_src, s_dst, negative_slope, dropout_rate, mask.data(), z, alpha, grad_out,
         grad_s_src, grad_s_dst, grad_z);
   });
 }
@@ -331,7 +355,7 @@ void gat_attention_backward(const CsrGraph& graph, MatrixCRef<T> s_src, MatrixCR
                                          MatrixRef<T>, DropoutMask&);                              \
   template void gat_attention_backward<T>(                                                         \
       const CsrGraph&, MatrixCRef<T>, MatrixCRef<T>, T, double, const DropoutMask&, MatrixCRef<T>, \
-      MatrixCRef<T>, MatrixCRef<T>, MatrixRef<T>, MatrixRef<T>, MatrixRef<T>, MatrixRef<T>);
+      MatrixCRef<T>, MatrixCRef<T>, MatrixRef<T>, MatrixRef<T>, MatrixRef<T>);
 GAT_INSTANTIATE(float)
 GAT_INSTANTIATE(double)
 #undef GAT_INSTANTIATE

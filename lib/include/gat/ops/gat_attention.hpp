@@ -49,16 +49,16 @@ void gat_attention_forward(const CsrGraph& graph, MatrixCRef<T> s_src, MatrixCRe
 /// same dropout rate:
 /// grad_z[j] += Σ_{p out of j} α'[p, h] · grad_out[i, h, :] (the gradient into the values z),
 /// grad_s_dst and grad_s_src += the gradients into the node scores. Two passes: one per
-/// destination row (the weights' gradient through dropout, softmax and LeakyReLU, into
-/// grad_e and grad_s_dst), one per source row on the cached transpose (grad_z and
-/// grad_s_src), each row written by one thread in a fixed order: no atomics, the same bits at
-/// any thread count, and the same bits as the separate ops' backward passes in turn.
-/// @param grad_e (E, H) scratch, overwritten with the gradient of the pre-activation scores.
+/// destination row (the weights' gradient through dropout, softmax and LeakyReLU into
+/// grad_s_dst, keeping only each row's softmax sum <α, grad_α>, (N, H)), one per source row
+/// on the cached transpose (grad_z, and grad_s_src from the score gradients computed again
+/// from those sums), each row written by one thread in a fixed order: no atomics, the same
+/// bits at any thread count, and the same bits as the separate ops' backward passes in turn.
+/// No (E, H) scratch: the score gradients of a row live in a per-thread buffer.
 template <typename T>
 void gat_attention_backward(const CsrGraph& graph, MatrixCRef<T> s_src, MatrixCRef<T> s_dst,
                             T negative_slope, double dropout_rate, const DropoutMask& mask,
                             MatrixCRef<T> z, MatrixCRef<T> alpha, MatrixCRef<T> grad_out,
-                            MatrixRef<T> grad_e, MatrixRef<T> grad_s_src, MatrixRef<T> grad_s_dst,
-                            MatrixRef<T> grad_z);
+                            MatrixRef<T> grad_s_src, MatrixRef<T> grad_s_dst, MatrixRef<T> grad_z);
 
 }  // namespace gat::ops
