@@ -144,6 +144,19 @@ inline T softmax_weight(T x, T m, T r) {
   return kernel_exp(x - m) * r;
 }
 
+// The weights α[p, h] of one slot p = (j → i) again, for its H heads, from the node scores
+// (di = s_dst's row i, sj = s_src's row j) and i's softmax statistics (mi, ri: the maxima and
+// reciprocal sums softmax_row left): score_row's operations then softmax_weight's, on the same
+// values, so the bits the forward computed.
+template <typename T>
+inline void weights_again(const T* di, const T* sj, const T* mi, const T* ri, T slope,
+                          Eigen::Index h_count, T* __restrict out) {
+#pragma omp simd
+  for (Eigen::Index h = 0; h < h_count; ++h) {
+    out[h] = softmax_weight(leaky_relu(di[h] + sj[h], slope), mi[h], ri[h]);
+  }
+}
+
 // The softmax's Jacobian is diag(y) - y yᵀ, so grad_x = y ⊙ (grad_y - <y, grad_y>) per head,
 // over the rows k = 0..deg-1 of one neighbourhood (row k at pointer + k·stride). grad_x may be
 // grad_y itself. dot is the caller's scratch of H values, left holding <y, grad_y>.
