@@ -231,6 +231,49 @@ TEST(GatConv, SparseInputGradientMatchesFiniteDifferences) {
   EXPECT_TRUE(out_sparse.allFinite());
 }
 
+// The paper's layer keeps its attention weights after an inference pass only: a training pass
+// keeps the softmax statistics, from which the backward computes the weights again. Without
+// dropout both passes give the same output and the same gradients, bit for bit, whether or not
+// the cache holds the weights.
+TEST(GatConv, KeepsAttentionWeightsAtInferenceOnly) {
+  const CsrGraph graph = awkward_graph(12, SelfLoops::kAdd);
+  GatConvOptions o;
+  o.in_features = 5;
+  o.out_features = 3;
+  o.heads = 2;
+  GatConv<double> conv(o, 3, 0);
+  const MatrixD x = random_matrix(12, 5, 8);
+  const MatrixD w = random_matrix(12, conv.out_width(), 9);
+  GatConvCache<double> cache;
+  const MatrixD out_train = conv.forward(graph, x, cache, ForwardContext{true, 5, 9});
+  EXPECT_EQ(cache.attention().size(), 0) << "training keeps no (E, H) weights";
+  MatrixD gx_train;
+  conv.backward(graph, cache, w, &gx_train);
+  const MatrixD gw_train = conv.parameter("weight").grad;
+  const MatrixD ga_train = conv.parameter("att_src").grad;
+
+  const MatrixD out_eval = conv.forward(graph, x, cache, ForwardContext{});
+  ASSERT_EQ(cache.attention().rows(), graph.num_edges());
+  ASSERT_EQ(cache.attention().cols(), 2);
+  for (NodeId i = 0; i < graph.num_nodes(); ++i) {
+    if (graph.in_degree(i) == 0) continue;
+    const auto seg = cache.attention().middleRows(graph.row_ptr()[i], graph.in_degree(i));
+    EXPECT_NEAR(seg.col(0).sum(), 1.0, 1e-12) << "node " << i;
+    EXPECT_NEAR(seg.col(1).sum(), 1.0, 1e-12) << "node " << i;
+  }
+  zero_grad(conv.parameters());
+  MatrixD gx_eval;
+  conv.backward(graph, cache, w, &gx_eval);
+  EXPECT_TRUE(out_train == out_eval);
+  EXPECT_TRUE(gx_train == gx_eval);
+  EXPECT_TRUE(gw_train == conv.parameter("weight").grad);
+  EXPECT_TRUE(ga_train == conv.parameter("att_src").grad);
+
+  // A training pass on the same cache drops the weights of the inference pass.
+  conv.forward(graph, x, cache, ForwardContext{true, 5, 10});
+  EXPECT_EQ(cache.attention().size(), 0);
+}
+
 // Same seed → bit-identical forward and gradients at 1 and 2 threads (float).
 TEST(GatConv, BitIdenticalAcrossThreadCounts) {
   const NodeId n = 3000;  // several row chunks

@@ -519,7 +519,10 @@ void check_hard_training(ScoreFunction score, bool multi, int heads, bool concat
 
   GatConvCache<double> ch, cs;
   const MatrixD out = hard.forward(g, x, ch, ctx);
-  soft.forward(g, x, cs, ctx);
+  // The softmax layer's α from an inference pass: the paper's layer (gat score) keeps its
+  // weights only then, and without dropout they are those of a training pass.
+  soft.forward(g, x, cs, ForwardContext{});
+  ASSERT_EQ(cs.attention().rows(), g.num_edges());
   ASSERT_EQ(ch.attention().cols(), hard.attention_width());
   expect_one_hot(g, ch.attention());
   for (EdgeId p = 0; p < g.num_edges(); ++p) {

@@ -3,7 +3,10 @@
 // compile-time shapes (8 × 8, 1 × 8), compile-time heads only (1 × 7, Cora's output layer;
 // 16 × 4) and run-time ones (3 × 5, 10 × 2), with and without dropout, in float and double, on
 // graphs with nodes that have no in-edges or no out-edges, a graph without edges, and one
-// large enough for the prefetching path. Its gradients are the separate ops' gradients, which their
+// large enough for the prefetching path. The backward runs as in training, on the softmax
+// statistics of a forward that kept no weights; the weights computed again from those
+// statistics are the bits a forward that kept them wrote. Its gradients are the separate ops'
+// gradients, which their
 // own tests check by finite differences; the layer tests check the whole layer's gradients the same
 // way.
 
@@ -31,7 +34,7 @@ using test::random_matrix;
 
 template <typename T>
 struct Outputs {
-  Matrix<T> alpha, out, grad_e, grad_s_src, grad_s_dst, grad_z;
+  Matrix<T> alpha, out, grad_s_src, grad_s_dst, grad_z;
 };
 
 struct Case {
@@ -57,28 +60,49 @@ Outputs<T> separate(const CsrGraph& g, const Matrix<T>& s_src, const Matrix<T>& 
   aggregate_backward<T>(g, used, z, grad_out, grad_alpha, o.grad_z);
   if (d.rate > 0) dropout<T>(grad_alpha, d.rate, d.rng);
   segment_softmax_backward<T>(g.row_ptr(), o.alpha, grad_alpha, grad_alpha);
-  o.grad_e = grad_alpha;
   o.grad_s_src = Matrix<T>::Zero(n, h);
   o.grad_s_dst = Matrix<T>::Zero(n, h);
   edge_score_backward<T>(g, s_src, s_dst, slope, grad_alpha, o.grad_s_src, o.grad_s_dst);
   return o;
 }
 
+// The fused op as the layer runs it in training: the forward keeps no weights, the backward
+// computes them again from the softmax statistics. Along the way it checks that a forward
+// that keeps α gives the same output, statistics and mask, and that the weights computed
+// again from the statistics are the bits the forward kept.
 template <typename T>
 Outputs<T> fused(const CsrGraph& g, const Matrix<T>& s_src, const Matrix<T>& s_dst, T slope,
                  const AttentionDropout& d, const Matrix<T>& z, const Matrix<T>& grad_out) {
   const Eigen::Index n = g.num_nodes(), h = s_src.cols();
   Outputs<T> o;
-  o.alpha.resize(g.num_edges(), h);
+  o.alpha.resize(3, 1);  // stale shape: the forward must resize it
   o.out.resize(n, z.cols());
   DropoutMask mask{1, 2, 3};  // stale contents: the forward must replace them
-  gat_attention_forward<T>(g, s_src, s_dst, slope, d, z, o.alpha, o.out, mask);
+  SoftmaxStats<T> stats;
+  gat_attention_forward<T>(g, s_src, s_dst, slope, d, z, o.out, stats, mask, &o.alpha);
   EXPECT_EQ(mask.size(), d.rate > 0 ? static_cast<std::size_t>(g.num_edges() * ((h + 7) / 8)) : 0);
-  o.grad_e.resize(g.num_edges(), h);
+  EXPECT_EQ(stats.max.rows(), n);
+  EXPECT_EQ(stats.max.cols(), h);
+  EXPECT_EQ(stats.inv_sum.rows(), n);
+  EXPECT_EQ(stats.inv_sum.cols(), h);
+  Matrix<T> again(g.num_edges(), h);
+  gat_attention_weights<T>(g, s_src, s_dst, slope, stats, again);
+  EXPECT_TRUE(again == o.alpha) << "the weights computed again from the statistics";
+
+  // Training: no weights kept. The output, statistics and mask are the same.
+  Matrix<T> out(n, z.cols());
+  DropoutMask train_mask;
+  SoftmaxStats<T> train_stats{Matrix<T>::Ones(2, 2), Matrix<T>::Ones(1, 3)};  // stale shapes
+  gat_attention_forward<T>(g, s_src, s_dst, slope, d, z, out, train_stats, train_mask, nullptr);
+  EXPECT_TRUE(out == o.out) << "out without alpha";
+  EXPECT_TRUE(train_stats.max == stats.max) << "max without alpha";
+  EXPECT_TRUE(train_stats.inv_sum == stats.inv_sum) << "inv_sum without alpha";
+  EXPECT_EQ(train_mask, mask);
+
   o.grad_s_src = Matrix<T>::Zero(n, h);
   o.grad_s_dst = Matrix<T>::Zero(n, h);
   o.grad_z = Matrix<T>::Ones(n, z.cols());
-  gat_attention_backward<T>(g, s_src, s_dst, slope, d.rate, mask, z, o.alpha, grad_out, o.grad_e,
+  gat_attention_backward<T>(g, s_src, s_dst, slope, d.rate, train_mask, train_stats, z, grad_out,
                             o.grad_s_src, o.grad_s_dst, o.grad_z);
   return o;
 }
@@ -88,7 +112,6 @@ void expect_same(const Outputs<T>& a, const Outputs<T>& b) {
   // operator== on Eigen matrices compares every entry exactly.
   EXPECT_TRUE(a.alpha == b.alpha) << "alpha";
   EXPECT_TRUE(a.out == b.out) << "out";
-  EXPECT_TRUE(a.grad_e == b.grad_e) << "grad_e";
   EXPECT_TRUE(a.grad_s_src == b.grad_s_src) << "grad_s_src";
   EXPECT_TRUE(a.grad_s_dst == b.grad_s_dst) << "grad_s_dst";
   EXPECT_TRUE(a.grad_z == b.grad_z) << "grad_z";
@@ -130,8 +153,7 @@ TEST_P(GatAttention, SameBitsAtOneAndTwoThreads) {
     const Matrix<float> grad_out = random_matrix(n, c.heads * c.features, 4).cast<float>();
     const AttentionDropout d{c.rate, CounterRng(9, 0, 0, kStreamAttentionDropout)};
     Outputs<float> o = fused<float>(g, s_src, s_dst, 0.2f, d, z, grad_out);
-    return std::vector<Matrix<float>>{o.alpha,      o.out,        o.grad_e,
-                                      o.grad_s_src, o.grad_s_dst, o.grad_z};
+    return std::vector<Matrix<float>>{o.alpha, o.out, o.grad_s_src, o.grad_s_dst, o.grad_z};
   });
 }
 
@@ -152,16 +174,25 @@ TEST(GatAttention, HandComputedWeights) {
   const CsrGraph g = test::small_aggregate_graph();
   const Matrix<double> s = Matrix<double>::Zero(4, 1);
   const Matrix<double> z = random_matrix(4, 2, 5);
-  Matrix<double> alpha(g.num_edges(), 1), out(4, 2);
+  Matrix<double> alpha, out(4, 2);
   const AttentionDropout none{0.0, CounterRng(1, 0, 0, 0)};
   DropoutMask mask;
-  gat_attention_forward<double>(g, s, s, 0.2, none, z, alpha, out, mask);
+  SoftmaxStats<double> stats;
+  gat_attention_forward<double>(g, s, s, 0.2, none, z, out, stats, mask, &alpha);
+  ASSERT_EQ(alpha.rows(), g.num_edges());
+  ASSERT_EQ(alpha.cols(), 1);
   // Node 2 has four in-slots with equal scores: a quarter each; node 0 one slot: weight 1.
   EXPECT_DOUBLE_EQ(alpha(0, 0), 1.0);
   for (EdgeId p = 1; p < 5; ++p) EXPECT_DOUBLE_EQ(alpha(p, 0), 0.25);
   EXPECT_TRUE(out.row(1).isZero()) << "node 1 has no in-edges";
   EXPECT_TRUE(out.row(3).isZero()) << "node 3 is isolated";
   EXPECT_DOUBLE_EQ(out(0, 0), z(1, 0));
+  // Every score is LeakyReLU(0) = 0: maxima 0, sums 1 and 4; nodes without in-edges get zeros.
+  EXPECT_TRUE(stats.max.isZero());
+  EXPECT_DOUBLE_EQ(stats.inv_sum(0, 0), 1.0);
+  EXPECT_DOUBLE_EQ(stats.inv_sum(2, 0), 0.25);
+  EXPECT_EQ(stats.inv_sum(1, 0), 0.0);
+  EXPECT_EQ(stats.inv_sum(3, 0), 0.0);
 }
 
 TEST(GatAttention, RefusesShapesThatDisagree) {
@@ -170,29 +201,53 @@ TEST(GatAttention, RefusesShapesThatDisagree) {
   Matrix<float> alpha(g.num_edges(), 2), out(4, 6);
   const AttentionDropout none{};
   DropoutMask mask;
-  Matrix<float> bad_alpha(g.num_edges() + 1, 2);
-  expect_error([&] { gat_attention_forward<float>(g, s, s, 0.2f, none, z, bad_alpha, out, mask); },
-               "gat_attention_forward", "alpha");
+  SoftmaxStats<float> stats;
+  Matrix<float> out_short(3, 6);
+  expect_error(
+      [&] {
+        gat_attention_forward<float>(g, s, s, 0.2f, none, z, out_short, stats, mask, nullptr);
+      },
+      "gat_attention_forward", "out");
   const Matrix<float> z_odd = Matrix<float>::Zero(4, 5);
   Matrix<float> out_odd(4, 5);
   expect_error(
-      [&] { gat_attention_forward<float>(g, s, s, 0.2f, none, z_odd, alpha, out_odd, mask); },
+      [&] {
+        gat_attention_forward<float>(g, s, s, 0.2f, none, z_odd, out_odd, stats, mask, &alpha);
+      },
       "z has shape (4, 5)", "multiple of H = 2");
   const AttentionDropout all{1.0, CounterRng(1, 0, 0, 0)};
-  expect_error([&] { gat_attention_forward<float>(g, s, s, 0.2f, all, z, alpha, out, mask); },
-               "dropout rate must lie in [0, 1)");
-  Matrix<float> ge(g.num_edges(), 2), gs(4, 2), gd(4, 2), gz(4, 5);
   expect_error(
-      [&] {
-        gat_attention_backward<float>(g, s, s, 0.2f, 0.0, mask, z, alpha, out, ge, gs, gd, gz);
-      },
+      [&] { gat_attention_forward<float>(g, s, s, 0.2f, all, z, out, stats, mask, nullptr); },
+      "dropout rate must lie in [0, 1)");
+  gat_attention_forward<float>(g, s, s, 0.2f, none, z, out, stats, mask, nullptr);
+  Matrix<float> gs(4, 2), gd(4, 2), gz(4, 5);
+  expect_error(
+      [&] { gat_attention_backward<float>(g, s, s, 0.2f, 0.0, mask, stats, z, out, gs, gd, gz); },
       "gat_attention_backward", "grad_z");
   Matrix<float> gz_ok(4, 6);
   expect_error(
       [&] {
-        gat_attention_backward<float>(g, s, s, 0.2f, 0.5, mask, z, alpha, out, ge, gs, gd, gz_ok);
+        gat_attention_backward<float>(g, s, s, 0.2f, 0.5, mask, stats, z, out, gs, gd, gz_ok);
       },
       "dropout mask has 0 bytes, expected 5");
+  // Statistics of another graph or head count.
+  SoftmaxStats<float> bad_max{Matrix<float>::Zero(3, 2), stats.inv_sum};
+  expect_error(
+      [&] {
+        gat_attention_backward<float>(g, s, s, 0.2f, 0.0, mask, bad_max, z, out, gs, gd, gz_ok);
+      },
+      "gat_attention_backward", "stats.max has shape (3, 2)");
+  SoftmaxStats<float> bad_sum{stats.max, Matrix<float>::Zero(4, 1)};
+  expect_error(
+      [&] {
+        gat_attention_backward<float>(g, s, s, 0.2f, 0.0, mask, bad_sum, z, out, gs, gd, gz_ok);
+      },
+      "gat_attention_backward", "stats.inv_sum has shape (4, 1)");
+  expect_error([&] { gat_attention_weights<float>(g, s, s, 0.2f, bad_sum, alpha); },
+               "gat_attention_weights", "stats.inv_sum");
+  Matrix<float> bad_alpha(g.num_edges() + 1, 2);
+  expect_error([&] { gat_attention_weights<float>(g, s, s, 0.2f, stats, bad_alpha); },
+               "gat_attention_weights", "alpha");
 }
 
 }  // namespace

@@ -440,11 +440,15 @@ Matrix<T> GatConv<T>::attend(const CsrGraph& graph, GatConvCache<T>& cache,
     cache.s_dst.resize(n, h);
     ops::head_dot_forward<T>(cache.z, params_[1].value, cache.s_src);
     ops::head_dot_forward<T>(cache.z, params_[2].value, cache.s_dst);
-    cache.alpha.resize(graph.num_edges(), h);
+    // The backward computes the weights again from the softmax statistics (N, H): training
+    // keeps no (E, H) matrix (nor the one of an earlier inference pass). An inference pass
+    // keeps them for attention().
+    if (ctx.training) cache.alpha.resize(0, 0);
     cache.alpha_used.resize(0, 0);
     ops::gat_attention_forward<T>(graph, cache.s_src, cache.s_dst, T(options_.negative_slope),
                                   {drop ? options_.attention_dropout : 0.0, cache.attention_rng},
-                                  values, cache.alpha, agg, cache.attention_mask);
+                                  values, agg, cache.softmax_stats, cache.attention_mask,
+                                  ctx.training ? nullptr : &cache.alpha);
     return mean_heads(std::move(agg));
   }
   if (dense) {
@@ -585,12 +589,11 @@ void GatConv<T>::backward(const CsrGraph& graph, const GatConvCache<T>& cache,
   if (cache.fused) {
     // The fused pipeline's backward: the scores' gradients by destination and by source rows,
     // then through the node scores, as the gat score does.
-    Matrix<T> grad_e(cache.alpha.rows(), h);
     Matrix<T> grad_s_src = Matrix<T>::Zero(n, h), grad_s_dst = Matrix<T>::Zero(n, h);
     const double rate = cache.attention_mask.empty() ? 0.0 : options_.attention_dropout;
     ops::gat_attention_backward<T>(graph, cache.s_src, cache.s_dst, T(options_.negative_slope),
-                                   rate, cache.attention_mask, values, cache.alpha, grad_agg,
-                                   grad_e, grad_s_src, grad_s_dst, grad_z);
+                                   rate, cache.attention_mask, cache.softmax_stats, values,
+                                   grad_agg, grad_s_src, grad_s_dst, grad_z);
     join_values();
     node_scores_backward(grad_s_src, grad_s_dst);
   } else {

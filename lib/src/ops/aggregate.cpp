@@ -46,7 +46,7 @@ void aggregate_backward_kernel(const CsrGraph& graph, const MatrixCRef<T>& alpha
   }
   // The same aggregation on the reversed graph, per source row.
   const auto& t = graph.transpose();
-  const auto weights = [&](EdgeId p) { return row(alpha, p); };
+  const auto weights = [&](EdgeId q) { return row(alpha, t.slot[q]); };
 #pragma omp parallel for schedule(dynamic, 64)
   for (NodeId j = 0; j < graph.num_nodes(); ++j) {
     detail::aggregate_source_grad_row<T, kH, kF>(j, t, weights, grad_out, h_count, f_count,

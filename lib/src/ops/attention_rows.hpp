@@ -63,15 +63,17 @@ inline T leaky_relu_slope(T x, T slope) {
   return T(1) + (slope - T(1)) * T(x <= T(0));
 }
 
-// e[p, h] = LeakyReLU(s_dst[i, h] + s_src[j, h] (+ s_edge[p, h])) for i's slots p = b..e-1.
+// e[p, h] = LeakyReLU(s_dst[i, h] + s_src[j, h] (+ s_edge[p, h])) for i's slots p = b..e-1,
+// slot p's H scores at out + (p - b)·out_stride (a row of an (E, H) matrix, or of a scratch
+// that holds one neighbourhood).
 template <typename T, int kH, bool kEdge>
 inline void score_row(NodeId i, EdgeId b, EdgeId e, const std::vector<NodeId>& src,
                       const MatrixCRef<T>& s_src, const MatrixCRef<T>& s_dst, const T* s_edge,
-                      T slope, Eigen::Index h_count, MatrixRef<T>& out) {
+                      T slope, Eigen::Index h_count, T* out, Eigen::Index out_stride) {
   const T* di = row(s_dst, i);
   for (EdgeId p = b; p < e; ++p) {
     const T* sj = row(s_src, src[p]);
-    T* __restrict ep = row(out, p);
+    T* __restrict ep = out + (p - b) * out_stride;
 #pragma omp simd
     for (Eigen::Index h = 0; h < h_count; ++h) {
       T x = di[h] + sj[h];
@@ -81,57 +83,110 @@ inline void score_row(NodeId i, EdgeId b, EdgeId e, const std::vector<NodeId>& s
   }
 }
 
-// y[p, h] = exp(x[p, h] - m_h) / Σ_q exp(x[q, h] - m_h) over the slots b..e-1 (b < e); y may
-// be x itself. mx and sum are the caller's scratch of H values.
+// The same into rows b..e-1 of an (E, H) matrix.
+template <typename T, int kH, bool kEdge>
+inline void score_row(NodeId i, EdgeId b, EdgeId e, const std::vector<NodeId>& src,
+                      const MatrixCRef<T>& s_src, const MatrixCRef<T>& s_dst, const T* s_edge,
+                      T slope, Eigen::Index h_count, MatrixRef<T>& out) {
+  score_row<T, kH, kEdge>(i, b, e, src, s_src, s_dst, s_edge, slope, h_count, row(out, b),
+                          out.outerStride());
+}
+
+// y[k, h] = exp(x[k, h] - m_h) / Σ_l exp(x[l, h] - m_h) over the rows k = 0..deg-1 (deg ≥ 1)
+// of one neighbourhood, row k at x + k·x_stride and y + k·y_stride; y may be x itself. mx and
+// sum are the caller's scratch of H values; they are left holding the statistics of the
+// neighbourhood, the maximum m_h and the reciprocal of the sum, from which softmax_weight
+// gives back each weight bit for bit.
 template <typename T, int kH>
-inline void softmax_row(EdgeId b, EdgeId e, Eigen::Index h_count, const MatrixCRef<T>& x,
-                        MatrixRef<T>& y, HeadValues<T, kH>& mx, HeadValues<T, kH>& sum) {
-  for (Eigen::Index h = 0; h < h_count; ++h) mx[h] = row(x, b)[h];
-  for (EdgeId p = b + 1; p < e; ++p) {
-    const T* xp = row(x, p);
+inline void softmax_row(Eigen::Index deg, Eigen::Index h_count, const T* x, Eigen::Index x_stride,
+                        T* y, Eigen::Index y_stride, HeadValues<T, kH>& mx,
+                        HeadValues<T, kH>& sum) {
+  for (Eigen::Index h = 0; h < h_count; ++h) mx[h] = x[h];
+  for (Eigen::Index k = 1; k < deg; ++k) {
+    const T* xk = x + k * x_stride;
 #pragma omp simd
-    for (Eigen::Index h = 0; h < h_count; ++h) mx[h] = std::max(mx[h], xp[h]);
+    for (Eigen::Index h = 0; h < h_count; ++h) mx[h] = std::max(mx[h], xk[h]);
   }
   // Subtracting the maximum keeps every exponent ≤ 0: no overflow, and the largest term is
   // exactly 1, so the sum is ≥ 1 and the division is safe.
   sum.setZero();
-  for (EdgeId p = b; p < e; ++p) {
-    const T* xp = row(x, p);
-    T* yp = row(y, p);
+  for (Eigen::Index k = 0; k < deg; ++k) {
+    const T* xk = x + k * x_stride;
+    T* yk = y + k * y_stride;
 #pragma omp simd
     for (Eigen::Index h = 0; h < h_count; ++h) {
-      yp[h] = kernel_exp(xp[h] - mx[h]);
-      sum[h] += yp[h];
+      yk[h] = kernel_exp(xk[h] - mx[h]);
+      sum[h] += yk[h];
     }
   }
   for (Eigen::Index h = 0; h < h_count; ++h) sum[h] = T(1) / sum[h];
-  for (EdgeId p = b; p < e; ++p) {
-    T* yp = row(y, p);
+  for (Eigen::Index k = 0; k < deg; ++k) {
+    T* yk = y + k * y_stride;
 #pragma omp simd
-    for (Eigen::Index h = 0; h < h_count; ++h) yp[h] *= sum[h];
+    for (Eigen::Index h = 0; h < h_count; ++h) yk[h] *= sum[h];
   }
 }
 
-// The softmax's Jacobian is diag(y) - y yᵀ, so grad_x = y ⊙ (grad_y - <y, grad_y>) per head.
-// grad_x may be grad_y itself. dot is the caller's scratch of H values.
+// The same over the slots b..e-1 (b < e) of (E, H) matrices.
+template <typename T, int kH>
+inline void softmax_row(EdgeId b, EdgeId e, Eigen::Index h_count, const MatrixCRef<T>& x,
+                        MatrixRef<T>& y, HeadValues<T, kH>& mx, HeadValues<T, kH>& sum) {
+  softmax_row<T, kH>(e - b, h_count, row(x, b), x.outerStride(), row(y, b), y.outerStride(), mx,
+                     sum);
+}
+
+// One weight again from its score x and its neighbourhood's statistics (the maximum m and the
+// reciprocal r of the sum, as softmax_row leaves them): the same two operations softmax_row
+// applies, exp(x - m) then · r, so the same bits (the build does not fuse or reorder
+// floating-point operations: -ffp-contract=off, no -ffast-math).
+template <typename T>
+inline T softmax_weight(T x, T m, T r) {
+  return kernel_exp(x - m) * r;
+}
+
+// The weights α[p, h] of one slot p = (j → i) again, for its H heads, from the node scores
+// (di = s_dst's row i, sj = s_src's row j) and i's softmax statistics (mi, ri: the maxima and
+// reciprocal sums softmax_row left): score_row's operations then softmax_weight's, on the same
+// values, so the bits the forward computed.
+template <typename T>
+inline void weights_again(const T* di, const T* sj, const T* mi, const T* ri, T slope,
+                          Eigen::Index h_count, T* __restrict out) {
+#pragma omp simd
+  for (Eigen::Index h = 0; h < h_count; ++h) {
+    out[h] = softmax_weight(leaky_relu(di[h] + sj[h], slope), mi[h], ri[h]);
+  }
+}
+
+// The softmax's Jacobian is diag(y) - y yᵀ, so grad_x = y ⊙ (grad_y - <y, grad_y>) per head,
+// over the rows k = 0..deg-1 of one neighbourhood (row k at pointer + k·stride). grad_x may be
+// grad_y itself. dot is the caller's scratch of H values, left holding <y, grad_y>.
+template <typename T, int kH>
+inline void softmax_backward_row(Eigen::Index deg, Eigen::Index h_count, const T* y,
+                                 Eigen::Index y_stride, const T* grad_y, Eigen::Index gy_stride,
+                                 T* grad_x, Eigen::Index gx_stride, HeadValues<T, kH>& dot) {
+  dot.setZero();
+  for (Eigen::Index k = 0; k < deg; ++k) {
+    const T* yk = y + k * y_stride;
+    const T* gk = grad_y + k * gy_stride;
+#pragma omp simd
+    for (Eigen::Index h = 0; h < h_count; ++h) dot[h] += yk[h] * gk[h];
+  }
+  for (Eigen::Index k = 0; k < deg; ++k) {
+    const T* yk = y + k * y_stride;
+    const T* gk = grad_y + k * gy_stride;
+    T* gx = grad_x + k * gx_stride;
+#pragma omp simd
+    for (Eigen::Index h = 0; h < h_count; ++h) gx[h] = yk[h] * (gk[h] - dot[h]);
+  }
+}
+
+// The same over the slots b..e-1 of (E, H) matrices.
 template <typename T, int kH>
 inline void softmax_backward_row(EdgeId b, EdgeId e, Eigen::Index h_count, const MatrixCRef<T>& y,
                                  const MatrixCRef<T>& grad_y, MatrixRef<T>& grad_x,
                                  HeadValues<T, kH>& dot) {
-  dot.setZero();
-  for (EdgeId p = b; p < e; ++p) {
-    const T* yp = row(y, p);
-    const T* gp = row(grad_y, p);
-#pragma omp simd
-    for (Eigen::Index h = 0; h < h_count; ++h) dot[h] += yp[h] * gp[h];
-  }
-  for (EdgeId p = b; p < e; ++p) {
-    const T* yp = row(y, p);
-    const T* gp = row(grad_y, p);
-    T* gx = row(grad_x, p);
-#pragma omp simd
-    for (Eigen::Index h = 0; h < h_count; ++h) gx[h] = yp[h] * (gp[h] - dot[h]);
-  }
+  softmax_backward_row<T, kH>(e - b, h_count, row(y, b), y.outerStride(), row(grad_y, b),
+                              grad_y.outerStride(), row(grad_x, b), grad_x.outerStride(), dot);
 }
 
 // out_i[h, :] = Σ_p w[p, h] · z[j, h, :] over the slots b..e-1, where slot p's H weights are at
@@ -165,36 +220,53 @@ inline void aggregate_row(EdgeId b, EdgeId e, const std::vector<NodeId>& src, co
   }
 }
 
+// The H per-head dot products <gi[h, :], zj[h, :]> of two (H·F) rows, into out. The one
+// place that sums them, so that every pass that needs grad_w (below, and the fused
+// attention's passes by destination and by source) gets the same bits.
+template <typename T, int kH, int kF>
+inline void head_dots(const T* __restrict gi, const T* __restrict zj, Eigen::Index h_count,
+                      Eigen::Index f_count, T* __restrict out) {
+  if constexpr (kH > 0 && kF > 0) {
+    // Per head, the dot product of F features: column sums of the element-wise product.
+    const ConstHeadBlockMap<T, kH, kF> g(gi), z(zj);
+    Eigen::Map<Eigen::Matrix<T, 1, kH>> dots(out);
+    dots = g.cwiseProduct(z).colwise().sum();
+  } else {
+    for (Eigen::Index h = 0; h < h_count; ++h) {
+      T acc = 0;
+      for (Eigen::Index f = 0; f < f_count; ++f) acc += gi[h * f_count + f] * zj[h * f_count + f];
+      out[h] = acc;
+    }
+  }
+}
+
 // d out[i,h,:] / d w[p,h] = z[j,h,:], so grad_w[p,h] = <grad_out[i,h,:], z[j,h,:]> for the slots
-// b..e-1 of destination i (gi = grad_out's row i).
+// b..e-1 of destination i (gi = grad_out's row i), slot p's H values at
+// grad_w + (p - b)·gw_stride.
+template <typename T, int kH, int kF>
+inline void aggregate_weight_grad_row(EdgeId b, EdgeId e, const std::vector<NodeId>& src,
+                                      const T* __restrict gi, const MatrixCRef<T>& z,
+                                      Eigen::Index h_count, Eigen::Index f_count, T* grad_w,
+                                      Eigen::Index gw_stride) {
+  for (EdgeId p = b; p < e; ++p) {
+    head_dots<T, kH, kF>(gi, row(z, src[p]), h_count, f_count, grad_w + (p - b) * gw_stride);
+  }
+}
+
+// The same into rows b..e-1 of an (E, H) matrix.
 template <typename T, int kH, int kF>
 inline void aggregate_weight_grad_row(EdgeId b, EdgeId e, const std::vector<NodeId>& src,
                                       const T* __restrict gi, const MatrixCRef<T>& z,
                                       Eigen::Index h_count, Eigen::Index f_count,
                                       MatrixRef<T>& grad_w) {
-  if constexpr (kH > 0 && kF > 0) {
-    const ConstHeadBlockMap<T, kH, kF> g(gi);
-    for (EdgeId p = b; p < e; ++p) {
-      const ConstHeadBlockMap<T, kH, kF> zj(row(z, src[p]));
-      // Per head, the dot product of F features: column sums of the element-wise product.
-      Eigen::Map<Eigen::Matrix<T, 1, kH>>(row(grad_w, p)) = g.cwiseProduct(zj).colwise().sum();
-    }
-  } else {
-    for (EdgeId p = b; p < e; ++p) {
-      const T* __restrict zj = row(z, src[p]);
-      T* __restrict gp = row(grad_w, p);
-      for (Eigen::Index h = 0; h < h_count; ++h) {
-        T acc = 0;
-        for (Eigen::Index f = 0; f < f_count; ++f) acc += gi[h * f_count + f] * zj[h * f_count + f];
-        gp[h] = acc;
-      }
-    }
-  }
+  aggregate_weight_grad_row<T, kH, kF>(b, e, src, gi, z, h_count, f_count, row(grad_w, b),
+                                       grad_w.outerStride());
 }
 
 // d out[i,h,:] / d z[j,h,:] = w[p,h]: grad_z[j] += Σ_q w[p,h] · grad_out[i,h,:] over source j's
-// transposed slots q (p = slot[q], i = dst[q]), in q order. weights(p) gives slot p's H weights;
-// also(q) runs for each slot in the same loop, for another sum over j's out-edges.
+// transposed slots q (p = slot[q], i = dst[q]), in q order. weights(q) gives slot p's H weights;
+// also(q) runs for each slot in the same loop, after weights(q), for another sum over j's
+// out-edges.
 template <typename T, int kH, int kF, typename Weights, typename Also>
 inline void aggregate_source_grad_row(NodeId j, const CsrTranspose& t, const Weights& weights,
                                       const MatrixCRef<T>& grad_out, Eigen::Index h_count,
@@ -203,7 +275,7 @@ inline void aggregate_source_grad_row(NodeId j, const CsrTranspose& t, const Wei
     HeadBlockMap<T, kH, kF> gz(gzj);
     HeadBlock<T, kH, kF> acc = gz;
     for (EdgeId q = t.row_ptr[j]; q < t.row_ptr[j + 1]; ++q) {
-      const T* ap = weights(t.slot[q]);
+      const T* ap = weights(q);
       const ConstHeadBlockMap<T, kH, kF> gi(row(grad_out, t.dst[q]));
       for (int h = 0; h < kH; ++h) acc.col(h) += ap[h] * gi.col(h);
       also(q);
@@ -211,7 +283,7 @@ inline void aggregate_source_grad_row(NodeId j, const CsrTranspose& t, const Wei
     gz = acc;
   } else {
     for (EdgeId q = t.row_ptr[j]; q < t.row_ptr[j + 1]; ++q) {
-      const T* __restrict ap = weights(t.slot[q]);
+      const T* __restrict ap = weights(q);
       const T* __restrict gi = row(grad_out, t.dst[q]);
       for (Eigen::Index h = 0; h < h_count; ++h) {
         const T wh = ap[h];

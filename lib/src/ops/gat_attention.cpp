@@ -93,10 +93,14 @@ T drop_scale(double rate) {
   return static_cast<T>(1.0 / (1.0 - rate));
 }
 
+// Per destination row: scores, softmax (whose statistics go to row_max and row_inv_sum),
+// dropout, aggregation. alpha (contiguous, (E, H)) receives the weights when not null; else a
+// row's weights live in a per-thread buffer.
 template <typename T, int kH, int kF>
 void forward_kernel(const CsrGraph& graph, const MatrixCRef<T>& s_src, const MatrixCRef<T>& s_dst,
                     T slope, const AttentionDropout& dropout, const MatrixCRef<T>& z,
-                    MatrixRef<T>& alpha, MatrixRef<T>& out, std::uint8_t* mask) {
+                    MatrixRef<T>& out, MatrixRef<T>& row_max, MatrixRef<T>& row_inv_sum,
+                    std::uint8_t* mask, T* alpha) {
   const auto& rp = graph.row_ptr();
   const auto& src = graph.src();
   const NodeId n = graph.num_nodes();
@@ -106,12 +110,13 @@ void forward_kernel(const CsrGraph& graph, const MatrixCRef<T>& s_src, const Mat
   const bool drop = dropout.rate > 0;
   const DropDraw<T> draw{dropout.rng, CounterRng::drop_threshold(dropout.rate),
                          drop_scale<T>(dropout.rate), h_count};
-  const MatrixCRef<T> weights(alpha);
   const bool prefetch = worth_prefetching(z);
 #pragma omp parallel
   {
     detail::HeadValues<T, kH> mx(h_count), sum(h_count), keep(h_count);
-    std::vector<T> used;  // the row's weights after dropout, (deg, H), reused across rows
+    // The row's weights (deg, H) when alpha is null, or its weights after dropout when alpha
+    // keeps those before: reused across rows.
+    std::vector<T> scratch;
 #pragma omp for schedule(dynamic, 64)
     for (NodeId i = 0; i < n; ++i) {
       const EdgeId b = rp[i], e = rp[i + 1];
@@ -123,35 +128,46 @@ void forward_kernel(const CsrGraph& graph, const MatrixCRef<T>& s_src, const Mat
       if (prefetch && i + 1 < n) {
         for (EdgeId p = e; p < rp[i + 2]; ++p) detail::prefetch_row(row(s_src, src[p]), h_count);
       }
+      const auto deg = static_cast<std::size_t>(e - b);
+      const auto row_size = deg * static_cast<std::size_t>(h_count);
+      // Slot p's weights at w + (p - b)·H.
+      T* w = alpha ? alpha + b * h_count : (scratch.resize(row_size), scratch.data());
+      T* mi = row(row_max, i);
+      T* ri = row(row_inv_sum, i);
       if (b < e) {
-        detail::score_row<T, kH, false>(i, b, e, src, s_src, s_dst, nullptr, slope, h_count, alpha);
-        detail::softmax_row<T, kH>(b, e, h_count, weights, alpha, mx, sum);
+        detail::score_row<T, kH, false>(i, b, e, src, s_src, s_dst, nullptr, slope, h_count, w,
+                                        h_count);
+        detail::softmax_row<T, kH>(e - b, h_count, w, h_count, w, h_count, mx, sum);
+        for (Eigen::Index h = 0; h < h_count; ++h) {
+          mi[h] = mx[h];
+          ri[h] = sum[h];
+        }
+      } else {
+        for (Eigen::Index h = 0; h < h_count; ++h) mi[h] = ri[h] = T(0);
       }
-      const T* w = row(alpha, b);
-      Eigen::Index w_stride = alpha.outerStride();
       if (drop) {
-        used.resize(static_cast<std::size_t>((e - b) * h_count));
+        // α' = α · keep, in place when α is not kept.
+        T* used = alpha ? (scratch.resize(row_size), scratch.data()) : w;
         for (EdgeId p = b; p < e; ++p) {
-          const T* ap = row(alpha, p);
-          T* up = used.data() + (p - b) * h_count;
+          const T* ap = w + (p - b) * h_count;
+          T* up = used + (p - b) * h_count;
           draw(p, keep, mask + p * bytes);
 #pragma omp simd
           for (Eigen::Index h = 0; h < h_count; ++h) up[h] = ap[h] * keep[h];
         }
-        w = used.data();
-        w_stride = h_count;
+        w = used;
       }
-      detail::aggregate_row<T, kH, kF>(b, e, src, w, w_stride, z, h_count, f_count, row(out, i));
+      detail::aggregate_row<T, kH, kF>(b, e, src, w, h_count, z, h_count, f_count, row(out, i));
     }
   }
 }
 
 template <typename T, int kH, int kF>
 void backward_kernel(const CsrGraph& graph, const MatrixCRef<T>& s_src, const MatrixCRef<T>& s_dst,
-                     T slope, double rate, const std::uint8_t* mask, const MatrixCRef<T>& z,
-                     const MatrixCRef<T>& alpha, const MatrixCRef<T>& grad_out,
-                     MatrixRef<T>& grad_e, MatrixRef<T>& grad_s_src, MatrixRef<T>& grad_s_dst,
-                     MatrixRef<T>& grad_z) {
+                     T slope, double rate, const std::uint8_t* mask, const MatrixCRef<T>& row_max,
+                     const MatrixCRef<T>& row_inv_sum, const MatrixCRef<T>& z,
+                     const MatrixCRef<T>& grad_out, MatrixRef<T>& grad_s_src,
+                     MatrixRef<T>& grad_s_dst, MatrixRef<T>& grad_z) {
   const auto& rp = graph.row_ptr();
   const auto& src = graph.src();
   const NodeId n = graph.num_nodes();
@@ -159,14 +175,25 @@ void backward_kernel(const CsrGraph& graph, const MatrixCRef<T>& s_src, const Ma
   const Eigen::Index f_count = kF > 0 ? kF : z.cols() / h_count;
   const bool drop = rate > 0;
   const DropRead<T> factors{mask, drop_scale<T>(rate), h_count};
-  const MatrixCRef<T> grad_e_in(grad_e);
   const bool prefetch = worth_prefetching(z);
-  // Per destination row i: grad_α'[p] = <grad_out[i], z[j]> per head, through the dropout mask
-  // to grad_α, through the softmax to the pre-activation gradient grad_e, and through
-  // LeakyReLU into grad_s_dst[i] (a sum over i's slots, in slot order).
+  // Every weight α[p] is computed again from the node scores and the softmax statistics of its
+  // destination (weights_again: the forward's bits). The gradient of the pre-activation score
+  // of slot p = (j → i) is, through the softmax,
+  //   grad_e[p, h] = α[p, h] · (gα[p, h] - dot[i, h]),  dot[i, h] = Σ_{q in i's row} α · gα,
+  // with gα[p, h] = keep[p, h] · <grad_out[i, h, :], z[j, h, :]> the gradient of the weight
+  // before dropout (keep = the dropout factor, 1 without dropout). Both passes need it: the
+  // destination pass for grad_s_dst[i], the source pass for grad_s_src[j]. Rather than keep
+  // it for every slot (E, H), the destination pass keeps the row sums dot (N, H) and the
+  // source pass computes grad_e again from them, with the same operations on the same values:
+  // the same bits.
+  Matrix<T> dots(n, h_count);
+  MatrixRef<T> dot_rows(dots);
 #pragma omp parallel
   {
     detail::HeadValues<T, kH> dot(h_count), keep(h_count);
+    // The row's weights α (deg, H), then its gα, turned into grad_e in place (deg, H): reused
+    // across rows.
+    std::vector<T> scratch;
 #pragma omp for schedule(dynamic, 64)
     for (NodeId i = 0; i < n; ++i) {
       const EdgeId b = rp[i], e = rp[i + 1];
@@ -176,23 +203,40 @@ void backward_kernel(const CsrGraph& graph, const MatrixCRef<T>& s_src, const Ma
           detail::prefetch_row(row(s_src, src[p]), h_count);
         }
       }
-      if (b == e) continue;
+      T* dot_i = row(dot_rows, i);
+      if (b == e) {
+        for (Eigen::Index h = 0; h < h_count; ++h) dot_i[h] = T(0);
+        continue;
+      }
+      const auto row_size = static_cast<std::size_t>((e - b) * h_count);
+      scratch.resize(2 * row_size);
+      T* a = scratch.data();
+      T* ge = a + row_size;
+      const T* di = row(s_dst, i);
+      const T* mi = row(row_max, i);
+      const T* ri = row(row_inv_sum, i);
+      for (EdgeId p = b; p < e; ++p) {
+        detail::weights_again(di, row(s_src, src[p]), mi, ri, slope, h_count,
+                              a + (p - b) * h_count);
+      }
       detail::aggregate_weight_grad_row<T, kH, kF>(b, e, src, row(grad_out, i), z, h_count, f_count,
-                                                   grad_e);
+                                                   ge, h_count);
       if (drop) {
         for (EdgeId p = b; p < e; ++p) {
-          T* gp = row(grad_e, p);
+          T* gp = ge + (p - b) * h_count;
           factors(p, keep);
 #pragma omp simd
           for (Eigen::Index h = 0; h < h_count; ++h) gp[h] *= keep[h];
         }
       }
-      detail::softmax_backward_row<T, kH>(b, e, h_count, alpha, grad_e_in, grad_e, dot);
-      const T* di = row(s_dst, i);
+      detail::softmax_backward_row<T, kH>(e - b, h_count, a, h_count, ge, h_count, ge, h_count,
+                                          dot);
+      for (Eigen::Index h = 0; h < h_count; ++h) dot_i[h] = dot[h];
+      // Through LeakyReLU into grad_s_dst[i]: a sum over i's slots, in slot order.
       T* gd = row(grad_s_dst, i);
       for (EdgeId p = b; p < e; ++p) {
         const T* sj = row(s_src, src[p]);
-        const T* gp = row(grad_e_in, p);
+        const T* gp = ge + (p - b) * h_count;
 #pragma omp simd
         for (Eigen::Index h = 0; h < h_count; ++h) {
           gd[h] += gp[h] * detail::leaky_relu_slope(di[h] + sj[h], slope);
@@ -200,49 +244,92 @@ void backward_kernel(const CsrGraph& graph, const MatrixCRef<T>& s_src, const Ma
       }
     }
   }
-  // Per source row j, over its out-edges on the transpose, in one loop: grad_z[j] += α'[p] ·
-  // grad_out[i] (α' = α times the stored mask) and grad_s_src[j] += grad_e[p] · ρ'.
+  // Per source row j, over its out-edges p = (j → i) on the transpose, in one loop:
+  // grad_z[j] += α'[p] · grad_out[i] (α' = α times the stored mask) and grad_s_src[j] +=
+  // grad_e[p] · ρ', with α[p] and grad_e[p] computed again as above (z[j] is this row's own
+  // values).
   const auto& t = graph.transpose();
+  const MatrixCRef<T> dot_in(dots);
 #pragma omp parallel
   {
-    detail::HeadValues<T, kH> w(h_count), keep(h_count), sum(h_count);
-    const auto used = [&](EdgeId p) {
-      const T* ap = row(alpha, p);
-      if (!drop) return ap;
-      factors(p, keep);
-#pragma omp simd
-      for (Eigen::Index h = 0; h < h_count; ++h) w[h] = ap[h] * keep[h];
-      return static_cast<const T*>(w.data());
-    };
+    detail::HeadValues<T, kH> keep(h_count), sum(h_count);
+    // The row's weights (after dropout, once grad_e is taken) and score gradients, (deg, H)
+    // each, computed over j's slots before the aggregation reads them: reused across rows.
+    std::vector<T> scratch;
 #pragma omp for schedule(dynamic, 64)
     for (NodeId j = 0; j < n; ++j) {
-      // The next source's scattered rows: its slots' weights, masks and score gradients, its
-      // destinations' output gradients and scores.
+      const EdgeId qb = t.row_ptr[j], qe = t.row_ptr[j + 1];
+      // The next source's scattered rows: its slots' masks, its destinations' output
+      // gradients, scores, softmax statistics and sums.
       if (prefetch && j + 1 < n) {
-        for (EdgeId q = t.row_ptr[j + 1]; q < t.row_ptr[j + 2]; ++q) {
-          detail::prefetch_row(row(alpha, t.slot[q]), h_count);
-          detail::prefetch_row(row(grad_e_in, t.slot[q]), h_count);
+        for (EdgeId q = qe; q < t.row_ptr[j + 2]; ++q) {
+          const NodeId i = t.dst[q];
           if (drop) __builtin_prefetch(mask + t.slot[q] * mask_bytes(h_count));
-          detail::prefetch_row(row(grad_out, t.dst[q]), grad_out.cols());
-          detail::prefetch_row(row(s_dst, t.dst[q]), h_count);
+          detail::prefetch_row(row(grad_out, i), grad_out.cols());
+          detail::prefetch_row(row(s_dst, i), h_count);
+          detail::prefetch_row(row(row_max, i), h_count);
+          detail::prefetch_row(row(row_inv_sum, i), h_count);
+          detail::prefetch_row(row(dot_in, i), h_count);
         }
       }
       const T* sj = row(s_src, j);
+      const T* zj = row(z, j);
+      const auto row_size = static_cast<std::size_t>((qe - qb) * h_count);
+      scratch.resize(2 * row_size);
+      T* a = scratch.data();
+      T* ge = a + row_size;
+      for (EdgeId q = qb; q < qe; ++q) {
+        const NodeId i = t.dst[q];
+        detail::weights_again(row(s_dst, i), sj, row(row_max, i), row(row_inv_sum, i), slope,
+                              h_count, a + (q - qb) * h_count);
+      }
+      for (EdgeId q = qb; q < qe; ++q) {
+        const NodeId i = t.dst[q];
+        T* aq = a + (q - qb) * h_count;
+        T* gq = ge + (q - qb) * h_count;  // gα, then grad_e in place
+        const T* dot_i = row(dot_in, i);
+        detail::head_dots<T, kH, kF>(row(grad_out, i), zj, h_count, f_count, gq);
+        if (drop) factors(t.slot[q], keep);
+#pragma omp simd
+        for (Eigen::Index h = 0; h < h_count; ++h) {
+          if (drop) gq[h] *= keep[h];
+          gq[h] = aq[h] * (gq[h] - dot_i[h]);
+          if (drop) aq[h] *= keep[h];  // α', for grad_z
+        }
+      }
       T* gs = row(grad_s_src, j);
       // Summed in a local copy of the row (the same additions in the same order), so that the
       // stores to grad_s_src need not be ordered against the loads of the other rows.
       for (Eigen::Index h = 0; h < h_count; ++h) sum[h] = gs[h];
+      const auto used = [&](EdgeId q) { return static_cast<const T*>(a + (q - qb) * h_count); };
       const auto score_grad = [&](EdgeId q) {
-        const T* gp = row(grad_e_in, t.slot[q]);
         const T* di = row(s_dst, t.dst[q]);
+        const T* gq = ge + (q - qb) * h_count;
 #pragma omp simd
         for (Eigen::Index h = 0; h < h_count; ++h) {
-          sum[h] += gp[h] * detail::leaky_relu_slope(di[h] + sj[h], slope);
+          sum[h] += gq[h] * detail::leaky_relu_slope(di[h] + sj[h], slope);
         }
       };
       detail::aggregate_source_grad_row<T, kH, kF>(j, t, used, grad_out, h_count, f_count,
                                                    row(grad_z, j), score_grad);
       for (Eigen::Index h = 0; h < h_count; ++h) gs[h] = sum[h];
+    }
+  }
+}
+
+// α of every slot again, per destination row.
+template <typename T, int kH>
+void weights_kernel(const CsrGraph& graph, const MatrixCRef<T>& s_src, const MatrixCRef<T>& s_dst,
+                    T slope, const MatrixCRef<T>& row_max, const MatrixCRef<T>& row_inv_sum,
+                    MatrixRef<T>& alpha) {
+  const auto& rp = graph.row_ptr();
+  const auto& src = graph.src();
+  const Eigen::Index h_count = kH > 0 ? kH : s_src.cols();
+#pragma omp parallel for schedule(dynamic, 64)
+  for (NodeId i = 0; i < graph.num_nodes(); ++i) {
+    for (EdgeId p = rp[i]; p < rp[i + 1]; ++p) {
+      detail::weights_again(row(s_dst, i), row(s_src, src[p]), row(row_max, i), row(row_inv_sum, i),
+                            slope, h_count, row(alpha, p));
     }
   }
 }
@@ -260,20 +347,37 @@ void dispatch(Eigen::Index h, Eigen::Index f, Fn&& fn) {
   });
 }
 
+// The node scores and the slope: (N, H) each, H ≥ 1, a finite slope.
 template <typename T>
-void check_inputs(const char* fn, const CsrGraph& graph, const MatrixCRef<T>& s_src,
-                  const MatrixCRef<T>& s_dst, T slope, double rate, const MatrixCRef<T>& z,
-                  Eigen::Index alpha_rows, Eigen::Index alpha_cols) {
+void check_scores(const char* fn, const CsrGraph& graph, const MatrixCRef<T>& s_src,
+                  const MatrixCRef<T>& s_dst, T slope) {
   const Eigen::Index n = graph.num_nodes(), h = s_src.cols();
   GAT_CHECK(h >= 1 && s_src.rows() == n, fn << ": s_src has shape (" << s_src.rows() << ", " << h
                                             << "), expected (N, H) = (" << n << ", H) with H >= 1");
   check_shape(fn, "s_dst", s_dst.rows(), s_dst.cols(), "the shape of s_src (N, H)", n, h);
+  GAT_CHECK(std::isfinite(slope), fn << ": negative slope must be finite, got " << slope);
+}
+
+// The same, and the values z (N, H·F) and the dropout rate.
+template <typename T>
+void check_inputs(const char* fn, const CsrGraph& graph, const MatrixCRef<T>& s_src,
+                  const MatrixCRef<T>& s_dst, T slope, double rate, const MatrixCRef<T>& z) {
+  check_scores(fn, graph, s_src, s_dst, slope);
+  const Eigen::Index n = graph.num_nodes(), h = s_src.cols();
   GAT_CHECK(z.rows() == n && z.cols() % h == 0 && z.cols() > 0,
             fn << ": z has shape (" << z.rows() << ", " << z.cols() << "), expected (N, H·F) = ("
                << n << ", a positive multiple of H = " << h << ")");
-  check_shape(fn, "alpha", alpha_rows, alpha_cols, "(E, H)", graph.num_edges(), h);
-  GAT_CHECK(std::isfinite(slope), fn << ": negative slope must be finite, got " << slope);
   GAT_CHECK(rate >= 0 && rate < 1, fn << ": dropout rate must lie in [0, 1), got " << rate);
+}
+
+// The statistics must be a forward's on this graph and head count.
+template <typename T>
+void check_stats(const char* fn, const SoftmaxStats<T>& stats, const MatrixCRef<T>& s_src) {
+  const char* what = "the (N, H) gat_attention_forward writes for these scores";
+  check_shape(fn, "stats.max", stats.max.rows(), stats.max.cols(), what, s_src.rows(),
+              s_src.cols());
+  check_shape(fn, "stats.inv_sum", stats.inv_sum.rows(), stats.inv_sum.cols(), what, s_src.rows(),
+              s_src.cols());
 }
 
 }  // namespace
@@ -281,57 +385,77 @@ void check_inputs(const char* fn, const CsrGraph& graph, const MatrixCRef<T>& s_
 template <typename T>
 void gat_attention_forward(const CsrGraph& graph, MatrixCRef<T> s_src, MatrixCRef<T> s_dst,
                            T negative_slope, const AttentionDropout& dropout, MatrixCRef<T> z,
-                           MatrixRef<T> alpha, MatrixRef<T> out, DropoutMask& mask) {
+                           MatrixRef<T> out, SoftmaxStats<T>& stats, DropoutMask& mask,
+                           Matrix<T>* alpha) {
   constexpr const char* fn = "gat_attention_forward";
-  check_inputs(fn, graph, s_src, s_dst, negative_slope, dropout.rate, z, alpha.rows(),
-               alpha.cols());
+  check_inputs(fn, graph, s_src, s_dst, negative_slope, dropout.rate, z);
   check_shape(fn, "out", out.rows(), out.cols(), "the shape of z (N, H·F)", z.rows(), z.cols());
-  mask.assign(
-      dropout.rate > 0 ? static_cast<std::size_t>(graph.num_edges() * mask_bytes(s_src.cols())) : 0,
-      0);
-  dispatch(s_src.cols(), z.cols() / s_src.cols(), [&](auto h, auto f) {
-    forward_kernel<T, decltype(h)::value, decltype(f)::value>(graph, s_src, s_dst, negative_slope,
-                                                              dropout, z, alpha, out, mask.data());
+  const Eigen::Index n = graph.num_nodes(), h = s_src.cols();
+  stats.max.resize(n, h);
+  stats.inv_sum.resize(n, h);
+  MatrixRef<T> row_max(stats.max), row_inv_sum(stats.inv_sum);
+  if (alpha) alpha->resize(graph.num_edges(), h);
+  mask.assign(dropout.rate > 0 ? static_cast<std::size_t>(graph.num_edges() * mask_bytes(h)) : 0,
+              0);
+  dispatch(h, z.cols() / h, [&](auto kh, auto kf) {
+    forward_kernel<T, decltype(kh)::value, decltype(kf)::value>(
+        graph, s_src, s_dst, negative_slope, dropout, z, out, row_max, row_inv_sum, mask.data(),
+        alpha ? alpha->data() : nullptr);
+  });
+}
+
+template <typename T>
+void gat_attention_weights(const CsrGraph& graph, MatrixCRef<T> s_src, MatrixCRef<T> s_dst,
+                           T negative_slope, const SoftmaxStats<T>& stats, MatrixRef<T> alpha) {
+  constexpr const char* fn = "gat_attention_weights";
+  check_scores(fn, graph, s_src, s_dst, negative_slope);
+  check_stats(fn, stats, s_src);
+  check_shape(fn, "alpha", alpha.rows(), alpha.cols(), "(E, H)", graph.num_edges(), s_src.cols());
+  const MatrixCRef<T> row_max(stats.max), row_inv_sum(stats.inv_sum);
+  detail::dispatch_head_count(s_src.cols(), [&](auto kh) {
+    weights_kernel<T, decltype(kh)::value>(graph, s_src, s_dst, negative_slope, row_max,
+                                           row_inv_sum, alpha);
   });
 }
 
 template <typename T>
 void gat_attention_backward(const CsrGraph& graph, MatrixCRef<T> s_src, MatrixCRef<T> s_dst,
                             T negative_slope, double dropout_rate, const DropoutMask& mask,
-                            MatrixCRef<T> z, MatrixCRef<T> alpha, MatrixCRef<T> grad_out,
-                            MatrixRef<T> grad_e, MatrixRef<T> grad_s_src, MatrixRef<T> grad_s_dst,
-                            MatrixRef<T> grad_z) {
+                            const SoftmaxStats<T>& stats, MatrixCRef<T> z, MatrixCRef<T> grad_out,
+                            MatrixRef<T> grad_s_src, MatrixRef<T> grad_s_dst, MatrixRef<T> grad_z) {
   constexpr const char* fn = "gat_attention_backward";
-  check_inputs(fn, graph, s_src, s_dst, negative_slope, dropout_rate, z, alpha.rows(),
-               alpha.cols());
+  check_inputs(fn, graph, s_src, s_dst, negative_slope, dropout_rate, z);
+  check_stats(fn, stats, s_src);
   const auto mask_size = dropout_rate > 0 ? graph.num_edges() * mask_bytes(s_src.cols()) : 0;
   GAT_CHECK(static_cast<Eigen::Index>(mask.size()) == mask_size,
             fn << ": the dropout mask has " << mask.size() << " bytes, expected " << mask_size
                << " (the mask gat_attention_forward wrote with the same dropout rate)");
   check_shape(fn, "grad_out", grad_out.rows(), grad_out.cols(), "the shape of z (N, H·F)", z.rows(),
               z.cols());
-  check_shape(fn, "grad_e", grad_e.rows(), grad_e.cols(), "the shape of alpha (E, H)", alpha.rows(),
-              alpha.cols());
   check_shape(fn, "grad_s_src", grad_s_src.rows(), grad_s_src.cols(), "the shape of s_src (N, H)",
               s_src.rows(), s_src.cols());
   check_shape(fn, "grad_s_dst", grad_s_dst.rows(), grad_s_dst.cols(), "the shape of s_src (N, H)",
               s_src.rows(), s_src.cols());
   check_shape(fn, "grad_z", grad_z.rows(), grad_z.cols(), "the shape of z (N, H·F)", z.rows(),
               z.cols());
+  const MatrixCRef<T> row_max(stats.max), row_inv_sum(stats.inv_sum);
   dispatch(s_src.cols(), z.cols() / s_src.cols(), [&](auto h, auto f) {
     backward_kernel<T, decltype(h)::value, decltype(f)::value>(
-        graph, s_src, s_dst, negative_slope, dropout_rate, mask.data(), z, alpha, grad_out, grad_e,
-        grad_s_src, grad_s_dst, grad_z);
+        graph, s_src, s_dst, negative_slope, dropout_rate, mask.data(), row_max, row_inv_sum, z,
+        grad_out, grad_s_src, grad_s_dst, grad_z);
   });
 }
 
-#define GAT_INSTANTIATE(T)                                                                         \
-  template void gat_attention_forward<T>(const CsrGraph&, MatrixCRef<T>, MatrixCRef<T>, T,         \
-                                         const AttentionDropout&, MatrixCRef<T>, MatrixRef<T>,     \
-                                         MatrixRef<T>, DropoutMask&);                              \
-  template void gat_attention_backward<T>(                                                         \
-      const CsrGraph&, MatrixCRef<T>, MatrixCRef<T>, T, double, const DropoutMask&, MatrixCRef<T>, \
-      MatrixCRef<T>, MatrixCRef<T>, MatrixRef<T>, MatrixRef<T>, MatrixRef<T>, MatrixRef<T>);
+#define GAT_INSTANTIATE(T)                                                                     \
+  template void gat_attention_forward<T>(const CsrGraph&, MatrixCRef<T>, MatrixCRef<T>, T,     \
+                                         const AttentionDropout&, MatrixCRef<T>, MatrixRef<T>, \
+                                         SoftmaxStats<T>&, DropoutMask&, Matrix<T>*);          \
+  template void gat_attention_weights<T>(const CsrGraph&, MatrixCRef<T>, MatrixCRef<T>, T,     \
+                                         const SoftmaxStats<T>&, MatrixRef<T>);                \
+  template void gat_attention_backward<T>(const CsrGraph&, MatrixCRef<T>, MatrixCRef<T>, T,    \
+                                          double, const DropoutMask&, const SoftmaxStats<T>&,  \
+                                          MatrixCRef<T>, MatrixCRef<T>, MatrixRef<T>,          \
+                                          MatrixRef<T>, MatrixRef<T>);
 GAT_INSTANTIATE(float)
 GAT_INSTANTIATE(double)
 #undef GAT_INSTANTIATE

@@ -117,6 +117,9 @@ class GatConvCache {
  public:
   /// @brief The attention weights of the last forward pass, before dropout: (E, W) in the
   /// prepared graph's slot order with sparse attention, (H·N, N) with dense attention.
+  /// The paper's layer (GatConv::fused_attention: sparse, gat score, softmax) keeps them after
+  /// an inference pass only (ForwardContext::training false): in training its backward
+  /// computes them again from per-node softmax statistics, and this matrix is empty (0 × 0).
   const Matrix<T>& attention() const { return alpha; }
   /// @brief The same, moved out of the cache (which can then no longer serve a backward pass).
   Matrix<T> take_attention() { return std::move(alpha); }
@@ -136,11 +139,14 @@ class GatConvCache {
   Matrix<T> s_src, s_dst;                 // (N, H) node scores of dense and fused attention
   bool fused = false;               // the forward ran the fused pipeline (GatConv::fused_attention)
   ops::DropoutMask attention_mask;  // its attention dropout decisions (empty: none)
+  ops::SoftmaxStats<T> softmax_stats;  // its softmax statistics (N, H), from which the backward
+                                       // computes the weights again
   ScoreSaved<T> score;              // what the score function kept for its backward
   ScoreSaved<T> align;              // what the alignment kept for its backward
   Matrix<T> z_used;                 // (N, H·F) z after feature dropout (empty when not dropped)
   // The attention weights aggregated (before dropout): (E, W) sparse, (H·N, N) dense, with
-  // W = H, or H·F with multi-dimensional attention.
+  // W = H, or H·F with multi-dimensional attention. Empty after a fused training pass (see
+  // attention()).
   Matrix<T> alpha;
   Matrix<T> alpha_used;  // the same after dropout (empty when not dropped, and when fused:
                          // the fused pass keeps its decisions in attention_mask instead)

@@ -12,6 +12,11 @@
 // counter dropout() gives entry (p, h) of an (E, H) matrix: the masks are the same too. The
 // forward keeps them as bits for the backward (E bytes for H ≤ 8): redrawing them cost more
 // than reading them, once per destination row and again per scattered source slot.
+// Nor does the backward need α (E, H): the forward keeps each neighbourhood's softmax
+// statistics, μ[i, h] = max_p e[p, h] and r[i, h] = 1 / Σ_p exp(e[p, h] - μ[i, h]) (N, H
+// each), and α[p, h] = exp(e[p, h] - μ[i, h]) · r[i, h] is computed again from them and the node
+// scores with the softmax's own operations: the same bits, for 2·N·H values kept instead of
+// E·H. Keeping α is the caller's choice (to look at the weights after an inference pass).
 // Every entry point throws gat::Error, before doing any work, on a shape that disagrees with
 // the graph or the other arguments.
 
@@ -35,30 +40,50 @@ struct AttentionDropout {
 /// head h was kept, with B = ceil(H / 8) bytes per slot. Empty without dropout.
 using DropoutMask = std::vector<std::uint8_t>;
 
+/// @brief The softmax statistics of each neighbourhood, per head, from which the weights are
+/// computed again (gat_attention_backward, gat_attention_weights). A node without in-edges
+/// has no weights; its row holds zeros.
+template <typename T>
+struct SoftmaxStats {
+  Matrix<T> max;      // (N, H) μ[i, h]: the largest score e of i's slots
+  Matrix<T> inv_sum;  // (N, H) r[i, h]: 1 / Σ_p exp(e[p, h] - μ[i, h]) over i's slots
+};
+
 /// @brief Forward of the fused attention above.
 /// @param s_src, s_dst (N, H) node scores; @param z (N, H·F) the values aggregated;
-/// @param alpha (E, H) overwritten with the weights before dropout (what the backward needs);
 /// @param out (N, H·F) overwritten; a node without in-edges gets zeros.
+/// @param stats resized to (N, H) each and written: what the backward needs of the softmax.
 /// @param mask the dropout decisions, resized and written (emptied without dropout).
+/// @param alpha when not null, resized to (E, H) and overwritten with the weights before
+/// dropout; null keeps no (E, H) matrix (the backward does not need one).
 template <typename T>
 void gat_attention_forward(const CsrGraph& graph, MatrixCRef<T> s_src, MatrixCRef<T> s_dst,
                            T negative_slope, const AttentionDropout& dropout, MatrixCRef<T> z,
-                           MatrixRef<T> alpha, MatrixRef<T> out, DropoutMask& mask);
+                           MatrixRef<T> out, SoftmaxStats<T>& stats, DropoutMask& mask,
+                           Matrix<T>* alpha);
 
-/// @brief Backward of the fused attention, from α and the mask (the forward's outputs) and the
-/// same dropout rate:
+/// @brief The weights α (E, H) before dropout, computed again from the node scores and the
+/// statistics of a forward pass with the same scores and slope: the bits that forward
+/// computed (and wrote into its alpha, when it kept them).
+template <typename T>
+void gat_attention_weights(const CsrGraph& graph, MatrixCRef<T> s_src, MatrixCRef<T> s_dst,
+                           T negative_slope, const SoftmaxStats<T>& stats, MatrixRef<T> alpha);
+
+/// @brief Backward of the fused attention, from the softmax statistics and the mask (the
+/// forward's outputs) and the same scores, slope and dropout rate:
 /// grad_z[j] += Σ_{p out of j} α'[p, h] · grad_out[i, h, :] (the gradient into the values z),
 /// grad_s_dst and grad_s_src += the gradients into the node scores. Two passes: one per
-/// destination row (the weights' gradient through dropout, softmax and LeakyReLU, into
-/// grad_e and grad_s_dst), one per source row on the cached transpose (grad_z and
-/// grad_s_src), each row written by one thread in a fixed order: no atomics, the same bits at
-/// any thread count, and the same bits as the separate ops' backward passes in turn.
-/// @param grad_e (E, H) scratch, overwritten with the gradient of the pre-activation scores.
+/// destination row (its weights computed again, then their gradient through dropout, softmax
+/// and LeakyReLU into grad_s_dst, keeping only each row's softmax sum <α, grad_α>, (N, H)), one
+/// per source row on the cached transpose (grad_z, and grad_s_src, each slot's weights and
+/// score gradient computed again from the statistics and those sums), each row written by one
+/// thread in a fixed order: no atomics, the same bits at any thread count, and the same bits as
+/// the separate ops' backward passes in turn. No (E, H) matrix is read or written: a row's
+/// weights and score gradients live in a per-thread buffer.
 template <typename T>
 void gat_attention_backward(const CsrGraph& graph, MatrixCRef<T> s_src, MatrixCRef<T> s_dst,
                             T negative_slope, double dropout_rate, const DropoutMask& mask,
-                            MatrixCRef<T> z, MatrixCRef<T> alpha, MatrixCRef<T> grad_out,
-                            MatrixRef<T> grad_e, MatrixRef<T> grad_s_src, MatrixRef<T> grad_s_dst,
-                            MatrixRef<T> grad_z);
+                            const SoftmaxStats<T>& stats, MatrixCRef<T> z, MatrixCRef<T> grad_out,
+                            MatrixRef<T> grad_s_src, MatrixRef<T> grad_s_dst, MatrixRef<T> grad_z);
 
 }  // namespace gat::ops
