@@ -109,9 +109,9 @@ void check_training_memory(const ModelFlags& f, const Dataset& data) {
        << o.layers << " layers";
   if (o.layers > 1) what << ", " << o.heads << " heads x " << o.hidden << " features";
   what << ", " << GatModel<float>::parameter_count(o) << " parameters)";
-  check_memory(
-      GatModel<float>::estimate_training_bytes(o, data.num_nodes(), edges, data.feature_entries()),
-      what.str());
+  check_memory(GatModel<float>::estimate_training_bytes(
+                   o, data.num_nodes(), edges, data.feature_entries(), data.has_dense_features()),
+               what.str());
 }
 
 nlohmann::json model_flags_json(const ModelFlags& f) {

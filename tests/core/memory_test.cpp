@@ -150,6 +150,26 @@ TEST(Memory, RefusesFiftyMillionInputFeatures) {
   EXPECT_EQ(code, 0);
 }
 
+// Bytes per edge at scale: past GatConvOptions::keep_weights_bytes the paper's layer keeps per
+// edge the graph (24 bytes in the estimate) and its dropout mask bits (1 byte per layer of at
+// most 8 heads), no (E, H) matrix; a variant (here multi-dimensional attention) keeps five
+// (E, H·F) ones per layer.
+TEST(Memory, EstimatePerEdgeAtScale) {
+  GatModelOptions o;
+  o.in_features = 64;
+  o.num_classes = 8;
+  const auto per_edge = [](const GatModelOptions& m) {
+    const std::uint64_t a =
+        GatModel<float>::estimate_training_bytes(m, 1000000, 10000000, 64000000, true);
+    const std::uint64_t b =
+        GatModel<float>::estimate_training_bytes(m, 1000000, 20000000, 64000000, true);
+    return static_cast<double>(b - a) / 1e7;
+  };
+  EXPECT_LE(per_edge(o), 26.0);
+  o.multi_dim = true;
+  EXPECT_GE(per_edge(o), 5.0 * 64 * 4);
+}
+
 // The estimate: parameters exactly, and it grows with every input it is given.
 TEST(Memory, EstimatesTrainingMemory) {
   GatModelOptions o;
@@ -164,6 +184,9 @@ TEST(Memory, EstimatesTrainingMemory) {
   EXPECT_GT(GatModel<float>::estimate_training_bytes(o, 2708, 105560, 49216), cora);
   EXPECT_GT(GatModel<float>::estimate_training_bytes(o, 2708, 10556, 492160), cora);
   EXPECT_GT(GatModel<double>::estimate_training_bytes(o, 2708, 10556, 49216), cora);
+  // Dense features are counted once (no copy is made), sparse ones with their transpose.
+  EXPECT_LT(GatModel<float>::estimate_training_bytes(o, 2708, 10556, 2708 * 1433, true),
+            GatModel<float>::estimate_training_bytes(o, 2708, 10556, 2708 * 1433, false));
   o.hidden = 4096;
   o.heads = 64;
   EXPECT_GT(GatModel<float>::estimate_training_bytes(o, 2708, 10556, 49216), 4 * kGiB);

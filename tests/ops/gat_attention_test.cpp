@@ -102,8 +102,17 @@ Outputs<T> fused(const CsrGraph& g, const Matrix<T>& s_src, const Matrix<T>& s_d
   o.grad_s_src = Matrix<T>::Zero(n, h);
   o.grad_s_dst = Matrix<T>::Zero(n, h);
   o.grad_z = Matrix<T>::Ones(n, z.cols());
-  gat_attention_backward<T>(g, s_src, s_dst, slope, d.rate, train_mask, train_stats, z, grad_out,
-                            o.grad_s_src, o.grad_s_dst, o.grad_z);
+  gat_attention_backward<T>(g, s_src, s_dst, slope, d.rate, train_mask, train_stats, nullptr, z,
+                            grad_out, o.grad_s_src, o.grad_s_dst, o.grad_z);
+
+  // A backward that reads the kept weights instead of computing them gives the same bits.
+  Matrix<T> gs = Matrix<T>::Zero(n, h), gd = Matrix<T>::Zero(n, h);
+  Matrix<T> gz = Matrix<T>::Ones(n, z.cols());
+  gat_attention_backward<T>(g, s_src, s_dst, slope, d.rate, mask, stats, &o.alpha, z, grad_out, gs,
+                            gd, gz);
+  EXPECT_TRUE(gs == o.grad_s_src) << "grad_s_src from the kept weights";
+  EXPECT_TRUE(gd == o.grad_s_dst) << "grad_s_dst from the kept weights";
+  EXPECT_TRUE(gz == o.grad_z) << "grad_z from the kept weights";
   return o;
 }
 
@@ -222,25 +231,30 @@ TEST(GatAttention, RefusesShapesThatDisagree) {
   gat_attention_forward<float>(g, s, s, 0.2f, none, z, out, stats, mask, nullptr);
   Matrix<float> gs(4, 2), gd(4, 2), gz(4, 5);
   expect_error(
-      [&] { gat_attention_backward<float>(g, s, s, 0.2f, 0.0, mask, stats, z, out, gs, gd, gz); },
+      [&] {
+        gat_attention_backward<float>(g, s, s, 0.2f, 0.0, mask, stats, nullptr, z, out, gs, gd, gz);
+      },
       "gat_attention_backward", "grad_z");
   Matrix<float> gz_ok(4, 6);
   expect_error(
       [&] {
-        gat_attention_backward<float>(g, s, s, 0.2f, 0.5, mask, stats, z, out, gs, gd, gz_ok);
+        gat_attention_backward<float>(g, s, s, 0.2f, 0.5, mask, stats, nullptr, z, out, gs, gd,
+                                      gz_ok);
       },
       "dropout mask has 0 bytes, expected 5");
   // Statistics of another graph or head count.
   SoftmaxStats<float> bad_max{Matrix<float>::Zero(3, 2), stats.inv_sum};
   expect_error(
       [&] {
-        gat_attention_backward<float>(g, s, s, 0.2f, 0.0, mask, bad_max, z, out, gs, gd, gz_ok);
+        gat_attention_backward<float>(g, s, s, 0.2f, 0.0, mask, bad_max, nullptr, z, out, gs, gd,
+                                      gz_ok);
       },
       "gat_attention_backward", "stats.max has shape (3, 2)");
   SoftmaxStats<float> bad_sum{stats.max, Matrix<float>::Zero(4, 1)};
   expect_error(
       [&] {
-        gat_attention_backward<float>(g, s, s, 0.2f, 0.0, mask, bad_sum, z, out, gs, gd, gz_ok);
+        gat_attention_backward<float>(g, s, s, 0.2f, 0.0, mask, bad_sum, nullptr, z, out, gs, gd,
+                                      gz_ok);
       },
       "gat_attention_backward", "stats.inv_sum has shape (4, 1)");
   expect_error([&] { gat_attention_weights<float>(g, s, s, 0.2f, bad_sum, alpha); },
@@ -248,6 +262,12 @@ TEST(GatAttention, RefusesShapesThatDisagree) {
   Matrix<float> bad_alpha(g.num_edges() + 1, 2);
   expect_error([&] { gat_attention_weights<float>(g, s, s, 0.2f, stats, bad_alpha); },
                "gat_attention_weights", "alpha");
+  expect_error(
+      [&] {
+        gat_attention_backward<float>(g, s, s, 0.2f, 0.0, mask, stats, &bad_alpha, z, out, gs, gd,
+                                      gz_ok);
+      },
+      "gat_attention_backward", "alpha has shape");
 }
 
 }  // namespace

@@ -405,8 +405,7 @@ void GatConv<T>::attend_dense(const CsrGraph& graph, GatConvCache<T>& cache,
 }
 
 template <typename T>
-bool GatConv<T>::fused_attention() const {
-  const auto& o = options_;
+bool GatConv<T>::fuses(const GatConvOptions& o) {
   return o.attention == AttentionMode::kSparse && o.score == ScoreFunction::kGat &&
          o.align == Alignment::kSoftmax && !o.multi_dim && o.edge_features == 0;
 }
@@ -432,7 +431,7 @@ Matrix<T> GatConv<T>::attend(const CsrGraph& graph, GatConvCache<T>& cache,
   }
   const Matrix<T>& values = cache.z_used.size() > 0 ? cache.z_used : cache.z;
   Matrix<T> agg(n, h * f);
-  cache.fused = fused_attention() && ctx.attention_override == AttentionOverride::kNone;
+  cache.fused = fuses(options_) && ctx.attention_override == AttentionOverride::kNone;
   if (cache.fused) {
     // The paper's layer: node scores, then scores, softmax, dropout and aggregation in one
     // pass per destination row (gat/ops/gat_attention.hpp), the same bits as the steps below.
@@ -440,15 +439,20 @@ Matrix<T> GatConv<T>::attend(const CsrGraph& graph, GatConvCache<T>& cache,
     cache.s_dst.resize(n, h);
     ops::head_dot_forward<T>(cache.z, params_[1].value, cache.s_src);
     ops::head_dot_forward<T>(cache.z, params_[2].value, cache.s_dst);
-    // The backward computes the weights again from the softmax statistics (N, H): training
-    // keeps no (E, H) matrix (nor the one of an earlier inference pass). An inference pass
-    // keeps them for attention().
-    if (ctx.training) cache.alpha.resize(0, 0);
+    // An inference pass keeps the weights (E, H) for attention() unless told not to; training
+    // keeps them for the backward while they are small, and otherwise keeps none (nor the ones
+    // of an earlier inference pass): the backward computes them again from the softmax
+    // statistics (N, H).
+    const auto weight_bytes =
+        static_cast<std::uint64_t>(graph.num_edges()) * static_cast<std::uint64_t>(h) * sizeof(T);
+    const bool keep =
+        ctx.training ? weight_bytes <= options_.keep_weights_bytes : ctx.keep_attention;
+    if (!keep) cache.alpha.resize(0, 0);
     cache.alpha_used.resize(0, 0);
     ops::gat_attention_forward<T>(graph, cache.s_src, cache.s_dst, T(options_.negative_slope),
                                   {drop ? options_.attention_dropout : 0.0, cache.attention_rng},
                                   values, agg, cache.softmax_stats, cache.attention_mask,
-                                  ctx.training ? nullptr : &cache.alpha);
+                                  keep ? &cache.alpha : nullptr);
     return mean_heads(std::move(agg));
   }
   if (dense) {
@@ -592,7 +596,8 @@ void GatConv<T>::backward(const CsrGraph& graph, const GatConvCache<T>& cache,
     Matrix<T> grad_s_src = Matrix<T>::Zero(n, h), grad_s_dst = Matrix<T>::Zero(n, h);
     const double rate = cache.attention_mask.empty() ? 0.0 : options_.attention_dropout;
     ops::gat_attention_backward<T>(graph, cache.s_src, cache.s_dst, T(options_.negative_slope),
-                                   rate, cache.attention_mask, cache.softmax_stats, values,
+                                   rate, cache.attention_mask, cache.softmax_stats,
+                                   cache.alpha.size() > 0 ? &cache.alpha : nullptr, values,
                                    grad_agg, grad_s_src, grad_s_dst, grad_z);
     join_values();
     node_scores_backward(grad_s_src, grad_s_dst);

@@ -46,7 +46,8 @@ std::uint64_t GatModel<T>::parameter_count(const GatModelOptions& o) {
 
 template <typename T>
 std::uint64_t GatModel<T>::estimate_training_bytes(const GatModelOptions& o, std::int64_t nodes,
-                                                   std::int64_t edges, std::int64_t nnz_features) {
+                                                   std::int64_t edges, std::int64_t nnz_features,
+                                                   bool dense_features) {
   const std::uint64_t n = nonneg(nodes);
   const std::uint64_t e = add(nonneg(edges), n);  // room for the self loops "add" puts in
   std::uint64_t scalars = mul(4, parameter_count(o));
@@ -57,10 +58,16 @@ std::uint64_t GatModel<T>::estimate_training_bytes(const GatModelOptions& o, std
     const std::uint64_t hf = mul(nonneg(c.heads), nonneg(c.out_features));
     const std::uint64_t out = c.concat ? hf : nonneg(c.out_features);
     const std::uint64_t att = c.multi_dim ? hf : nonneg(c.heads);
-    scalars = add(scalars, mul(mul(6, n), hf));
+    scalars = add(scalars, mul(mul(c.feature_dropout > 0 ? 3 : 2, n), hf));
     scalars = add(scalars, mul(mul(2, n), out));
-    if (l > 0) scalars = add(scalars, mul(mul(2, n), nonneg(in)));
-    scalars = add(scalars, mul(mul(5, e), att));
+    scalars = add(scalars, mul(mul(7, n), nonneg(c.heads)));
+    if (GatConv<T>::fuses(c)) {
+      extra_bytes = add(extra_bytes, mul(e, (nonneg(c.heads) + 7) / 8));  // dropout mask bits
+      const std::uint64_t weights = mul(mul(e, nonneg(c.heads)), sizeof(T));
+      if (weights <= c.keep_weights_bytes) scalars = add(scalars, mul(mul(2, e), att));
+    } else {
+      scalars = add(scalars, mul(mul(5, e), att));
+    }
     const int extra = score_variant(c.score).per_edge_channels;  // e.g. gatv2's (E, H·F)
     if (extra > 0) scalars = add(scalars, mul(mul(nonneg(extra), e), hf));
     if (c.attention == AttentionMode::kDense) {
@@ -70,7 +77,8 @@ std::uint64_t GatModel<T>::estimate_training_bytes(const GatModelOptions& o, std
         out, static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max())));
   }
   std::uint64_t bytes = add(mul(scalars, sizeof(T)), extra_bytes);
-  bytes = add(bytes, mul(mul(3, nonneg(nnz_features)), sizeof(T) + 8));
+  bytes = add(bytes, dense_features ? mul(nonneg(nnz_features), sizeof(T))
+                                    : mul(mul(3, nonneg(nnz_features)), sizeof(T) + 8));
   bytes = add(bytes, mul(2, add(mul(8, n), mul(12, e))));
   return bytes;
 }

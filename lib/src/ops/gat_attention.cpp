@@ -165,9 +165,9 @@ void forward_kernel(const CsrGraph& graph, const MatrixCRef<T>& s_src, const Mat
 template <typename T, int kH, int kF>
 void backward_kernel(const CsrGraph& graph, const MatrixCRef<T>& s_src, const MatrixCRef<T>& s_dst,
                      T slope, double rate, const std::uint8_t* mask, const MatrixCRef<T>& row_max,
-                     const MatrixCRef<T>& row_inv_sum, const MatrixCRef<T>& z,
-                     const MatrixCRef<T>& grad_out, MatrixRef<T>& grad_s_src,
-                     MatrixRef<T>& grad_s_dst, MatrixRef<T>& grad_z) {
+                     const MatrixCRef<T>& row_inv_sum, const T* alpha, T* grad_e,
+                     const MatrixCRef<T>& z, const MatrixCRef<T>& grad_out,
+                     MatrixRef<T>& grad_s_src, MatrixRef<T>& grad_s_dst, MatrixRef<T>& grad_z) {
   const auto& rp = graph.row_ptr();
   const auto& src = graph.src();
   const NodeId n = graph.num_nodes();
@@ -210,14 +210,17 @@ void backward_kernel(const CsrGraph& graph, const MatrixCRef<T>& s_src, const Ma
       }
       const auto row_size = static_cast<std::size_t>((e - b) * h_count);
       scratch.resize(2 * row_size);
-      T* a = scratch.data();
-      T* ge = a + row_size;
+      // The row's score gradients (deg, H): kept for the source pass when it has grad_e.
+      T* ge = grad_e ? grad_e + b * h_count : scratch.data() + row_size;
       const T* di = row(s_dst, i);
-      const T* mi = row(row_max, i);
-      const T* ri = row(row_inv_sum, i);
-      for (EdgeId p = b; p < e; ++p) {
-        detail::weights_again(di, row(s_src, src[p]), mi, ri, slope, h_count,
-                              a + (p - b) * h_count);
+      const T* a = alpha ? alpha + b * h_count : scratch.data();  // the row's weights (deg, H)
+      if (!alpha) {
+        const T* mi = row(row_max, i);
+        const T* ri = row(row_inv_sum, i);
+        for (EdgeId p = b; p < e; ++p) {
+          detail::weights_again(di, row(s_src, src[p]), mi, ri, slope, h_count,
+                                scratch.data() + (p - b) * h_count);
+        }
       }
       detail::aggregate_weight_grad_row<T, kH, kF>(b, e, src, row(grad_out, i), z, h_count, f_count,
                                                    ge, h_count);
@@ -278,23 +281,41 @@ void backward_kernel(const CsrGraph& graph, const MatrixCRef<T>& s_src, const Ma
       scratch.resize(2 * row_size);
       T* a = scratch.data();
       T* ge = a + row_size;
-      for (EdgeId q = qb; q < qe; ++q) {
-        const NodeId i = t.dst[q];
-        detail::weights_again(row(s_dst, i), sj, row(row_max, i), row(row_inv_sum, i), slope,
-                              h_count, a + (q - qb) * h_count);
-      }
-      for (EdgeId q = qb; q < qe; ++q) {
-        const NodeId i = t.dst[q];
-        T* aq = a + (q - qb) * h_count;
-        T* gq = ge + (q - qb) * h_count;  // gα, then grad_e in place
-        const T* dot_i = row(dot_in, i);
-        detail::head_dots<T, kH, kF>(row(grad_out, i), zj, h_count, f_count, gq);
-        if (drop) factors(t.slot[q], keep);
+      if (grad_e) {
+        // The forward kept the weights and the destination pass the score gradients: read.
+        for (EdgeId q = qb; q < qe; ++q) {
+          const EdgeId p = t.slot[q];
+          const T* ap = alpha + p * h_count;
+          const T* gp = grad_e + p * h_count;
+          T* aq = a + (q - qb) * h_count;
+          T* gq = ge + (q - qb) * h_count;
+          if (drop) factors(p, keep);
 #pragma omp simd
-        for (Eigen::Index h = 0; h < h_count; ++h) {
-          if (drop) gq[h] *= keep[h];
-          gq[h] = aq[h] * (gq[h] - dot_i[h]);
-          if (drop) aq[h] *= keep[h];  // α', for grad_z
+          for (Eigen::Index h = 0; h < h_count; ++h) {
+            aq[h] = drop ? ap[h] * keep[h] : ap[h];
+            gq[h] = gp[h];
+          }
+        }
+      } else {
+        // Computed again, the weights from the statistics and the score gradients from the sums.
+        for (EdgeId q = qb; q < qe; ++q) {
+          const NodeId i = t.dst[q];
+          detail::weights_again(row(s_dst, i), sj, row(row_max, i), row(row_inv_sum, i), slope,
+                                h_count, a + (q - qb) * h_count);
+        }
+        for (EdgeId q = qb; q < qe; ++q) {
+          const NodeId i = t.dst[q];
+          T* aq = a + (q - qb) * h_count;
+          T* gq = ge + (q - qb) * h_count;  // gα, then grad_e in place
+          const T* dot_i = row(dot_in, i);
+          detail::head_dots<T, kH, kF>(row(grad_out, i), zj, h_count, f_count, gq);
+          if (drop) factors(t.slot[q], keep);
+#pragma omp simd
+          for (Eigen::Index h = 0; h < h_count; ++h) {
+            if (drop) gq[h] *= keep[h];
+            gq[h] = aq[h] * (gq[h] - dot_i[h]);
+            if (drop) aq[h] *= keep[h];  // α', for grad_z
+          }
         }
       }
       T* gs = row(grad_s_src, j);
@@ -421,11 +442,16 @@ void gat_attention_weights(const CsrGraph& graph, MatrixCRef<T> s_src, MatrixCRe
 template <typename T>
 void gat_attention_backward(const CsrGraph& graph, MatrixCRef<T> s_src, MatrixCRef<T> s_dst,
                             T negative_slope, double dropout_rate, const DropoutMask& mask,
-                            const SoftmaxStats<T>& stats, MatrixCRef<T> z, MatrixCRef<T> grad_out,
-                            MatrixRef<T> grad_s_src, MatrixRef<T> grad_s_dst, MatrixRef<T> grad_z) {
+                            const SoftmaxStats<T>& stats, const Matrix<T>* alpha, MatrixCRef<T> z,
+                            MatrixCRef<T> grad_out, MatrixRef<T> grad_s_src,
+                            MatrixRef<T> grad_s_dst, MatrixRef<T> grad_z) {
   constexpr const char* fn = "gat_attention_backward";
   check_inputs(fn, graph, s_src, s_dst, negative_slope, dropout_rate, z);
   check_stats(fn, stats, s_src);
+  if (alpha) {
+    check_shape(fn, "alpha", alpha->rows(), alpha->cols(), "(E, H), the forward's weights",
+                graph.num_edges(), s_src.cols());
+  }
   const auto mask_size = dropout_rate > 0 ? graph.num_edges() * mask_bytes(s_src.cols()) : 0;
   GAT_CHECK(static_cast<Eigen::Index>(mask.size()) == mask_size,
             fn << ": the dropout mask has " << mask.size() << " bytes, expected " << mask_size
@@ -439,10 +465,15 @@ void gat_attention_backward(const CsrGraph& graph, MatrixCRef<T> s_src, MatrixCR
   check_shape(fn, "grad_z", grad_z.rows(), grad_z.cols(), "the shape of z (N, H·F)", z.rows(),
               z.cols());
   const MatrixCRef<T> row_max(stats.max), row_inv_sum(stats.inv_sum);
+  // With the weights at hand the graph is small (GatConv keeps them only then): keep the score
+  // gradients (E, H) between the passes too, instead of computing them again per source slot.
+  Matrix<T> grad_e;
+  if (alpha) grad_e.resize(graph.num_edges(), s_src.cols());
   dispatch(s_src.cols(), z.cols() / s_src.cols(), [&](auto h, auto f) {
     backward_kernel<T, decltype(h)::value, decltype(f)::value>(
-        graph, s_src, s_dst, negative_slope, dropout_rate, mask.data(), row_max, row_inv_sum, z,
-        grad_out, grad_s_src, grad_s_dst, grad_z);
+        graph, s_src, s_dst, negative_slope, dropout_rate, mask.data(), row_max, row_inv_sum,
+        alpha ? alpha->data() : nullptr, alpha ? grad_e.data() : nullptr, z, grad_out, grad_s_src,
+        grad_s_dst, grad_z);
   });
 }
 
@@ -454,8 +485,8 @@ void gat_attention_backward(const CsrGraph& graph, MatrixCRef<T> s_src, MatrixCR
                                          const SoftmaxStats<T>&, MatrixRef<T>);                \
   template void gat_attention_backward<T>(const CsrGraph&, MatrixCRef<T>, MatrixCRef<T>, T,    \
                                           double, const DropoutMask&, const SoftmaxStats<T>&,  \
-                                          MatrixCRef<T>, MatrixCRef<T>, MatrixRef<T>,          \
-                                          MatrixRef<T>, MatrixRef<T>);
+                                          const Matrix<T>*, MatrixCRef<T>, MatrixCRef<T>,      \
+                                          MatrixRef<T>, MatrixRef<T>, MatrixRef<T>);
 GAT_INSTANTIATE(float)
 GAT_INSTANTIATE(double)
 #undef GAT_INSTANTIATE

@@ -26,7 +26,7 @@ Inference infer(const GatModel<float>& model, const CsrGraph& graph, FeatureView
   const detail::ModelInput x(features);
   GatModelCache<float> cache;
   Inference out;
-  out.logits = x.forward(model, prepared, cache, ForwardContext{});
+  out.logits = x.forward(model, prepared, cache, detail::kEvaluation);
   if (hidden_layers == 0) {
     out.embedding.resize(graph.num_nodes(), 0);
   } else {

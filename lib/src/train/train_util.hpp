@@ -14,6 +14,10 @@
 
 namespace gat::detail {
 
+/// An inference pass whose attention weights nobody reads (evaluation, predictions): the
+/// paper's fused layer keeps no (E, H) matrix of them.
+inline constexpr ForwardContext kEvaluation{false, 0, 0, AttentionOverride::kNone, false};
+
 using Clock = std::chrono::steady_clock;
 
 inline double ms_since(Clock::time_point t0) {

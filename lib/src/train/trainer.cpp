@@ -16,6 +16,7 @@ namespace {
 using detail::check_dataset;
 using detail::check_finite_gradients;
 using detail::Clock;
+using detail::kEvaluation;
 using detail::ms_since;
 
 }  // namespace
@@ -39,7 +40,7 @@ Evaluation evaluate_task(const GatModel<float>& model, const NodeTask& task) {
   const detail::ModelInput x(task.features);
   GatModelCache<float> cache;
   Evaluation ev;
-  ev.logits = x.forward(model, graph, cache, ForwardContext{});
+  ev.logits = x.forward(model, graph, cache, kEvaluation);
   ev.train_acc = accuracy<float>(ev.logits, task.labels, task.train);
   ev.val_acc = accuracy<float>(ev.logits, task.labels, task.val);
   ev.test_acc = accuracy<float>(ev.logits, task.labels, task.test);
@@ -89,7 +90,7 @@ TrainResult train_task(GatModel<float>& model, const NodeTask& task, const Train
     t0 = Clock::now();
     RowMatrix eval_logits;
     try {
-      eval_logits = x.forward(model, graph, cache, ForwardContext{});
+      eval_logits = x.forward(model, graph, cache, kEvaluation);
     } catch (const Error& e) {
       // An inference pass refuses non-finite outputs; here that means the step just taken
       // diverged, which the user fixes with the learning rate, not the checkpoint.

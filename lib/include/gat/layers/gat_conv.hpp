@@ -83,6 +83,12 @@ struct GatConvOptions {
   // Multi-dimensional attention: one weight per edge and channel (E, H·F) instead of per
   // head (E, H), each channel's softmax (or other alignment) taken on its own.
   bool multi_dim = false;
+  // The paper's layer in training keeps its attention weights (E, H) for the backward up to
+  // this many bytes (Cora's are 0.4 MB, PubMed's 3.5 MB): reading them back is faster than
+  // computing them again. Past it the backward computes them from per-node softmax statistics
+  // (N, H), the same bits: at that size the passes wait on memory anyway, and the matrix would
+  // be a large part of the step's peak memory. 0: never keep them.
+  std::uint64_t keep_weights_bytes = std::uint64_t{32} << 20;
 };
 
 /// @brief Name and shape of one parameter.
@@ -105,6 +111,10 @@ struct ForwardContext {
   std::uint64_t seed = 0;
   std::uint64_t step = 0;  // optimisation step: a new dropout mask every step
   AttentionOverride attention_override = AttentionOverride::kNone;  // ablation (inference)
+  // Inference: keep the attention weights (E, H) for GatConvCache::attention(). A pass whose
+  // caller never reads them (evaluation during training, predictions) sets it false and saves
+  // an (E, H) matrix; the paper's fused layer then keeps none.
+  bool keep_attention = true;
 };
 
 template <typename T>
@@ -117,9 +127,10 @@ class GatConvCache {
  public:
   /// @brief The attention weights of the last forward pass, before dropout: (E, W) in the
   /// prepared graph's slot order with sparse attention, (H·N, N) with dense attention.
-  /// The paper's layer (GatConv::fused_attention: sparse, gat score, softmax) keeps them after
-  /// an inference pass only (ForwardContext::training false): in training its backward
-  /// computes them again from per-node softmax statistics, and this matrix is empty (0 × 0).
+  /// The paper's layer (GatConv::fuses: sparse, gat score, softmax) keeps them after an
+  /// inference pass unless ForwardContext::keep_attention is false, and in training only up to
+  /// GatConvOptions::keep_weights_bytes: past that its backward computes them again from
+  /// per-node softmax statistics, and this matrix is empty (0 × 0).
   const Matrix<T>& attention() const { return alpha; }
   /// @brief The same, moved out of the cache (which can then no longer serve a backward pass).
   Matrix<T> take_attention() { return std::move(alpha); }
@@ -137,16 +148,16 @@ class GatConvCache {
   const Matrix<T>* edge_input = nullptr;  // (E, D) edge features; must outlive backward
   Matrix<T> z;                            // (N, H·F)
   Matrix<T> s_src, s_dst;                 // (N, H) node scores of dense and fused attention
-  bool fused = false;               // the forward ran the fused pipeline (GatConv::fused_attention)
-  ops::DropoutMask attention_mask;  // its attention dropout decisions (empty: none)
-  ops::SoftmaxStats<T> softmax_stats;  // its softmax statistics (N, H), from which the backward
-                                       // computes the weights again
-  ScoreSaved<T> score;              // what the score function kept for its backward
-  ScoreSaved<T> align;              // what the alignment kept for its backward
-  Matrix<T> z_used;                 // (N, H·F) z after feature dropout (empty when not dropped)
+  bool fused = false;                     // the forward ran the fused pipeline (GatConv::fuses)
+  ops::DropoutMask attention_mask;        // its attention dropout decisions (empty: none)
+  ops::SoftmaxStats<T> softmax_stats;     // its softmax statistics (N, H), from which the backward
+                                          // computes the weights again when alpha is not kept
+  ScoreSaved<T> score;                    // what the score function kept for its backward
+  ScoreSaved<T> align;                    // what the alignment kept for its backward
+  Matrix<T> z_used;  // (N, H·F) z after feature dropout (empty when not dropped)
   // The attention weights aggregated (before dropout): (E, W) sparse, (H·N, N) dense, with
-  // W = H, or H·F with multi-dimensional attention. Empty after a fused training pass (see
-  // attention()).
+  // W = H, or H·F with multi-dimensional attention. Empty after a fused training pass on a
+  // large graph (see attention()).
   Matrix<T> alpha;
   Matrix<T> alpha_used;  // the same after dropout (empty when not dropped, and when fused:
                          // the fused pass keeps its decisions in attention_mask instead)
@@ -176,6 +187,11 @@ class GatConv {
   static std::vector<ParameterShape> parameter_shapes(const GatConvOptions& options,
                                                       int layer_index);
 
+  /// @brief Whether a layer with options `o` runs the fused attention (gat/ops/gat_attention.hpp):
+  /// the paper's layer (sparse, gat score, softmax, single-dimensional, no edge features).
+  /// Variants compose the separate ops through the registry; the fused kernels give the same
+  /// bits.
+  static bool fuses(const GatConvOptions& o);
   /// @brief The graph this layer expects: the input graph with its self-loop policy applied.
   CsrGraph prepare_graph(const CsrGraph& graph) const;
   /// @brief The same with edge features (E, D) in `graph`'s slot order carried along; added
@@ -217,10 +233,6 @@ class GatConv {
   Matrix<T> projection_forward(const GatConvCache<T>& cache, const Matrix<T>& w) const;
   // Attention and aggregation of cache.z.
   Matrix<T> attend(const CsrGraph& graph, GatConvCache<T>& cache, const ForwardContext& ctx) const;
-  // Whether this layer runs the fused pipeline (gat/ops/gat_attention.hpp): the paper's layer
-  // (sparse, gat score, softmax, single-dimensional, no edge features). Variants compose the
-  // separate ops through the registry; the fused kernels give the same bits.
-  bool fused_attention() const;
   // The heads averaged (concat = false, H > 1), or agg itself.
   Matrix<T> mean_heads(Matrix<T> agg) const;
   // Dense attention (gat score, softmax) into cache.alpha (H·N, N).

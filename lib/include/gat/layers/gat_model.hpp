@@ -112,24 +112,31 @@ class GatModel {
   /// for options that make no model.
   static std::uint64_t parameter_count(const GatModelOptions& options);
 
-  /// @brief An upper-ish estimate of the bytes that training a model built from `options` on a
-  /// graph of `nodes` nodes and `edges` edges (before self loops are added) with `nnz_features`
-  /// stored input values holds at its peak, for check_memory before training starts. With P
-  /// parameters, N nodes, E' = E + N edges, and per layer l of input width in_l, H_l heads of
-  /// F_l features, attention width A_l (H_l, or H_l·F_l with multi_dim) and output width o_l:
+  /// @brief An estimate of the bytes that training a model built from `options` on a graph of
+  /// `nodes` nodes and `edges` edges (before self loops are added) with `nnz_features` stored
+  /// input values holds at its peak (the first layer's backward), for check_memory before
+  /// training starts. With P parameters, N nodes, E' = E + N edges, and per layer l of H_l
+  /// heads of F_l features, attention width A_l (H_l, or H_l·F_l with multi_dim), output width
+  /// o_l, and d_l = 1 with feature dropout, else 0:
   ///   4·P                      weights, gradients, Adam's m and v
-  ///   + Σ_l 6·N·H_l·F_l         projection, aggregation and their gradients, with margin
-  ///   + Σ_l 2·N·o_l             layer output and ELU output (or logits and their gradient)
-  ///   + Σ_{l>0} 2·N·in_l        dense input after dropout and its mask
-  ///   + Σ_l 5·E'·A_l            scores, weights, weights after dropout, mask, gradient
+  ///   + Σ_l (2 + d_l)·N·H_l·F_l  z, z after feature dropout, and z's gradient (or the
+  ///                             aggregate, in the forward)
+  ///   + Σ_l 2·N·o_l             layer output after ELU and its gradient (or logits and theirs)
+  ///   + Σ_l 7·N·H_l             node scores, softmax statistics and their gradients
+  ///   + Σ_l w_l                 per edge: the paper's layer (fused) keeps E'·⌈H_l/8⌉ bytes of
+  ///                             dropout mask, plus its weights and score gradients 2·E'·H_l
+  ///                             while those fit GatConvOptions::keep_weights_bytes; the
+  ///                             variants 5·E'·A_l (scores, weights, after dropout, gradient)
   ///   + Σ_l k·E'·H_l·F_l        per-edge buffers of the score (ScoreVariant::per_edge_channels
   ///                             k: 2 for gatv2, else 0)
   ///   + Σ_l dense_attention_bytes  (only with dense attention)
-  /// scalars of sizeof(T) bytes, plus 3·nnz·(sizeof(T) + 8) for the sparse features, their
-  /// transpose and the values after dropout, plus 2·(8·N + 12·E') for the CSR graph and its
-  /// transpose. Saturates at 2^64 - 1.
+  /// scalars of sizeof(T) bytes; plus the features: 3·nnz·(sizeof(T) + 8) when sparse (the
+  /// matrix, its transpose and the values after dropout), nnz·sizeof(T) when dense (no copy is
+  /// made: input dropout is applied where the projection reads them); plus 2·(8·N + 12·E') for
+  /// the CSR graph and its transpose. Saturates at 2^64 - 1.
   static std::uint64_t estimate_training_bytes(const GatModelOptions& options, std::int64_t nodes,
-                                               std::int64_t edges, std::int64_t nnz_features);
+                                               std::int64_t edges, std::int64_t nnz_features,
+                                               bool dense_features = false);
 
   const GatModelOptions& options() const { return options_; }
 

@@ -78,12 +78,17 @@ void gat_attention_weights(const CsrGraph& graph, MatrixCRef<T> s_src, MatrixCRe
 /// per source row on the cached transpose (grad_z, and grad_s_src, each slot's weights and
 /// score gradient computed again from the statistics and those sums), each row written by one
 /// thread in a fixed order: no atomics, the same bits at any thread count, and the same bits as
-/// the separate ops' backward passes in turn. No (E, H) matrix is read or written: a row's
-/// weights and score gradients live in a per-thread buffer.
+/// the separate ops' backward passes in turn. No (E, H) matrix is written: a row's weights and
+/// score gradients live in a per-thread buffer.
+/// @param alpha the forward's weights (E, H) when it kept them, else null. Given, they are read
+/// instead of computed again, and the score gradients (E, H) are kept between the two passes
+/// instead of computed again per source slot: the same bits, less arithmetic, two (E, H)
+/// matrices; worth it where they are small (GatConv decides: keep_weights_bytes).
 template <typename T>
 void gat_attention_backward(const CsrGraph& graph, MatrixCRef<T> s_src, MatrixCRef<T> s_dst,
                             T negative_slope, double dropout_rate, const DropoutMask& mask,
-                            const SoftmaxStats<T>& stats, MatrixCRef<T> z, MatrixCRef<T> grad_out,
-                            MatrixRef<T> grad_s_src, MatrixRef<T> grad_s_dst, MatrixRef<T> grad_z);
+                            const SoftmaxStats<T>& stats, const Matrix<T>* alpha, MatrixCRef<T> z,
+                            MatrixCRef<T> grad_out, MatrixRef<T> grad_s_src,
+                            MatrixRef<T> grad_s_dst, MatrixRef<T> grad_z);
 
 }  // namespace gat::ops
