@@ -14,11 +14,13 @@ RowMatrix run_inference(const GatModel<float>& model, const Dataset& data,
   const CsrGraph graph = model.prepare_graph(data.graph);
   GatModelCache<float> cache;
   RowMatrix logits;
+  ForwardContext ctx;  // predictions: nobody reads the attention weights
+  ctx.keep_attention = false;
   if (data.has_dense_features()) {
-    logits = model.forward(graph, MatrixCRef<float>(data.dense_features), cache, ForwardContext{});
+    logits = model.forward(graph, MatrixCRef<float>(data.dense_features), cache, ctx);
   } else {
     const SparseInput<float> x(data.features);
-    logits = model.forward(graph, x, cache, ForwardContext{});
+    logits = model.forward(graph, x, cache, ctx);
   }
   if (hidden) *hidden = std::move(cache.hidden);
   return logits;

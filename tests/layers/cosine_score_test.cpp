@@ -62,7 +62,8 @@ TEST(CosineScore, IsScaleInvariantInTheFeatures) {
   const MatrixD x = test::random_matrix(4, 2, 8);
   GatConvCache<double> a, b;
   conv.forward(g, x, a, ForwardContext{});
-  conv.forward(g, MatrixD(1000.0 * x), b, ForwardContext{});
+  const MatrixD scaled = 1000.0 * x;
+  conv.forward(g, scaled, b, ForwardContext{});
   test::expect_matrix_near(a.attention(), b.attention(), 1e-12);
 }
 

@@ -177,7 +177,8 @@ TEST(DenseAttention, RefusesWhatDoesNotFit) {
   o.dense_memory_limit = 1 << 20;
   GatConv<float> conv(o, 0, 0);
   GatConvCache<float> cache;
-  EXPECT_THROW(conv.forward(graph, RowMatrix::Zero(300, 2), cache, ForwardContext{}), Error);
+  const RowMatrix x = RowMatrix::Zero(300, 2);
+  EXPECT_THROW(conv.forward(graph, x, cache, ForwardContext{}), Error);
 }
 
 }  // namespace

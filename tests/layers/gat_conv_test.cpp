@@ -126,8 +126,9 @@ TEST(GatConv, RejectsMismatchedShapes) {
   GatConv<double> conv(o, 0, 0);
   const CsrGraph g = build_csr(3, {0}, {1});
   GatConvCache<double> cache;
-  EXPECT_THROW(conv.forward(g, MatrixD::Zero(3, 5), cache, ForwardContext{}), Error);
-  EXPECT_THROW(conv.forward(g, MatrixD::Zero(4, 4), cache, ForwardContext{}), Error);
+  const MatrixD x35 = MatrixD::Zero(3, 5), x44 = MatrixD::Zero(4, 4);
+  EXPECT_THROW(conv.forward(g, x35, cache, ForwardContext{}), Error);
+  EXPECT_THROW(conv.forward(g, x44, cache, ForwardContext{}), Error);
   o.attention_dropout = 1.0;
   EXPECT_THROW(GatConv<double>(o, 0, 0), Error);
 }
@@ -231,13 +232,49 @@ TEST(GatConv, SparseInputGradientMatchesFiniteDifferences) {
   EXPECT_TRUE(out_sparse.allFinite());
 }
 
-// The paper's layer keeps its attention weights after an inference pass only: a training pass
-// keeps the softmax statistics, from which the backward computes the weights again. Without
-// dropout both passes give the same output and the same gradients, bit for bit, whether or not
-// the cache holds the weights.
 // The paper's layer keeps its attention weights (E, H) after inference, and in training only
 // up to keep_weights_bytes (computing them again from the softmax statistics past it): the
 // outputs and gradients are the same bits whichever way the backward gets them.
+// With feature dropout the paper's layer past keep_weights_bytes keeps only z after dropout, and
+// takes the attention vectors' gradient from the input (x_usedᵀ·grad_s, then W) instead of
+// from z: the same outputs, every gradient equal up to rounding, for dense and sparse input.
+TEST(GatConv, AttentionVectorGradientFromTheInputWhenZIsNotKept) {
+  const CsrGraph graph = awkward_graph(40, SelfLoops::kAdd);
+  GatConvOptions o;
+  o.in_features = 6;
+  o.out_features = 3;
+  o.heads = 2;
+  o.input_dropout = 0.2;
+  o.attention_dropout = 0.3;
+  o.feature_dropout = 0.4;
+  MatrixD dense = random_matrix(40, 6, 21);
+  for (Eigen::Index k = 0; k < dense.size(); k += 3) dense.data()[k] = 0;  // some zeros
+  const SparseInput<double> sparse(from_dense(dense));
+  const MatrixD w = random_matrix(40, 6, 22);
+  for (const bool use_sparse : {false, true}) {
+    std::vector<MatrixD> outs, grads;
+    for (const std::uint64_t limit : {GatConvOptions{}.keep_weights_bytes, std::uint64_t{0}}) {
+      GatConvOptions c = o;
+      c.keep_weights_bytes = limit;
+      GatConv<double> conv(c, 4, 0);
+      GatConvCache<double> cache;
+      const ForwardContext ctx{true, 7, 3};
+      outs.push_back(use_sparse ? conv.forward(graph, sparse, cache, ctx)
+                                : conv.forward(graph, dense, cache, ctx));
+      EXPECT_EQ(cache.projected().size() > 0, limit > 0) << "z kept only under the limit";
+      conv.backward(graph, cache, w, nullptr);
+      for (const auto* p : conv.parameters()) grads.push_back(p->grad);
+    }
+    SCOPED_TRACE(use_sparse ? "sparse input" : "dense input");
+    EXPECT_TRUE(outs[0] == outs[1]);
+    const std::size_t count = grads.size() / 2;
+    for (std::size_t k = 0; k < count; ++k) {
+      EXPECT_GT(grads[k].cwiseAbs().maxCoeff(), 0.0) << "parameter " << k;
+      test::expect_matrix_near(grads[count + k], grads[k], 1e-12);
+    }
+  }
+}
+
 TEST(GatConv, KeepsAttentionWeightsInTrainingOnlyWhileSmall) {
   const CsrGraph graph = awkward_graph(12, SelfLoops::kAdd);
   GatConvOptions o;
@@ -259,7 +296,9 @@ TEST(GatConv, KeepsAttentionWeightsInTrainingOnlyWhileSmall) {
     Run r;
     r.out = conv.forward(graph, x, cache, ForwardContext{true, 5, 9});
     EXPECT_EQ(cache.attention().size() > 0, expect_kept) << "limit " << limit;
-    if (expect_kept) EXPECT_EQ(cache.attention().rows(), graph.num_edges());
+    if (expect_kept) {
+      EXPECT_EQ(cache.attention().rows(), graph.num_edges());
+    }
     conv.backward(graph, cache, w, &r.gx);
     r.gw = conv.parameter("weight").grad;
     r.ga = conv.parameter("att_src").grad;

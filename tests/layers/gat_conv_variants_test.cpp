@@ -390,7 +390,8 @@ TEST(GatConvSparsemax, WeightsFormADistributionPerNodeAndHead) {
     conv.parameter("weight").value *= 3;
     const CsrGraph g = variant_graph();
     GatConvCache<double> cache;
-    conv.forward(g, random_matrix(kNodes, 3, 6), cache, ForwardContext{});
+    const MatrixD x = random_matrix(kNodes, 3, 6);
+    conv.forward(g, x, cache, ForwardContext{});
     int zeros = 0;
     for (NodeId i = 0; i < kNodes; ++i) {
       if (g.in_degree(i) == 0) continue;
@@ -830,7 +831,8 @@ TEST(GatConvScores, BiasedGeneralBiasGetsNoGradientUnderShiftInvariantAlignments
         randomize(conv, 60);
         const CsrGraph g = variant_graph();
         GatConvCache<double> cache;
-        conv.forward(g, random_matrix(kNodes, 3, 61), cache, ForwardContext{});
+        const MatrixD x = random_matrix(kNodes, 3, 61);
+        conv.forward(g, x, cache, ForwardContext{});
         zero_grad(conv.parameters());
         conv.backward(g, cache, random_matrix(kNodes, conv.out_width(), 62), nullptr);
         const double largest = conv.parameter("score_bias").grad.cwiseAbs().maxCoeff();

@@ -95,7 +95,8 @@ TEST(GraphClassifier, AttentionWeightsSumToOnePerGraph) {
   const Matrix<float> xe = Matrix<float>::Ones(b.graph.num_edges(), 2);
   const LayerGraph<float> g = model.prepare_graph(b.graph, xe);
   GraphClassifierCache<float> cache;
-  model.forward(g, Matrix<float>::Ones(8, 3), b.offsets, cache, {});
+  const Matrix<float> x = Matrix<float>::Ones(8, 3);
+  model.forward(g, x, b.offsets, cache, {});
   const auto& beta = cache.pool.attention.beta;
   ASSERT_EQ(beta.rows(), 8);
   for (std::size_t s = 0; s + 1 < b.offsets.size(); ++s) {
@@ -117,7 +118,8 @@ TEST(GraphClassifier, RejectsBadOptionsAndOffsets) {
   GraphClassifier<float> model(small_options(PoolKind::kMean, 0), 0);
   const LayerGraph<float> g = model.prepare_graph(b.graph, Matrix<float>(b.graph.num_edges(), 0));
   GraphClassifierCache<float> cache;
-  EXPECT_THROW(model.forward(g, Matrix<float>::Ones(8, 3), {0, 3, 4}, cache, {}), Error);
+  const Matrix<float> x = Matrix<float>::Ones(8, 3);
+  EXPECT_THROW(model.forward(g, x, {0, 3, 4}, cache, {}), Error);
 }
 
 }  // namespace

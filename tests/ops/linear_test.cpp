@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "gat/core/error.hpp"
 #include "support/gradcheck.hpp"
 #include "support/op_fixtures.hpp"
 
@@ -125,6 +126,32 @@ TEST(MatmulDropout, SameBitsAsDropoutOnACopy) {
     const Matrix<float> wide = random_matrix(600, 13, 59).cast<float>();
     return dropped_products<float>(wide, true);
   });
+}
+
+// A bad rate is a gat::Error before any work (never an exception out of a parallel region).
+TEST(MatmulDropout, RefusesBadRates) {
+  const MatrixD x = random_matrix(300, 4, 62), w = random_matrix(4, 3, 63);
+  MatrixD y(300, 3), grad_w = MatrixD::Zero(4, 3), grad_x(300, 4);
+  for (const double rate : {1.0, -0.1, std::numeric_limits<double>::quiet_NaN()}) {
+    const DropoutSpec bad{rate, CounterRng(1, 2, 3, 4)};
+    EXPECT_THROW(matmul_forward<double>(x, w, y, bad), Error) << rate;
+    EXPECT_THROW(matmul_backward<double>(x, w, y, grad_w, &grad_x, bad), Error) << rate;
+    MatrixD xt_y = MatrixD::Zero(4, 3);
+    EXPECT_THROW(matmul_tn<double>(x, y, xt_y, bad), Error) << rate;
+  }
+}
+
+// matmul_tn is matmul_backward's weight gradient for any right-hand side, shapes checked.
+TEST(MatmulDropout, TransposedProductIsTheWeightGradient) {
+  const MatrixD x = random_matrix(600, 5, 64), g = random_matrix(600, 3, 65);
+  const DropoutSpec drop{0.3, CounterRng(2, 1, 0, kStreamInputDropout)};
+  MatrixD out = MatrixD::Ones(5, 3), grad_w = MatrixD::Ones(5, 3);
+  matmul_tn<double>(x, g, out, drop);
+  matmul_backward<double>(x, MatrixD::Zero(5, 3), g, grad_w, nullptr, drop);
+  EXPECT_TRUE(out == grad_w);
+  MatrixD wrong(3, 5);
+  EXPECT_THROW(matmul_tn<double>(x, g, wrong), Error);
+  EXPECT_THROW(matmul_tn<double>(x, g.topRows(10), out), Error);
 }
 
 TEST(MatmulDropout, RateZeroIsThePlainProduct) {

@@ -268,7 +268,10 @@ Matrix<T> GatConv<T>::forward(const CsrGraph& graph, MatrixCRef<T> x, GatConvCac
   cache.sparse_input = nullptr;
   cache.training = ctx.training;
   cache.input_rng = CounterRng(ctx.seed, ctx.step, layer_index_, kStreamInputDropout);
-  cache.dense_input.emplace(x.data(), x.rows(), x.cols(), Eigen::OuterStride<>(x.outerStride()));
+  cache.dense_data = x.data();
+  cache.dense_rows = x.rows();
+  cache.dense_cols = x.cols();
+  cache.dense_stride = x.outerStride();
   return forward_cached(graph, cache, ctx);
 }
 
@@ -283,7 +286,7 @@ Matrix<T> GatConv<T>::forward(const CsrGraph& graph, const SparseInput<T>& x,
             "GatConv layer " << layer_index_ << ": input has " << x.matrix.cols
                              << " columns, expected " << options_.in_features);
   cache.sparse_input = &x;
-  cache.dense_input.reset();
+  cache.dense_data = nullptr;
   cache.training = ctx.training;
   cache.input_rng = CounterRng(ctx.seed, ctx.step, layer_index_, kStreamInputDropout);
   // Dropout of a sparse input only touches its non-zeros: a dropped zero is still zero.
@@ -299,8 +302,8 @@ Matrix<T> GatConv<T>::projection_forward(const GatConvCache<T>& cache, const Mat
     ops::spmm_forward<T>(cache.sparse_input->matrix, cache.sparse_values, w, y);
     return y;
   }
-  Matrix<T> y(cache.dense_input->rows(), w.cols());
-  ops::matmul_forward<T>(*cache.dense_input, w, y, input_dropout(cache));
+  Matrix<T> y(cache.dense_rows, w.cols());
+  ops::matmul_forward<T>(cache.dense_input(), w, y, input_dropout(cache));
   return y;
 }
 
@@ -324,10 +327,12 @@ Matrix<T> GatConv<T>::forward_cached(const CsrGraph& graph, GatConvCache<T>& cac
           out(i, m.col[k]) += cache.sparse_values[k];
         }
       }
-    } else {  // x_used itself: dropped here, in a transient copy
-      Matrix<T> x_used(cache.dense_input->rows(), cache.dense_input->cols());
-      ops::dropout_rows<T>(*cache.dense_input, 0, input_dropout(cache), x_used);
+    } else if (const ops::DropoutSpec drop = input_dropout(cache); drop.rate > 0) {
+      Matrix<T> x_used = cache.dense_input();  // x_used itself, dropped in a transient copy
+      ops::dropout<T>(x_used, drop.rate, drop.rng);
       out += x_used;
+    } else {
+      out += cache.dense_input();
     }
   }
   if (bias_ >= 0) out.rowwise() += at(bias_)->value.row(0);
@@ -453,6 +458,13 @@ Matrix<T> GatConv<T>::attend(const CsrGraph& graph, GatConvCache<T>& cache,
                                   {drop ? options_.attention_dropout : 0.0, cache.attention_rng},
                                   values, agg, cache.softmax_stats, cache.attention_mask,
                                   keep ? &cache.alpha : nullptr);
+    // With feature dropout the values aggregated are z_used, and the backward needs z itself
+    // only for the attention vectors' gradient Σ_i grad_s[i, h]·z[i, h, :], which it can take
+    // from the input instead (node_scores_backward). Past keep_weights_bytes z is not kept.
+    const auto z_bytes = static_cast<std::uint64_t>(cache.z.size()) * sizeof(T);
+    if (ctx.training && cache.z_used.size() > 0 && z_bytes > options_.keep_weights_bytes) {
+      cache.z.resize(0, 0);
+    }
     return mean_heads(std::move(agg));
   }
   if (dense) {
@@ -518,12 +530,12 @@ void GatConv<T>::projection_backward(const GatConvCache<T>& cache, const Matrix<
   const ops::DropoutSpec drop = input_dropout(cache);
   if (!grad_input || !input_written) {
     // The first contribution goes straight into grad_input: no (N, in) temporary.
-    ops::matmul_backward<T>(*cache.dense_input, w, grad_y, grad_w, grad_input, drop);
+    ops::matmul_backward<T>(cache.dense_input(), w, grad_y, grad_w, grad_input, drop);
     input_written = grad_input != nullptr;
     return;
   }
   Matrix<T> gx(grad_y.rows(), options_.in_features);
-  ops::matmul_backward<T>(*cache.dense_input, w, grad_y, grad_w, &gx, drop);
+  ops::matmul_backward<T>(cache.dense_input(), w, grad_y, grad_w, &gx, drop);
   *grad_input += gx;
 }
 
@@ -587,8 +599,39 @@ void GatConv<T>::backward(const CsrGraph& graph, const GatConvCache<T>& cache,
   const auto node_scores_backward = [&](const Matrix<T>& grad_s_src, const Matrix<T>& grad_s_dst) {
     Parameter<T>& att_src = params_[1];
     Parameter<T>& att_dst = params_[2];
-    ops::head_dot_backward<T>(cache.z, att_src.value, grad_s_src, grad_z, att_src.grad);
-    ops::head_dot_backward<T>(cache.z, att_dst.value, grad_s_dst, grad_z, att_dst.grad);
+    if (cache.z.size() > 0) {
+      ops::head_dot_backward<T>(cache.z, att_src.value, grad_s_src, grad_z, att_src.grad);
+      ops::head_dot_backward<T>(cache.z, att_dst.value, grad_s_dst, grad_z, att_dst.grad);
+      return;
+    }
+    // z = x_used·W was not kept (attend): Σ_i grad_s[i, h]·z[i, h, :] = Σ_k m[k, h]·W[k, h·F ..
+    // (h+1)·F) with m = x_usedᵀ·grad_s (in, H), for both vectors in one pass over the input
+    // (the same chunked, ordered reduction as the weight gradient); grad_z += grad_s ⊗ a as
+    // head_dot_backward adds it, source then destination.
+    Matrix<T> grad_s(n, 2 * h);
+    grad_s << grad_s_src, grad_s_dst;
+    Matrix<T> m = Matrix<T>::Zero(options_.in_features, 2 * h);
+    if (cache.sparse_input) {
+      ops::spmm_backward_weight<T>(cache.sparse_input->transposed, cache.sparse_values, grad_s, m);
+    } else {
+      ops::matmul_tn<T>(cache.dense_input(), grad_s, m, input_dropout(cache));
+    }
+    const Matrix<T>& w = weight().value;
+    for (Eigen::Index k = 0; k < h; ++k) {
+      att_src.grad.row(k).noalias() += m.col(k).transpose() * w.middleCols(k * f, f);
+      att_dst.grad.row(k).noalias() += m.col(h + k).transpose() * w.middleCols(k * f, f);
+    }
+    const Matrix<T>& a_src = att_src.value;
+    const Matrix<T>& a_dst = att_dst.value;
+#pragma omp parallel for schedule(static)
+    for (Eigen::Index i = 0; i < n; ++i) {
+      for (Eigen::Index k = 0; k < h; ++k) {
+        grad_z.row(i).segment(k * f, f) += grad_s_src(i, k) * a_src.row(k);
+      }
+      for (Eigen::Index k = 0; k < h; ++k) {
+        grad_z.row(i).segment(k * f, f) += grad_s_dst(i, k) * a_dst.row(k);
+      }
+    }
   };
   if (cache.fused) {
     // The fused pipeline's backward: the scores' gradients by destination and by source rows,

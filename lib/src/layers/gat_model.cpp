@@ -63,7 +63,10 @@ std::uint64_t GatModel<T>::estimate_training_bytes(const GatModelOptions& o, std
     scalars = add(scalars, mul(mul(7, n), nonneg(c.heads)));
     if (GatConv<T>::fuses(c)) {
       extra_bytes = add(extra_bytes, mul(e, (nonneg(c.heads) + 7) / 8));  // dropout mask bits
-      const std::uint64_t weights = mul(mul(e, nonneg(c.heads)), sizeof(T));
+      // Decided on the edges before self loops (the layer decides on its prepared graph, which
+      // has at least as many unless the policy removes loops): near the limit the estimate
+      // counts the kept matrices rather than miss them.
+      const std::uint64_t weights = mul(mul(nonneg(edges), nonneg(c.heads)), sizeof(T));
       if (weights <= c.keep_weights_bytes) scalars = add(scalars, mul(mul(2, e), att));
     } else {
       scalars = add(scalars, mul(mul(5, e), att));

@@ -24,7 +24,12 @@ void check_inner(const char* fn, Eigen::Index x_cols, Eigen::Index w_rows, Eigen
                                  << x_cols);
 }
 
-}  // namespace
+// The input dropout's rate, checked before any parallel region (an exception must not leave
+// one): [0, 1), NaN refused by the negated comparison.
+void check_dropout(const char* fn, const DropoutSpec& x_dropout) {
+  GAT_CHECK(x_dropout.rate >= 0.0 && x_dropout.rate < 1.0,
+            fn << ": the input dropout rate must be in [0, 1), got " << x_dropout.rate);
+}
 
 // Rows b .. b + len - 1 of x, or of dropout(x) rebuilt in `scratch` (the calling thread's) when
 // x_dropout drops anything: what a chunk of a product reads.
@@ -37,11 +42,14 @@ MatrixCRef<T> chunk_rows(const MatrixCRef<T>& x, Eigen::Index b, Eigen::Index le
   return scratch;
 }
 
+}  // namespace
+
 template <typename T>
 void matmul_forward(MatrixCRef<T> x, MatrixCRef<T> w, MatrixRef<T> y,
                     const DropoutSpec& x_dropout) {
   constexpr const char* fn = "matmul_forward";
   check_inner(fn, x.cols(), w.rows(), w.cols());
+  check_dropout(fn, x_dropout);
   check_shape(fn, "y", y.rows(), y.cols(), "(N, out)", x.rows(), w.cols());
   const Eigen::Index n = x.rows();
   const Eigen::Index chunks = (n + kRowChunk - 1) / kRowChunk;
@@ -89,10 +97,20 @@ template void matmul_tn_accumulate<double>(MatrixCRef<double>, MatrixCRef<double
 }  // namespace detail
 
 template <typename T>
+void matmul_tn(MatrixCRef<T> x, MatrixCRef<T> g, MatrixRef<T> out, const DropoutSpec& x_dropout) {
+  constexpr const char* fn = "matmul_tn";
+  check_dropout(fn, x_dropout);
+  check_shape(fn, "g", g.rows(), g.cols(), "(N, b) with the rows of x", x.rows(), g.cols());
+  check_shape(fn, "out", out.rows(), out.cols(), "(x's columns, g's columns)", x.cols(), g.cols());
+  detail::matmul_tn_accumulate<T>(x, g, out, x_dropout);
+}
+
+template <typename T>
 void matmul_backward(MatrixCRef<T> x, MatrixCRef<T> w, MatrixCRef<T> grad_y, MatrixRef<T> grad_w,
                      Matrix<T>* grad_x, const DropoutSpec& x_dropout) {
   constexpr const char* fn = "matmul_backward";
   check_inner(fn, x.cols(), w.rows(), w.cols());
+  check_dropout(fn, x_dropout);
   check_shape(fn, "grad_y", grad_y.rows(), grad_y.cols(), "(N, out)", x.rows(), w.cols());
   check_shape(fn, "grad_w", grad_w.rows(), grad_w.cols(), "the shape of w (in, out)", w.rows(),
               w.cols());
@@ -230,6 +248,7 @@ void column_sum_backward(MatrixCRef<T> grad_y, MatrixRef<T> grad_b) {
 
 #define GAT_INSTANTIATE(T)                                                                         \
   template void matmul_forward<T>(MatrixCRef<T>, MatrixCRef<T>, MatrixRef<T>, const DropoutSpec&); \
+  template void matmul_tn<T>(MatrixCRef<T>, MatrixCRef<T>, MatrixRef<T>, const DropoutSpec&);      \
   template void matmul_backward<T>(MatrixCRef<T>, MatrixCRef<T>, MatrixCRef<T>, MatrixRef<T>,      \
                                    Matrix<T>*, const DropoutSpec&);                                \
   template void spmm_forward<T>(const SparseMatrix<T>&, const std::vector<T>&, MatrixCRef<T>,      \

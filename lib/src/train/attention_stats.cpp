@@ -64,7 +64,9 @@ ModelAttention model_attention(const GatModel<float>& model, const Dataset& data
   out.dst = out.graph.dst();
   const detail::ModelInput x(data.feature_view());
   GatModelCache<float> cache;
-  out.logits = x.forward(m, out.graph, cache, ctx);
+  ForwardContext keep = ctx;  // this pass exists to read the weights
+  keep.keep_attention = true;
+  out.logits = x.forward(m, out.graph, cache, keep);
   const auto& layers = m.layers();
   for (std::size_t l = 0; l < layers.size(); ++l) {
     RowMatrix alpha = cache.layers[l].take_attention();
@@ -263,7 +265,7 @@ AttentionAblation attention_ablation(const GatModel<float>& model, const Dataset
   const detail::ModelInput x(data.feature_view());
   GatModelCache<float> cache;
   auto test_accuracy = [&](AttentionOverride override_kind, std::uint64_t seed) {
-    ForwardContext ctx;
+    ForwardContext ctx = detail::kEvaluation;  // the accuracy only: keep no weights
     ctx.seed = seed;
     ctx.attention_override = override_kind;
     const RowMatrix logits = x.forward(m, graph, cache, ctx);

@@ -134,8 +134,8 @@ GraphEvaluation evaluate_graphs(const GraphClassifier<float>& model, const Graph
     const std::vector<std::int64_t> part(graphs.begin() + static_cast<std::ptrdiff_t>(begin),
                                          graphs.begin() + static_cast<std::ptrdiff_t>(end));
     const PreparedBatch b = prepare(model, data, part);
-    const Matrix<float> logits =
-        model.forward(b.graph, b.batch.node_features, b.batch.node_offsets, cache, {});
+    const Matrix<float> logits = model.forward(b.graph, b.batch.node_features, b.batch.node_offsets,
+                                               cache, detail::kEvaluation);
     const auto rows = all_rows(part.size());
     loss_sum += nll_loss<float>(logits, b.batch.labels, rows) * double(part.size());
     const std::vector<std::int32_t> pred = predict<float>(logits);

@@ -19,7 +19,6 @@
 // alignments are plug-ins, one file each, registered in one list: see gat/layers/variant.hpp.
 
 #include <cstdint>
-#include <optional>
 #include <string>
 #include <vector>
 
@@ -87,7 +86,9 @@ struct GatConvOptions {
   // this many bytes (Cora's are 0.4 MB, PubMed's 3.5 MB): reading them back is faster than
   // computing them again. Past it the backward computes them from per-node softmax statistics
   // (N, H), the same bits: at that size the passes wait on memory anyway, and the matrix would
-  // be a large part of the step's peak memory. 0: never keep them.
+  // be a large part of the step's peak memory. Likewise, with feature dropout, z (N, H·F)
+  // beside z after dropout: past this size the attention vectors' gradient is taken from the
+  // input instead (equal up to rounding). 0: keep neither.
   std::uint64_t keep_weights_bytes = std::uint64_t{32} << 20;
 };
 
@@ -135,7 +136,9 @@ class GatConvCache {
   /// @brief The same, moved out of the cache (which can then no longer serve a backward pass).
   Matrix<T> take_attention() { return std::move(alpha); }
   /// @brief The projected features z = x·W (N, H·F) of the last forward pass: the values
-  /// aggregated (before feature dropout).
+  /// aggregated (before feature dropout). Empty after a training pass of the paper's layer with
+  /// feature dropout once z outgrows GatConvOptions::keep_weights_bytes: its backward needs z
+  /// after dropout only.
   const Matrix<T>& projected() const { return z; }
 
  private:
@@ -143,8 +146,15 @@ class GatConvCache {
   const SparseInput<T>* sparse_input = nullptr;  // the sparse input; must outlive backward
   std::vector<T> sparse_values;                  // (nnz) input values after dropout
   // (N, in) dense input, viewed, never copied: input dropout is applied where the input is read
-  // (ops::matmul_forward's x_dropout), so no dropped copy exists. Must outlive backward.
-  std::optional<Eigen::Map<const Matrix<T>, 0, Eigen::OuterStride<>>> dense_input;
+  // (ops::matmul_forward's x_dropout), so no dropped copy exists. Must outlive backward. Kept
+  // as pointer, shape and outer stride (an Eigen::Map member would make the cache
+  // unassignable: Map's assignment copies values); dense_data is null for sparse input.
+  const T* dense_data = nullptr;
+  Eigen::Index dense_rows = 0, dense_cols = 0, dense_stride = 0;
+  MatrixCRef<T> dense_input() const {
+    return Eigen::Map<const Matrix<T>, 0, Eigen::OuterStride<>>(dense_data, dense_rows, dense_cols,
+                                                                Eigen::OuterStride<>(dense_stride));
+  }
   const Matrix<T>* edge_input = nullptr;  // (E, D) edge features; must outlive backward
   Matrix<T> z;                            // (N, H·F)
   Matrix<T> s_src, s_dst;                 // (N, H) node scores of dense and fused attention
@@ -204,6 +214,12 @@ class GatConv {
   /// (and must then outlive backward); ignored otherwise.
   Matrix<T> forward(const CsrGraph& graph, MatrixCRef<T> x, GatConvCache<T>& cache,
                     const ForwardContext& ctx, const Matrix<T>* edge_features = nullptr) const;
+  /// @brief Deleted: the cache views its input, and a temporary matrix (or an Eigen expression
+  /// that would be evaluated into one) would be gone before backward reads it. Pass a matrix
+  /// that outlives backward. (An explicit MatrixCRef<T>(expr) temporary is not caught.)
+  Matrix<T> forward(const CsrGraph& graph, Matrix<T>&& x, GatConvCache<T>& cache,
+                    const ForwardContext& ctx,
+                    const Matrix<T>* edge_features = nullptr) const = delete;
   /// @brief Forward pass on sparse input (N, in); the features are never densified.
   Matrix<T> forward(const CsrGraph& graph, const SparseInput<T>& x, GatConvCache<T>& cache,
                     const ForwardContext& ctx, const Matrix<T>* edge_features = nullptr) const;

@@ -158,6 +158,11 @@ class GatModel {
   /// views x (no copy), so x must outlive backward, as a sparse input must.
   Matrix<T> forward(const CsrGraph& graph, MatrixCRef<T> x, GatModelCache<T>& cache,
                     const ForwardContext& ctx) const;
+  /// @brief Deleted: the cache views its input, and a temporary matrix (or an Eigen expression
+  /// that would be evaluated into one) would be gone before backward reads it. Pass a matrix
+  /// that outlives backward. (An explicit MatrixCRef<T>(expr) temporary is not caught.)
+  Matrix<T> forward(const CsrGraph& graph, Matrix<T>&& x, GatModelCache<T>& cache,
+                    const ForwardContext& ctx) const = delete;
 
   /// @brief Backward from grad_logits (N, C): accumulates every parameter gradient, and the
   /// input gradient when grad_input is given (dense input only).

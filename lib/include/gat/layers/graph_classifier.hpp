@@ -62,6 +62,11 @@ class GraphClassifier {
   Matrix<T> forward(const LayerGraph<T>& g, MatrixCRef<T> x,
                     const std::vector<EdgeId>& node_offsets, GraphClassifierCache<T>& cache,
                     const ForwardContext& ctx) const;
+  /// @brief Deleted: the cache views its input, and a temporary matrix (or an Eigen expression
+  /// that would be evaluated into one) would be gone before backward reads it. Pass a matrix
+  /// that outlives backward. (An explicit MatrixCRef<T>(expr) temporary is not caught.)
+  Matrix<T> forward(const LayerGraph<T>& g, Matrix<T>&& x, const std::vector<EdgeId>& node_offsets,
+                    GraphClassifierCache<T>& cache, const ForwardContext& ctx) const = delete;
 
   /// @brief Backward from grad_logits (G, C): accumulates every parameter gradient, and the
   /// node input gradient (N, in) when grad_input is given.

@@ -30,6 +30,13 @@ template <typename T>
 void matmul_backward(MatrixCRef<T> x, MatrixCRef<T> w, MatrixCRef<T> grad_y, MatrixRef<T> grad_w,
                      Matrix<T>* grad_x, const DropoutSpec& x_dropout = {});
 
+/// @brief out += dropout(x)ᵀ·g (x_dropout as in matmul_forward; rate 0: xᵀ·g), summed over row
+/// chunks in a fixed order: the weight gradient of matmul_backward, for any g.
+/// @param x (N, a), @param g (N, b), @param out (a, b) accumulated.
+template <typename T>
+void matmul_tn(MatrixCRef<T> x, MatrixCRef<T> g, MatrixRef<T> out,
+               const DropoutSpec& x_dropout = {});
+
 /// @brief y = X·w for sparse X whose values are replaced by `values` (same order as X's
 /// entries; input dropout passes the dropped values, or X.val itself).
 /// @param x (N, in) structure, @param values (nnz), @param w (in, out), @param y (N, out).
