@@ -26,15 +26,13 @@
 #include "gat/core/random.hpp"
 #include "gat/core/types.hpp"
 #include "gat/graph/csr.hpp"
+#include "gat/ops/dropout.hpp"
 
 namespace gat::ops {
 
 /// The attention dropout of one pass: entries dropped with probability `rate` (0: none) by
-/// the masks of `rng`.
-struct AttentionDropout {
-  double rate = 0.0;
-  CounterRng rng{0, 0, 0, 0};
-};
+/// the masks of `rng` (the same description as the input dropout of the projections).
+using AttentionDropout = DropoutSpec;
 
 /// The dropout decisions of a forward pass: bit h % 8 of byte p·B + h / 8 is set when slot p,
 /// head h was kept, with B = ceil(H / 8) bytes per slot. Empty without dropout.
