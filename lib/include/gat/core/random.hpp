@@ -6,6 +6,14 @@
 
 #include <cstdint>
 
+// The dropout masks are drawn on the GPU too (gat/train/cuda_trainer.hpp): the 32-bit path is
+// compiled for both sides from this one definition, so the masks cannot drift apart.
+#if defined(__CUDACC__)
+#define GAT_HOST_DEVICE __host__ __device__
+#else
+#define GAT_HOST_DEVICE
+#endif
+
 namespace gat {
 
 /// @brief 64-bit finaliser (the splitmix64 output function): a bijection that scatters
@@ -21,7 +29,7 @@ inline std::uint64_t mix64(std::uint64_t x) {
 
 /// @brief 32-bit finaliser (MurmurHash3's fmix32): a bijection with full avalanche. Unlike
 /// mix64 it needs only 32-bit multiplies, so loops over it vectorise with AVX2.
-inline std::uint32_t mix32(std::uint32_t x) {
+GAT_HOST_DEVICE inline std::uint32_t mix32(std::uint32_t x) {
   x ^= x >> 16;
   x *= 0x85ebca6bU;
   x ^= x >> 13;
@@ -44,9 +52,16 @@ class CounterRng {
   /// @brief bits32 of the index whose low and high halves are given: loops that keep `high`
   /// fixed and step `low` vectorise.
   std::uint32_t bits32(std::uint32_t low, std::uint32_t high) const {
-    const std::uint32_t h = mix32(low ^ static_cast<std::uint32_t>(key_));
-    return mix32(h ^ high ^ static_cast<std::uint32_t>(key_ >> 32));
+    return bits32(key_, low, high);
   }
+  /// @brief bits32 of a stream given by its key (key()): what a GPU kernel computes per entry.
+  GAT_HOST_DEVICE static std::uint32_t bits32(std::uint64_t key, std::uint32_t low,
+                                              std::uint32_t high) {
+    const std::uint32_t h = mix32(low ^ static_cast<std::uint32_t>(key));
+    return mix32(h ^ high ^ static_cast<std::uint32_t>(key >> 32));
+  }
+  /// @brief The stream's key, a function of (seed, step, layer, stream).
+  std::uint64_t key() const { return key_; }
 
   /// @brief The bits32 threshold below which an entry is dropped with rate p in [0, 1).
   static std::uint32_t drop_threshold(double p) {
