@@ -1,11 +1,13 @@
 #include "gat/train/trainer.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 #include <string>
 
 #include "gat/core/error.hpp"
 #include "gat/core/threads.hpp"
+#include "gat/train/cuda_trainer.hpp"
 #include "gat/train/loss.hpp"
 #include "gat/train/metrics.hpp"
 #include "train_util.hpp"
@@ -35,6 +37,78 @@ struct NodeTask {
   const std::vector<NodeId>& test;
 };
 
+// The GAT paper's early stopping: an epoch whose validation accuracy or loss improves on its
+// best so far resets the patience counter; its weights are kept only when neither metric is
+// worse than its best; `patience` epochs in a row without improvement stop training.
+class EarlyStopping {
+ public:
+  enum Verdict { kKeep, kContinue, kStop };
+  explicit EarlyStopping(int patience) : patience_(patience) {}
+  Verdict update(double val_acc, double val_loss) {
+    if (val_acc >= best_acc_ || val_loss <= best_loss_) {
+      const bool keep = val_acc >= best_acc_ && val_loss <= best_loss_;
+      best_acc_ = std::max(best_acc_, val_acc);
+      best_loss_ = std::min(best_loss_, val_loss);
+      waited_ = 0;
+      return keep ? kKeep : kContinue;
+    }
+    return ++waited_ >= patience_ ? kStop : kContinue;
+  }
+
+ private:
+  int patience_;
+  double best_acc_ = -1.0, best_loss_ = std::numeric_limits<double>::infinity();
+  int waited_ = 0;
+};
+
+// The same loop on a CUDA device: every epoch's step and evaluation run there and send back
+// only their scores; the best weights are kept on the device and copied into `model` at the end.
+TrainResult train_task_cuda(GatModel<float>& model, const NodeTask& task,
+                            const TrainOptions& options, const EpochCallback& on_epoch) {
+  CudaTrainer device(model, task.graph, task.features, task.labels,
+                     Split{task.train, task.val, task.test}, options.adam);
+  TrainResult result;
+  EarlyStopping stopping(options.patience);
+  for (int epoch = 1; epoch <= options.epochs; ++epoch) {
+    EpochStats s;
+    s.epoch = epoch;
+    auto t0 = Clock::now();
+    const SplitScore train = device.train_step(options.seed, static_cast<std::uint64_t>(epoch - 1));
+    s.train_ms = ms_since(t0);
+    s.train_loss = train.loss;
+    s.train_acc = train.acc;
+    t0 = Clock::now();
+    CudaTrainer::Scores ev;
+    try {
+      ev = device.evaluate();
+    } catch (const Error& e) {
+      GAT_FAIL("training diverged at epoch " << epoch << ": " << e.what()
+                                             << " (try a lower learning rate)");
+    }
+    s.eval_ms = ms_since(t0);
+    s.val_loss = ev.val.loss;
+    s.val_acc = ev.val.acc;
+    result.history.push_back(s);
+    result.epochs_run = epoch;
+    if (on_epoch) on_epoch(s);
+    const EarlyStopping::Verdict verdict = stopping.update(s.val_acc, s.val_loss);
+    if (verdict == EarlyStopping::kKeep) {
+      device.keep_best();
+      result.best_epoch = epoch;
+    } else if (verdict == EarlyStopping::kStop) {
+      break;
+    }
+  }
+  device.restore_best();
+  device.download(model);
+  const CudaTrainer::Scores ev = device.evaluate();
+  result.train_acc = ev.train.acc;
+  result.val_acc = ev.val.acc;
+  result.test_acc = ev.test.acc;
+  result.val_loss = ev.val.loss;
+  return result;
+}
+
 Evaluation evaluate_task(const GatModel<float>& model, const NodeTask& task) {
   const CsrGraph graph = model.prepare_graph(task.graph);
   const detail::ModelInput x(task.features);
@@ -56,6 +130,7 @@ TrainResult train_task(GatModel<float>& model, const NodeTask& task, const Train
   GAT_CHECK(options.patience >= 1, "patience must be at least 1, got " << options.patience);
   GAT_CHECK(!task.train.empty(), task.what << " has no training nodes");
   const ThreadScope threads(options.threads);
+  if (options.device == Device::kCuda) return train_task_cuda(model, task, options, on_epoch);
 
   const CsrGraph graph = model.prepare_graph(task.graph);
   const detail::ModelInput x(task.features);
@@ -68,9 +143,8 @@ TrainResult train_task(GatModel<float>& model, const NodeTask& task, const Train
   RowMatrix grad;
 
   TrainResult result;
-  double best_acc = -1.0, best_loss = std::numeric_limits<double>::infinity();
+  EarlyStopping stopping(options.patience);
   std::vector<RowMatrix> saved;
-  int waited = 0;
   for (int epoch = 1; epoch <= options.epochs; ++epoch) {
     EpochStats s;
     s.epoch = epoch;
@@ -104,18 +178,12 @@ TrainResult train_task(GatModel<float>& model, const NodeTask& task, const Train
     result.epochs_run = epoch;
     if (on_epoch) on_epoch(s);
 
-    // The paper's rule: improvement in either metric resets patience; the weights are
-    // kept only when neither metric got worse than its best.
-    if (s.val_acc >= best_acc || s.val_loss <= best_loss) {
-      if (s.val_acc >= best_acc && s.val_loss <= best_loss) {
-        saved.clear();
-        for (const auto* p : params) saved.push_back(p->value);
-        result.best_epoch = epoch;
-      }
-      best_acc = std::max(best_acc, s.val_acc);
-      best_loss = std::min(best_loss, s.val_loss);
-      waited = 0;
-    } else if (++waited >= options.patience) {
+    const EarlyStopping::Verdict verdict = stopping.update(s.val_acc, s.val_loss);
+    if (verdict == EarlyStopping::kKeep) {
+      saved.clear();
+      for (const auto* p : params) saved.push_back(p->value);
+      result.best_epoch = epoch;
+    } else if (verdict == EarlyStopping::kStop) {
       break;
     }
   }

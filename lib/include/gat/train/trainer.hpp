@@ -6,6 +6,7 @@
 #include <span>
 #include <vector>
 
+#include "gat/core/device.hpp"
 #include "gat/data/dataset.hpp"
 #include "gat/data/features.hpp"
 #include "gat/data/split.hpp"
@@ -23,6 +24,9 @@ struct TrainOptions {
   // OpenMP threads for this call, from whichever thread makes it; 0: the count set with
   // gat::set_num_threads (or OpenMP's default). Results are the same at any count.
   int threads = 0;
+  // Where to train: the CPU, or CUDA device 0 (gat/train/cuda_trainer.hpp: the same model and
+  // masks, equal to rounding). Throws gat::Error saying why when the device cannot run here.
+  Device device = Device::kCpu;
 };
 
 /// @brief What one epoch measured. Times are wall-clock milliseconds.

@@ -1,0 +1,97 @@
+#pragma once
+// The node-classification GatModel trained on an NVIDIA GPU (CUDA, cuSPARSE, cuBLAS). The
+// graph, the features, the labels, the parameters, their gradients and Adam's moments live on
+// the device; a training step or an evaluation pass sends nothing back but a few scalars
+// (losses, correct counts, a non-finite flag). The maths is GatModel's, with the same
+// counter-based dropout masks (gat/core/random.hpp): the same model trained on the CPU and on
+// the GPU agrees to rounding (1e-5 relative), and on one GPU a seed gives the same bits from
+// run to run, because every sum has a fixed order (no floating-point atomics; the backward of
+// a sparse product runs on the transpose, never on cuSPARSE's transposed operation).
+//
+// What runs: the paper's layer as GatModel builds it (sparse attention, the gat score, the
+// softmax alignment, single-dimensional), any number of layers and heads, concatenated or
+// averaged heads, input, attention and feature dropout, bias, residual, ELU, the loss, Adam with
+// weight decay. Anything else (the survey's variants, dense attention, double precision) is
+// refused by check_cuda_options with the option named.
+//
+// In a build without CUDA (-DGAT_WITH_CUDA=OFF) constructing a CudaTrainer throws gat::Error
+// saying so (see require_device).
+
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "gat/data/features.hpp"
+#include "gat/data/split.hpp"
+#include "gat/graph/csr.hpp"
+#include "gat/layers/gat_model.hpp"
+#include "gat/optim/adam.hpp"
+
+namespace gat {
+
+/// @brief Throws gat::Error naming the first option of `options` the CUDA backend does not run
+/// ("--device cuda runs the paper's layer only: --score dot is CPU-only"); returns otherwise.
+void check_cuda_options(const GatModelOptions& options);
+
+/// @brief Loss and accuracy over one set of nodes.
+struct SplitScore {
+  double loss = 0;
+  double acc = 0;
+};
+
+/// @brief A GatModel, its data and its optimiser resident on CUDA device 0.
+class CudaTrainer {
+ public:
+  /// @brief Uploads the model's parameters, the graph (the model's self-loop policy applied
+  /// here), the features (sparse stay sparse), the labels and the split. Throws gat::Error
+  /// when no device can run (require_device), for options check_cuda_options refuses, for data
+  /// that does not fit the model (as train_node_classifier checks it), and when the device
+  /// runs out of memory (saying how much was asked).
+  CudaTrainer(const GatModel<float>& model, const CsrGraph& graph, FeatureView features,
+              std::span<const std::int32_t> labels, const Split& split, const AdamOptions& adam);
+  ~CudaTrainer();
+  CudaTrainer(const CudaTrainer&) = delete;
+  CudaTrainer& operator=(const CudaTrainer&) = delete;
+
+  /// @brief One training step: forward with dropout keyed by (seed, step) as
+  /// ForwardContext{true, seed, step}, the loss over the training nodes, backward, Adam. Returns
+  /// the loss and accuracy on the training nodes (with dropout). Throws gat::Error, before Adam
+  /// touches the weights, when the loss or a gradient is not finite (naming the parameter).
+  SplitScore train_step(std::uint64_t seed, std::uint64_t step);
+
+  /// @brief Scores of one inference pass (no dropout) on each part of the split.
+  struct Scores {
+    SplitScore train, val, test;
+  };
+  /// @brief One inference pass; throws gat::Error when the logits are not finite.
+  Scores evaluate();
+
+  /// @brief Copies the current parameters aside on the device (the best so far) ...
+  void keep_best();
+  /// @brief ... and back (no-op when keep_best was never called).
+  void restore_best();
+  /// @brief The current parameter values into `model` (the model this trainer was built from,
+  /// or one with the same options).
+  void download(GatModel<float>& model) const;
+
+  /// @brief The logits (N, C) of one forward pass with `ctx`'s training flag, seed and step
+  /// (for tests; training never copies them back).
+  RowMatrix forward(const ForwardContext& ctx);
+  /// @brief After forward with ctx.training: zeroes the gradients and runs the backward from
+  /// grad_logits (N, C) (for tests; train_step computes the loss's gradient on the device).
+  void backward(MatrixCRef<float> grad_logits);
+  /// @brief The parameter gradients, in the order of GatModel::parameters().
+  std::vector<RowMatrix> gradients() const;
+  /// @brief Waits for the device's queued work (for timing).
+  void synchronize() const;
+  /// @brief "NVIDIA H200 (sm_90, 139.8 GiB)".
+  std::string device_name() const;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace gat

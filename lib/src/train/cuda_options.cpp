@@ -1,0 +1,22 @@
+// What the CUDA backend runs (gat/train/cuda_trainer.hpp): checked in every build, so that a
+// configuration the GPU cannot train is refused for what it is, before asking for a device.
+
+#include "gat/core/error.hpp"
+#include "gat/train/cuda_trainer.hpp"
+
+namespace gat {
+
+void check_cuda_options(const GatModelOptions& o) {
+  const char* why =
+      "--device cuda runs the paper's layer (sparse attention, the gat score, "
+      "softmax alignment); ";
+  GAT_CHECK(o.attention == AttentionMode::kSparse,
+            why << "--attention " << to_string(o.attention) << " runs on the CPU only");
+  GAT_CHECK(o.score == ScoreFunction::kGat,
+            why << "--score " << to_string(o.score) << " runs on the CPU only");
+  GAT_CHECK(o.align == Alignment::kSoftmax,
+            why << "--align " << to_string(o.align) << " runs on the CPU only");
+  GAT_CHECK(!o.multi_dim, why << "--multi-dim runs on the CPU only");
+}
+
+}  // namespace gat
