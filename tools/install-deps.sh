@@ -3,6 +3,9 @@
 # Idempotent: does nothing when every package is already there. Uses sudo when not root.
 #   tools/install-deps.sh          what tools/run-tests.sh needs
 #   tools/install-deps.sh --fuzz   also clang 14 and libFuzzer, for tools/fuzz.sh
+# Not the CUDA toolkit: -DGAT_WITH_CUDA=ON (and GAT_CUDA=1 tools/run-tests.sh) expect NVIDIA's
+# own installation, nvcc at /usr/local/cuda/bin/nvcc (the backend is built and tested with
+# CUDA 13.0 from there), not a Debian package.
 set -euo pipefail
 
 packages=(

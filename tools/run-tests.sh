@@ -6,6 +6,10 @@
 #   GAT_SANITIZE=1 tools/run-tests.sh   also an ASan + UBSan build of the whole suite
 #   GAT_AVX512=1 tools/run-tests.sh     also compile everything for AVX-512 (-march=x86-64-v4,
 #                                       warnings as errors; nothing is run, so any CPU will do)
+#   GAT_CUDA=1 tools/run-tests.sh       also a build with the CUDA backend (-DGAT_WITH_CUDA=ON,
+#                                       nvcc at /usr/local/cuda/bin/nvcc or $CUDACXX): its core
+#                                       and GPU tests (which skip without a GPU, saying why) and
+#                                       the one-line error of `gat train --device cuda`
 # Cora, CiteSeer and PubMed are bundled in datasets/. Tests that need the larger sets read
 # $GAT_DATA_DIR (default: ../shared/datasets beside the checkout, when it exists).
 set -euo pipefail
@@ -104,6 +108,74 @@ grep -q "gat: compile with -DEIGEN_MAX_ALIGN_BYTES=64" "$package_tmp/mismatch.lo
   exit 1
 }
 echo "run-tests: pkg-config consumer OK; mismatched alignment refused at compile time"
+
+if [ "${GAT_CUDA:-0}" = 1 ]; then
+  # The CUDA backend compiles and links (nvcc, cuBLAS, cuSPARSE) and its host logic works on a
+  # machine without a GPU: the GPU tests skip, naming why, and `gat train --device cuda` fails
+  # in one line. Only the targets that show it are built (the library, the app, core_tests and
+  # the GPU tests), not the whole suite again. On a GPU, tools/gpu-check.sh runs the rest.
+  nvcc=${CUDACXX:-/usr/local/cuda/bin/nvcc}
+  if [ ! -x "$nvcc" ]; then
+    echo "run-tests: GAT_CUDA=1 needs the CUDA toolkit's nvcc at $nvcc (NVIDIA's installer" \
+      "puts it in /usr/local/cuda; tools/install-deps.sh does not install CUDA); set CUDACXX" \
+      "to another nvcc, or unset GAT_CUDA" >&2
+    exit 1
+  fi
+  echo "run-tests: CUDA build (-DGAT_WITH_CUDA=ON, $("$nvcc" --version | grep -o 'release [0-9.]*'))"
+  cuda_start=$SECONDS
+  cuda_dir="$here/build-cuda"
+  cmake -S "$here" -B "$cuda_dir" -DCMAKE_BUILD_TYPE=Release -DGAT_WERROR=ON -DGAT_WITH_CUDA=ON \
+    -DCMAKE_CUDA_COMPILER="$nvcc" >/dev/null
+  cuda_targets=(gat_app core_tests)
+  # tests/cuda/ becomes cuda_tests once it holds a test; until then there is nothing to run.
+  # Read whole, then searched: `cmake ... | grep -q` fails under pipefail when grep stops
+  # reading at its match before cmake has written the rest.
+  cuda_help=$(cmake --build "$cuda_dir" --target help)
+  if grep -Eq '(^|[ .])cuda_tests(:|$)' <<<"$cuda_help"; then
+    cuda_targets+=(cuda_tests)
+  fi
+  cmake --build "$cuda_dir" -j "$jobs" --target "${cuda_targets[@]}"
+  # clang-tidy over the C++ that only this build compiles: the host side of the backend
+  # (lib/src/train/cuda/*.cpp) and device.cpp's CUDA branch. The .cu files are nvcc's.
+  python3 -c 'import json, os, sys
+root = os.path.realpath(sys.argv[1])
+with open(sys.argv[2] + "/compile_commands.json") as f:
+    files = sorted({os.path.realpath(e["file"]) for e in json.load(f)})
+keep = [p for p in files if p.endswith(".cpp") and (p.startswith(root + "/lib/src/train/cuda/")
+        or p == root + "/lib/src/core/device.cpp")]
+sys.stdout.write("".join(p + "\0" for p in keep))' "$here" "$cuda_dir" |
+    xargs -0 -r -n 1 -P "$jobs" clang-tidy -p "$cuda_dir" --quiet \
+      --extra-arg=-Wno-unknown-warning-option >"$cuda_dir/clang-tidy.log" 2>&1 || {
+    grep -v -E '^[0-9]+ warnings? generated\.$' "$cuda_dir/clang-tidy.log" >&2 || true
+    echo "run-tests: clang-tidy failed on the CUDA build's host sources" >&2
+    exit 1
+  }
+  OMP_WAIT_POLICY=passive "$cuda_dir/tests/core_tests" --gtest_brief=1
+  if [ -x "$cuda_dir/tests/cuda_tests" ]; then
+    # Without a GPU every test skips; each says why ("no usable CUDA device: ...").
+    OMP_WAIT_POLICY=passive "$cuda_dir/tests/cuda_tests"
+  fi
+  # Without a usable GPU, --device cuda is exactly one line on stderr and exit status 1; with
+  # one (gat info says which), it trains.
+  cuda_gat="$cuda_dir/apps/gat/gat"
+  cuda_log=$(mktemp)
+  if "$cuda_gat" info --dataset cora | grep -q '^cuda .*cannot run'; then
+    rc=0
+    "$cuda_gat" train --dataset cora --device cuda >/dev/null 2>"$cuda_log" || rc=$?
+    if [ "$rc" -ne 1 ] || [ "$(wc -l <"$cuda_log")" -ne 1 ] ||
+       ! grep -q '^gat: error: --device cuda: ' "$cuda_log"; then
+      echo "run-tests: without a GPU, 'gat train --device cuda' must fail in one line with exit" \
+        "status 1; it exited $rc with:" >&2
+      cat "$cuda_log" >&2
+      exit 1
+    fi
+    echo "run-tests: no usable GPU here; --device cuda refused: $(cat "$cuda_log")"
+  else
+    "$cuda_gat" train --dataset cora --device cuda --quiet | tail -3
+  fi
+  rm -f "$cuda_log"
+  echo "run-tests: CUDA stage done, $((SECONDS - cuda_start)) s"
+fi
 
 if [ "${GAT_AVX512:-0}" = 1 ]; then
   # The default build targets AVX2; this one makes GCC see the AVX-512 code paths (Eigen's

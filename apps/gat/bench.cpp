@@ -1,9 +1,12 @@
-// gat bench: times sparse and dense attention over graph sizes and densities.
+// gat bench: times sparse and dense attention over graph sizes and densities, on the CPU or
+// (--device cuda) on an NVIDIA GPU.
 //
 // Each configuration runs in a child process (fork) so that its peak memory (VmHWM) is its
 // own, and so that a dense run the machine cannot hold fails alone. The parent only parses
 // flags, forks and collects one JSON line per child through a pipe: it never enters an
-// OpenMP region, so the children start from a clean runtime.
+// OpenMP region, so the children start from a clean runtime. Nor does it touch the CUDA
+// runtime, for the same reason and a stronger one: a child forked after the parent has
+// initialised CUDA cannot use it, so even the check that a GPU is there runs in a child.
 
 #include <sys/resource.h>
 #include <sys/wait.h>
@@ -13,6 +16,7 @@
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <functional>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <sstream>
@@ -21,6 +25,7 @@
 
 #include "commands.hpp"
 #include "common.hpp"
+#include "gat/core/device.hpp"
 #include "gat/core/error.hpp"
 #include "gat/core/memory.hpp"
 #include "gat/core/random.hpp"
@@ -29,7 +34,9 @@
 #include "gat/io/output.hpp"
 #include "gat/layers/gat_model.hpp"
 #include "gat/optim/adam.hpp"
+#include "gat/train/cuda_trainer.hpp"
 #include "gat/train/loss.hpp"
+#include "model_flags.hpp"
 
 namespace gat::app {
 namespace {
@@ -54,6 +61,7 @@ struct BenchFlags {
   int threads = 0;
   std::uint64_t seed = 0;
   double dense_limit_gib = 0;
+  Device device = Device::kCpu;
   std::string csv, json_path;
 };
 
@@ -79,7 +87,10 @@ long minor_faults() {
   return u.ru_minflt;
 }
 
+// Median, min and max of a timing; null for one that was not measured (forward and backward
+// on the GPU, see Timings), so that the JSON never holds a made-up number.
 json summarize(std::vector<double> v) {
+  if (v.empty()) return nullptr;
   std::sort(v.begin(), v.end());
   return {{"median", median(v)}, {"min", v.front()}, {"max", v.back()}};
 }
@@ -89,6 +100,94 @@ std::string dataset_label(const BenchFlags& f) {
   if (!f.data.edges.empty()) return f.data.edges;
   if (!f.data.ogb.empty()) return f.data.ogb;
   return f.data.dataset;
+}
+
+// The model a configuration times; run_config takes the input width and the classes from the
+// dataset where it has them.
+GatModelOptions config_options(const BenchFlags& f, const Config& c) {
+  GatModelOptions o;
+  o.in_features = f.in_features;
+  o.num_classes = f.classes;
+  o.hidden = c.features;
+  o.heads = c.heads;
+  o.attention = c.mode == "dense" ? AttentionMode::kDense : AttentionMode::kSparse;
+  o.dense_memory_limit = static_cast<std::uint64_t>(f.dense_limit_gib * 1024 * 1024 * 1024);
+  return o;
+}
+
+// What one timed configuration measured, in milliseconds per repetition. On the GPU the step
+// is one number (forward, loss, backward and Adam are queued together and waited for once),
+// so forward and backward stay empty there.
+struct Timings {
+  std::vector<double> fwd, bwd, step, infer;
+  long step_faults = 0;  // minor page faults of the timed training steps
+};
+
+// One forward pass of the model on the configuration's graph and input.
+using ForwardPass = std::function<RowMatrix(GatModelCache<float>&, const ForwardContext&)>;
+
+// The CPU's training step, timed in its parts (forward; loss and backward; Adam), and its
+// inference pass.
+Timings time_cpu(const BenchFlags& f, GatModel<float>& model, const CsrGraph& g,
+                 const ForwardPass& forward, const std::vector<std::int32_t>& labels,
+                 const std::vector<NodeId>& train) {
+  auto params = model.parameters();
+  Adam<float> adam(params, AdamOptions{});
+  GatModelCache<float> cache;
+  RowMatrix grad;
+  Timings t;
+  // Page faults of the timed training steps (forward, backward, Adam). The inference pass
+  // between them reuses the training cache, as gat train does: the step is done with it.
+  for (int r = 0; r < f.warmup + f.reps; ++r) {
+    const ForwardContext ctx{true, f.seed, static_cast<std::uint64_t>(r)};
+    const long faults0 = minor_faults();
+    const auto t0 = Clock::now();
+    const RowMatrix logits = forward(cache, ctx);
+    const auto t1 = Clock::now();
+    nll_loss<float>(logits, labels, train, &grad);
+    zero_grad(params);
+    model.backward(g, cache, grad);
+    const auto t2 = Clock::now();
+    adam.step();
+    const auto t3 = Clock::now();
+    if (r >= f.warmup) t.step_faults += minor_faults() - faults0;
+    const auto t4 = Clock::now();
+    ForwardContext eval_ctx;  // nobody reads its attention weights: keep none
+    eval_ctx.keep_attention = false;
+    const RowMatrix eval = forward(cache, eval_ctx);
+    const auto t5 = Clock::now();
+    if (r < f.warmup) continue;
+    t.fwd.push_back(ms(t0, t1));
+    t.bwd.push_back(ms(t1, t2));
+    t.step.push_back(ms(t0, t3));
+    t.infer.push_back(ms(t4, t5));
+  }
+  return t;
+}
+
+// The GPU's training step and inference pass: CudaTrainer::train_step (forward, loss,
+// backward, Adam) and evaluate (one forward pass without dropout, scored on the split),
+// each timed up to synchronize(), since the device runs the work it is given asynchronously.
+Timings time_cuda(const BenchFlags& f, const GatModel<float>& model, const CsrGraph& g,
+                  FeatureView x, const std::vector<std::int32_t>& labels, const Split& split) {
+  CudaTrainer trainer(model, g, x, labels, split, AdamOptions{});
+  Timings t;
+  for (int r = 0; r < f.warmup + f.reps; ++r) {
+    const long faults0 = minor_faults();
+    const auto t0 = Clock::now();
+    trainer.train_step(f.seed, static_cast<std::uint64_t>(r));
+    trainer.synchronize();
+    const auto t1 = Clock::now();
+    if (r >= f.warmup) t.step_faults += minor_faults() - faults0;
+    const auto t2 = Clock::now();
+    trainer.evaluate();
+    trainer.synchronize();
+    const auto t3 = Clock::now();
+    if (r < f.warmup) continue;
+    t.step.push_back(ms(t0, t1));
+    t.infer.push_back(ms(t2, t3));
+  }
+  return t;
 }
 
 // Runs one configuration in the current (child) process and returns its measurements.
@@ -114,22 +213,24 @@ json run_config(const BenchFlags& f, const Config& c) {
   // (an edge list alone benchmarks the graph with random dense inputs and labels).
   const bool real_x = f.use_dataset && data.num_features() > 0;
   const bool real_y = f.use_dataset && !data.train.empty();
-  GatModelOptions o;
-  o.in_features = real_x ? static_cast<int>(data.num_features()) : f.in_features;
-  o.num_classes = real_y ? data.num_classes() : f.classes;
-  o.hidden = c.features;
-  o.heads = c.heads;
-  o.attention = c.mode == "dense" ? AttentionMode::kDense : AttentionMode::kSparse;
-  o.dense_memory_limit = static_cast<std::uint64_t>(f.dense_limit_gib * 1024 * 1024 * 1024);
+  GatModelOptions o = config_options(f, c);
+  if (real_x) o.in_features = static_cast<int>(data.num_features());
+  if (real_y) o.num_classes = data.num_classes();
+  const bool gpu = f.device == Device::kCuda;
   // Refused here, in the child, the configuration becomes an error row of the sweep with the
-  // bytes it needs, instead of growing to the limit and dying of std::bad_alloc.
+  // bytes it needs, instead of growing to the limit and dying of std::bad_alloc. Not on the
+  // GPU: the estimate is the CPU training's, and CudaTrainer refuses what the device cannot
+  // hold itself, saying how much it asked for.
   const std::int64_t nnz =
       real_x ? data.feature_entries() : std::int64_t{graph.num_nodes()} * o.in_features;
-  check_memory(GatModel<float>::estimate_training_bytes(o, graph.num_nodes(), graph.num_edges(),
-                                                        nnz, !real_x || data.has_dense_features()),
-               "training the model (N = " + std::to_string(graph.num_nodes()) + " nodes, E = " +
-                   std::to_string(graph.num_edges()) + " edges, " + std::to_string(c.heads) +
-                   " heads x " + std::to_string(c.features) + " features)");
+  if (!gpu) {
+    check_memory(
+        GatModel<float>::estimate_training_bytes(o, graph.num_nodes(), graph.num_edges(), nnz,
+                                                 !real_x || data.has_dense_features()),
+        "training the model (N = " + std::to_string(graph.num_nodes()) +
+            " nodes, E = " + std::to_string(graph.num_edges()) + " edges, " +
+            std::to_string(c.heads) + " heads x " + std::to_string(c.features) + " features)");
+  }
   GatModel<float> model(o, f.seed);
   const CsrGraph g = model.prepare_graph(graph);
   graph = CsrGraph();  // the prepared copy is the one used: free the other
@@ -138,8 +239,9 @@ json run_config(const BenchFlags& f, const Config& c) {
   // Inputs: the dataset's features (sparse, or dense in place), or dense random ones (N, in).
   SparseInput<float> sparse_x;
   RowMatrix dense_x;
-  std::vector<std::int32_t> labels(n), train;
-  if (real_x && !data.has_dense_features()) sparse_x = SparseInput<float>(data.features);
+  std::vector<std::int32_t> labels(n);
+  Split split;  // generated labels: every node trains, none is held out
+  if (!gpu && real_x && !data.has_dense_features()) sparse_x = SparseInput<float>(data.features);
   if (!real_x) {
     const CounterRng rng(f.seed, 0, 0, 77);
     dense_x.resize(n, o.in_features);
@@ -149,54 +251,33 @@ json run_config(const BenchFlags& f, const Config& c) {
   }
   if (real_y) {
     labels = data.labels;
-    train = data.train;
+    split = Split{data.train, data.val, data.test};
   } else {
     const CounterRng rng(f.seed, 0, 0, 77);  // the stream of the features, past their N·in
     for (NodeId i = 0; i < n; ++i) {
       labels[i] = static_cast<std::int32_t>(
           rng.bits(std::uint64_t(n) * std::uint64_t(o.in_features) + std::uint64_t(i)) %
           o.num_classes);
-      train.push_back(i);
+      split.train.push_back(i);
     }
   }
-  const auto forward = [&](GatModelCache<float>& cache, const ForwardContext& ctx) {
-    if (!real_x) return model.forward(g, dense_x, cache, ctx);
-    if (data.has_dense_features()) {
-      return model.forward(g, MatrixCRef<float>(data.dense_features), cache, ctx);
-    }
-    return model.forward(g, sparse_x, cache, ctx);
-  };
-  auto params = model.parameters();
-  Adam<float> adam(params, AdamOptions{});
-  GatModelCache<float> cache;
-  RowMatrix grad;
-  std::vector<double> fwd, bwd, step, infer;
-  // Page faults of the timed training steps (forward, backward, Adam). The inference pass
-  // between them reuses the training cache, as gat train does: the step is done with it.
-  long step_faults = 0;
-  for (int r = 0; r < f.warmup + f.reps; ++r) {
-    const ForwardContext ctx{true, f.seed, static_cast<std::uint64_t>(r)};
-    const long faults0 = minor_faults();
-    const auto t0 = Clock::now();
-    const RowMatrix logits = forward(cache, ctx);
-    const auto t1 = Clock::now();
-    nll_loss<float>(logits, labels, train, &grad);
-    zero_grad(params);
-    model.backward(g, cache, grad);
-    const auto t2 = Clock::now();
-    adam.step();
-    const auto t3 = Clock::now();
-    if (r >= f.warmup) step_faults += minor_faults() - faults0;
-    const auto t4 = Clock::now();
-    ForwardContext eval_ctx;  // nobody reads its attention weights: keep none
-    eval_ctx.keep_attention = false;
-    const RowMatrix eval = forward(cache, eval_ctx);
-    const auto t5 = Clock::now();
-    if (r < f.warmup) continue;
-    fwd.push_back(ms(t0, t1));
-    bwd.push_back(ms(t1, t2));
-    step.push_back(ms(t0, t3));
-    infer.push_back(ms(t4, t5));
+  Timings t;
+  if (gpu) {
+    // The graph as prepared (the trainer applies the same self-loop policy again, which
+    // changes nothing), so that the edge count reported is the one the device runs.
+    const FeatureView x = !real_x                     ? FeatureView(MatrixCRef<float>(dense_x))
+                          : data.has_dense_features() ? data.feature_view()
+                                                      : FeatureView(data.features);
+    t = time_cuda(f, model, g, x, labels, split);
+  } else {
+    const ForwardPass forward = [&](GatModelCache<float>& cache, const ForwardContext& ctx) {
+      if (!real_x) return model.forward(g, dense_x, cache, ctx);
+      if (data.has_dense_features()) {
+        return model.forward(g, MatrixCRef<float>(data.dense_features), cache, ctx);
+      }
+      return model.forward(g, sparse_x, cache, ctx);
+    };
+    t = time_cpu(f, model, g, forward, labels, split.train);
   }
   const double e = double(g.num_edges());
   return {{"graph", graph_name},
@@ -208,19 +289,20 @@ json run_config(const BenchFlags& f, const Config& c) {
           {"heads", c.heads},
           {"features", c.features},
           {"threads", num_threads()},
-          {"forward_ms", summarize(fwd)},
-          {"backward_ms", summarize(bwd)},
-          {"step_ms", summarize(step)},
-          {"inference_ms", summarize(infer)},
+          {"device", to_string(f.device)},
+          {"forward_ms", summarize(t.fwd)},
+          {"backward_ms", summarize(t.bwd)},
+          {"step_ms", summarize(t.step)},
+          {"inference_ms", summarize(t.infer)},
           {"peak_mib", peak_rss_mib()},
           {"bytes_per_edge", e > 0 ? peak_rss_mib() * 1024 * 1024 / e : 0.0},  // 0: no edges
-          {"faults_per_step", double(step_faults) / f.reps},
+          {"faults_per_step", double(t.step_faults) / f.reps},
           {"status", "ok"}};
 }
 
-// Forks, runs the configuration in the child, and returns the child's JSON (or an error
-// record when the child reported one or died).
-json run_in_child(const BenchFlags& f, const Config& c) {
+// Forks, runs `work` in the child, and returns the JSON it made (or an error record when it
+// threw or the child died).
+json in_child(const std::function<json()>& work) {
   int fds[2];
   GAT_CHECK(pipe(fds) == 0, "bench: cannot create a pipe");
   const pid_t pid = fork();
@@ -229,7 +311,7 @@ json run_in_child(const BenchFlags& f, const Config& c) {
     close(fds[0]);
     std::string line;
     try {
-      line = run_config(f, c).dump();
+      line = work().dump();
     } catch (const std::exception& e) {
       line = json{{"status", "error"}, {"error", e.what()}}.dump();
     }
@@ -253,8 +335,15 @@ json run_in_child(const BenchFlags& f, const Config& c) {
          {"error", WIFSIGNALED(status) ? "killed by signal " + std::to_string(WTERMSIG(status))
                                        : std::string("no result")}};
   }
+  return r;
+}
+
+// Runs the configuration in a child (in_child) and returns its measurements or its error.
+json run_in_child(const BenchFlags& f, const Config& c) {
+  json r = in_child([&] { return run_config(f, c); });
   // Error records carry the configuration, so that a failed run can be placed in its sweep.
   r["mode"] = c.mode;
+  r["device"] = to_string(f.device);
   if (!r.contains("nodes")) r["nodes"] = c.nodes;
   if (!r.contains("graph")) r["graph"] = f.use_dataset ? dataset_label(f) : f.graph;
   if (!r.contains("heads")) r["heads"] = c.heads;
@@ -288,6 +377,14 @@ void print_header() {
                "backward ms", "step ms", "infer ms", "peak MiB", "B/edge", "faults");
 }
 
+// A timing's median, or "-" where it was not measured (null: forward and backward on the GPU).
+std::string median_text(const json& timing) {
+  if (timing.is_null()) return "-";
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.3f", timing["median"].get<double>());
+  return buf;
+}
+
 void print_row(const json& r) {
   if (r["status"] != "ok") {
     std::fprintf(report(), "%-10s %7ld %10s %9s %7s %6s  %s\n", "-", r["nodes"].get<long>(), "-",
@@ -296,39 +393,43 @@ void print_row(const json& r) {
     return;
   }
   std::fprintf(report(),
-               "%-10s %7ld %10ld %9.5f %7.1f %6s %3d %3d %11.3f %11.3f %11.3f %11.3f %9.1f %7.0f "
-               "%8.0f\n",
+               "%-10s %7ld %10ld %9.5f %7.1f %6s %3d %3d %11s %11s %11s %11s %9.1f %7.0f %8.0f\n",
                r["graph"].get<std::string>().c_str(), r["nodes"].get<long>(),
                r["edges"].get<long>(), r["density"].get<double>(), r["avg_degree"].get<double>(),
                r["mode"].get<std::string>().c_str(), r["heads"].get<int>(),
-               r["features"].get<int>(), r["forward_ms"]["median"].get<double>(),
-               r["backward_ms"]["median"].get<double>(), r["step_ms"]["median"].get<double>(),
-               r["inference_ms"]["median"].get<double>(), r["peak_mib"].get<double>(),
+               r["features"].get<int>(), median_text(r["forward_ms"]).c_str(),
+               median_text(r["backward_ms"]).c_str(), median_text(r["step_ms"]).c_str(),
+               median_text(r["inference_ms"]).c_str(), r["peak_mib"].get<double>(),
                r["bytes_per_edge"].get<double>(), r["faults_per_step"].get<double>());
   std::fflush(report());
 }
 
 // The sweep as CSV: one row per configuration; a failed one keeps its configuration and
-// leaves the measurements empty.
-std::string results_csv(const std::vector<json>& rows) {
+// leaves the measurements empty, as a row of the GPU leaves forward and backward.
+std::string results_csv(const std::vector<json>& rows, Device device) {
   std::ostringstream out;
-  out << "graph,nodes,edges,density,avg_degree,mode,heads,features,threads,"
+  out << "graph,nodes,edges,density,avg_degree,mode,heads,features,threads,device,"
          "forward_ms,forward_min_ms,forward_max_ms,backward_ms,backward_min_ms,backward_max_ms,"
          "step_ms,step_min_ms,step_max_ms,inference_ms,inference_min_ms,inference_max_ms,"
          "peak_mib,bytes_per_edge,faults_per_step,status\n";
   for (const auto& r : rows) {
     if (r["status"] != "ok") {  // the configuration, no measurements
       auto opt = [&](const char* k) { return r.contains(k) ? r[k].dump() : std::string(); };
+      // threads empty, the device, then 12 timings and 3 memory columns empty
       out << r["graph"].get<std::string>() << ',' << r["nodes"] << ",," << opt("density") << ','
           << opt("avg_degree") << ',' << r["mode"].get<std::string>() << ',' << r["heads"] << ','
-          << r["features"] << ",,,,,,,,,,,,,,,,,error\n";
+          << r["features"] << ",," << to_string(device) << ",,,,,,,,,,,,,,,,error\n";
       continue;
     }
     out << r["graph"].get<std::string>() << ',' << r["nodes"] << ',' << r["edges"] << ','
         << r["density"] << ',' << r["avg_degree"] << ',' << r["mode"].get<std::string>() << ','
-        << r["heads"] << ',' << r["features"] << ',' << r["threads"];
+        << r["heads"] << ',' << r["features"] << ',' << r["threads"] << ',' << to_string(device);
     for (const char* k : {"forward_ms", "backward_ms", "step_ms", "inference_ms"}) {
-      out << ',' << r[k]["median"] << ',' << r[k]["min"] << ',' << r[k]["max"];
+      if (r[k].is_null()) {
+        out << ",,,";
+      } else {
+        out << ',' << r[k]["median"] << ',' << r[k]["min"] << ',' << r[k]["max"];
+      }
     }
     out << ',' << r["peak_mib"] << ',' << r["bytes_per_edge"] << ',' << r["faults_per_step"]
         << ",ok\n";
@@ -369,6 +470,26 @@ void run_bench(BenchFlags& f) {
       }
     }
   }
+  if (f.device == Device::kCuda) {
+    // The options the GPU does not run (dense attention, for one) are one line now, before
+    // any configuration runs, not an error row per configuration.
+    for (const Config& c : configs) {
+      try {
+        check_cuda_options(config_options(f, c));
+      } catch (const Error& e) {
+        GAT_FAIL("--mode " << c.mode << ": " << e.what());
+      }
+    }
+    // Whether a GPU is there, asked in a child: the parent must not initialise CUDA (see the
+    // top of this file). No GPU is one line and exit status 1, as for gat train.
+    const json probe = in_child([] {
+      require_device(Device::kCuda);
+      return json{{"status", "ok"}, {"device_name", cuda_device_text(cuda_status())}};
+    });
+    GAT_CHECK(probe["status"] == "ok", probe["error"].get<std::string>());
+    std::fprintf(report(), "device: cuda, %s; forward and backward are not timed apart (-)\n",
+                 probe["device_name"].get<std::string>().c_str());
+  }
   print_header();
   std::fflush(report());
   std::vector<json> rows;
@@ -384,7 +505,7 @@ void run_bench(BenchFlags& f) {
     if (live) std::fputs("\r\033[K", stderr);
     print_row(rows.back());
   }
-  if (!f.csv.empty()) write_output(f.csv, results_csv(rows));
+  if (!f.csv.empty()) write_output(f.csv, results_csv(rows, f.device));
   if (!f.json_path.empty()) write_json(f.json_path, json{{"results", rows}});
 }
 
@@ -413,7 +534,7 @@ void register_bench(CLI::App& app) {
   cmd->add_option("--graph", f.graph, "Generator: er (Erdos-Renyi) or rmat (power law)")
       ->capture_default_str()
       ->check(CLI::IsMember({"er", "rmat"}));
-  cmd->add_option("--mode", f.mode, "sparse, dense or both")
+  cmd->add_option("--mode", f.mode, "sparse, dense or both (with --device cuda: sparse)")
       ->capture_default_str()
       ->check(CLI::IsMember({"sparse", "dense", "both"}));
   cmd->add_option("--heads", f.heads, "Heads H (list)")
@@ -435,6 +556,10 @@ void register_bench(CLI::App& app) {
       ->check(CLI::Range(1, 100000));
   cmd->add_option("--threads", f.threads, "OpenMP threads (default: all cores)")
       ->check(CLI::Range(1, 4096));
+  add_device_flag(*cmd, f.device)
+      ->description(
+          "Where to time: cpu, or cuda (an NVIDIA GPU, sparse mode only; the training step is "
+          "timed whole, and peak memory is the host's)");
   cmd->add_option("--seed", f.seed, "Seed of graphs, features and weights")
       ->capture_default_str()
       ->check(seed_value());
@@ -455,6 +580,9 @@ void register_bench(CLI::App& app) {
                              "without --dataset, --edges or --ogb gat bench generates its graphs "
                              "(the width per head is --hidden)");
     }
+    // The GPU runs sparse attention only (check_cuda_options): there the default sweep is
+    // sparse, where the CPU's is both modes; a --mode dense given with it is refused.
+    if (flags->device == Device::kCuda && cmd->count("--mode") == 0) flags->mode = "sparse";
     run_bench(*flags);
   });
 }

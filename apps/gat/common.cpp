@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <charconv>
 #include <cmath>
+#include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -319,6 +320,14 @@ double peak_rss_mib() {
     status.ignore(1 << 16, '\n');
   }
   return -1.0;
+}
+
+std::string cuda_device_text(const CudaStatus& status) {
+  char memory[32];
+  std::snprintf(memory, sizeof memory, "%.1f GiB",
+                static_cast<double>(status.memory_bytes) / (1024.0 * 1024.0 * 1024.0));
+  return status.name + " (sm_" + std::to_string(status.compute_major) +
+         std::to_string(status.compute_minor) + ", " + memory + ")";
 }
 
 void apply_threads(int threads) {

@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "gat/core/device.hpp"
 #include "gat/data/dataset.hpp"
 #include "gat/io/linqs.hpp"
 #include "gat/io/node_data.hpp"
@@ -139,6 +140,10 @@ double stddev(const std::vector<double>& v);
 
 /// Peak resident memory of this process so far, in MiB (VmHWM), or -1 if unknown.
 double peak_rss_mib();
+
+/// @brief CUDA device 0 as the reports name it: "NVIDIA H200 (sm_90, 139.8 GiB)"; for a usable
+/// status (gat::cuda_status).
+std::string cuda_device_text(const CudaStatus& status);
 
 /// Applies --threads (0 = leave the OpenMP default).
 void apply_threads(int threads);

@@ -1,4 +1,5 @@
-// gat info: what a dataset holds — nodes, edges, self loops, features, classes, degrees, split.
+// gat info: what a dataset holds — nodes, edges, self loops, features, classes, degrees, split —
+// and whether this gat can train on a GPU here (--device cuda).
 
 #include <algorithm>
 #include <chrono>
@@ -12,6 +13,7 @@
 
 #include "commands.hpp"
 #include "common.hpp"
+#include "gat/core/device.hpp"
 #include "gat/core/error.hpp"
 #include "results.hpp"
 
@@ -34,8 +36,8 @@ struct DatasetStats {
   std::ptrdiff_t isolated = 0;
   double dmin = 0, dmax = 0, dmean = 0, dmedian = 0;
   std::vector<long long> class_counts;
-  long long unassigned = 0;  // nodes in no split
-  long long unlabelled = 0;  // nodes whose label is -1 (a graph of one's own may have some)
+  long long unassigned = 0;   // nodes in no split
+  long long unlabelled = 0;   // nodes whose label is -1 (a graph of one's own may have some)
   std::int64_t nonzeros = 0;  // of the feature matrix
   double density = 0;         // non-zero share of the feature matrix
 };
@@ -187,6 +189,39 @@ nlohmann::json stats_json(const Dataset& data, const LinqsReport& linqs, const N
   return out;
 }
 
+// "13.0" from the CUDA runtime's encoding of a version, 1000·major + 10·minor.
+std::string cuda_version(int version) {
+  return std::to_string(version / 1000) + "." + std::to_string(version % 1000 / 10);
+}
+
+// One line on whether --device cuda can run: the device, or why not.
+void print_cuda(const CudaStatus& s) {
+  std::string line = "built with CUDA: " + std::string(s.built ? "yes" : "no");
+  if (s.usable) {
+    line += "; device 0: " + cuda_device_text(s) + ", driver CUDA " +
+            cuda_version(s.driver_version) + ", runtime CUDA " + cuda_version(s.runtime_version);
+  } else {
+    line += "; --device cuda cannot run: " + s.reason;
+  }
+  std::fprintf(report(), "cuda             %s\n", line.c_str());
+}
+
+nlohmann::json cuda_json(const CudaStatus& s) {
+  nlohmann::json out = {{"built", s.built}, {"usable", s.usable}};
+  if (!s.usable) out["reason"] = s.reason;
+  if (s.usable) {
+    out["device"] = s.name;
+    out["compute_capability"] =
+        std::to_string(s.compute_major) + "." + std::to_string(s.compute_minor);
+    out["memory_bytes"] = s.memory_bytes;
+  }
+  if (s.built) {
+    out["driver_version"] = s.driver_version;
+    out["runtime_version"] = s.runtime_version;
+  }
+  return out;
+}
+
 void run_info(const InfoFlags& f) {
   check_outputs({{f.json, "--json"}});
   LinqsReport linqs;
@@ -200,7 +235,13 @@ void run_info(const InfoFlags& f) {
   const NodeDataReport* own = f.data.own_graph() ? &own_report : nullptr;
   const DatasetStats st = dataset_stats(data);
   print_stats(data, linqs, own, cost, st);
-  if (!f.json.empty()) write_json(f.json, stats_json(data, linqs, own, cost, st));
+  const CudaStatus cuda = cuda_status();
+  print_cuda(cuda);
+  if (!f.json.empty()) {
+    nlohmann::json out = stats_json(data, linqs, own, cost, st);
+    out["cuda"] = cuda_json(cuda);
+    write_json(f.json, out);
+  }
 }
 
 }  // namespace
@@ -209,7 +250,8 @@ void register_info(CLI::App& app) {
   auto flags = std::make_shared<InfoFlags>();
   auto& f = *flags;
   CLI::App* cmd = app.add_subcommand(
-      "info", "Describe a dataset: nodes, edges, features, classes, degrees, split");
+      "info",
+      "Describe a dataset: nodes, edges, features, classes, degrees, split; and the CUDA device");
   add_data_flags(*cmd, f.data);
   cmd->add_option("--json", f.json,
                   "Also write the statistics as JSON to this file ('-': stdout, the table then "

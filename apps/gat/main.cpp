@@ -195,7 +195,7 @@ int main(int argc, char** argv) {
 namespace {
 
 int run(int argc, char** argv) {
-  CLI::App app{"gat: graph attention networks on the CPU"};
+  CLI::App app{"gat: graph attention networks on the CPU, and on NVIDIA GPUs (--device cuda)"};
   app.require_subcommand(1);
   app.set_version_flag("--version", "gat 0.1.0");
   gat::app::register_train(app);

@@ -96,6 +96,16 @@ std::vector<CLI::Option*> add_training_flags(CLI::App& cmd, ModelFlags& f) {
   return out;
 }
 
+CLI::Option* add_device_flag(CLI::App& cmd, Device& device) {
+  return cmd
+      .add_option_function<std::string>(
+          "--device", [&device](const std::string& name) { device = parse_device(name); },
+          "Where to train: cpu, or cuda (an NVIDIA GPU; needs a build with -DGAT_WITH_CUDA=ON, "
+          "and runs the paper's layer only)")
+      ->default_str(to_string(device))
+      ->check(library_names(parse_device, "DEVICE"));
+}
+
 void finish_model_options(ModelFlags& f, const Dataset& data) {
   f.model.in_features = data.num_features();
   f.model.num_classes = data.num_classes();

@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "gat/core/device.hpp"
 #include "gat/data/dataset.hpp"
 #include "gat/layers/gat_model.hpp"
 #include "gat/train/trainer.hpp"
@@ -31,6 +32,10 @@ std::vector<CLI::Option*> add_model_flags(CLI::App& cmd, ModelFlags& flags);
 
 /// @brief Adds the training flags --lr, --weight-decay, --epochs, --patience; returns them.
 std::vector<CLI::Option*> add_training_flags(CLI::App& cmd, ModelFlags& flags);
+
+/// @brief Adds --device cpu|cuda (default cpu), parsed by gat::parse_device: the commands that
+/// can train on the GPU (gat train, gat bench) bind it to their own Device.
+CLI::Option* add_device_flag(CLI::App& cmd, Device& device);
 
 /// @brief Completes flags.model from the dataset's sizes (input features,
 /// classes).

@@ -11,8 +11,10 @@
 
 #include "commands.hpp"
 #include "common.hpp"
+#include "gat/core/device.hpp"
 #include "gat/core/error.hpp"
 #include "gat/core/threads.hpp"
+#include "gat/train/cuda_trainer.hpp"
 #include "gat/train/trainer.hpp"
 #include "model_flags.hpp"
 #include "model_io.hpp"
@@ -173,11 +175,15 @@ void report_totals(const TrainFlags& f, const std::vector<double>& accs, const T
                  static_cast<unsigned long long>(f.seed + f.runs - 1));
   }
   const double rss = peak_rss_mib();
-  std::fprintf(
-      report(),
-      "time (median over all epochs, %d threads): training epoch %.3f ms (forward + backward + "
-      "Adam), inference %.3f ms\npeak memory: %.1f MiB\n",
-      num_threads(), median(t.train_ms), median(t.eval_ms), rss);
+  // On the GPU the thread count does not decide the time, and the process's peak resident
+  // memory is the host's alone (the device's is not counted), which the line says.
+  const bool gpu = f.train.device != Device::kCpu;
+  const std::string where = gpu ? "on " + std::string(to_string(f.train.device))
+                                : std::to_string(num_threads()) + " threads";
+  std::fprintf(report(),
+               "time (median over all epochs, %s): training epoch %.3f ms (forward + backward + "
+               "Adam), inference %.3f ms\npeak memory%s: %.1f MiB\n",
+               where.c_str(), median(t.train_ms), median(t.eval_ms), gpu ? " (host)" : "", rss);
   out["test_acc_mean"] = m;
   out["test_acc_std"] = sd;
   out["median_epoch_ms"] = median(t.train_ms);
@@ -191,6 +197,12 @@ void run_train(TrainFlags& f, const CLI::App& cmd) {
   GAT_CHECK(f.log_every >= 1, "--log-every must be at least 1, got " << f.log_every);
   // Refuse before training, not after it, when a result cannot be written.
   check_outputs({{f.json, "--json"}, {f.history, "--history"}, {f.save, "--save"}});
+  // Before any data is read: the options the GPU backend does not run, naming the option (a
+  // preset, applied later, sets only --out-heads and Adam's settings, which it runs), then
+  // whether a device can run here at all.
+  const bool gpu = f.train.device == Device::kCuda;
+  if (gpu) check_cuda_options(f.model);
+  require_device(f.train.device);
   LinqsReport linqs;
   NodeDataReport own;
   const Dataset data = load_dataset(f.data, &linqs, &own);
@@ -207,12 +219,21 @@ void run_train(TrainFlags& f, const CLI::App& cmd) {
   // both go to one log.
   std::fflush(report());
   finish_model_options(f, data);
-  check_training_memory(f, data);
+  // The host's memory: on the GPU the host still holds the data, the model and its copy of
+  // the best weights, but not the activations this estimate is mostly made of.
+  if (!gpu) check_training_memory(f, data);
 
   nlohmann::json out;
   out["dataset"] = data.name;
   out["preset"] = preset.empty() ? nlohmann::json() : nlohmann::json(preset);
   out["threads"] = num_threads();
+  out["device"] = to_string(f.train.device);
+  if (gpu) {
+    const std::string name = cuda_device_text(cuda_status());
+    std::fprintf(report(), "device: cuda, %s\n", name.c_str());
+    std::fflush(report());
+    out["device_name"] = name;
+  }
   out["options"] = model_flags_json(f);
   Progress progress(progress_options(f, cmd));
   std::vector<double> accs;
@@ -316,6 +337,7 @@ void register_train(CLI::App& app) {
       ->check(CLI::Range(1, 100000));
   cmd->add_option("--threads", f.threads, "OpenMP threads (default: all cores)")
       ->check(CLI::Range(1, 4096));
+  add_device_flag(*cmd, f.train.device);
   cmd->add_flag("-q,--quiet", f.quiet, "No progress on stderr");
   cmd->add_option("--log-every", f.log_every,
                   "Progress as one line every N epochs (default: a live line on a terminal, "
@@ -356,6 +378,11 @@ void register_train(CLI::App& app) {
   cmd->callback([flags, cmd] {
     keep_freed_memory();
     check_task_flags(*flags, *cmd);
+    // An error (exit 1) rather than a usage error: the command line is right, the backend
+    // does not have the task (graph classification trains mini-batches of small graphs).
+    GAT_CHECK(flags->task != "graph" || flags->train.device == Device::kCpu,
+              "--device " << to_string(flags->train.device)
+                          << ": graph classification runs on the CPU only");
     if (flags->task == "graph") {
       run_graph_task(*flags, *cmd);
     } else {

@@ -737,5 +737,49 @@ expect_error "training without features" "has no node features: give --features"
   "$gat" train --edges "$own/int.txt" --labels "$own/y.txt" --split random:1,1,1 --epochs 2
 # ---- end of the issue 15 block ----
 
+# ---- Issue 16: --device (gat/core/device.hpp) ----
+# Where CUDA cannot run (a build without it, or no GPU), --device cuda is one line naming why,
+# exit status 1, before any data is read; gat info says the same. On a machine where it can
+# run, tools/gpu-check.sh tests the GPU, and these refusals are skipped.
+"$gat" info --dataset "$sample" --json "$work/dev.json" >"$work/out" 2>"$work/err"
+if grep -q "^cuda  *built with CUDA: \(yes\|no\); " "$work/out" &&
+  /usr/bin/python3 -c 'import json, sys; c = json.load(open(sys.argv[1]))["cuda"]; sys.exit(not (c["usable"] or c["reason"]))' \
+    "$work/dev.json"; then
+  pass "info reports the CUDA status"
+else
+  fail "info reports the CUDA status: $(cat "$work/out" "$work/err")"
+fi
+if grep -q "^cuda .*cannot run" "$work/out"; then
+  expect_error "train --device cuda without a usable GPU" "--device cuda: " -- \
+    "$gat" train --dataset "$sample" --epochs 2 --device cuda
+  expect_error "bench --device cuda without a usable GPU" "--device cuda: " -- \
+    "$gat" bench --nodes 50 --degree 4 --reps 1 --warmup 0 --device cuda
+else
+  echo "skip: --device cuda refusals (a GPU is usable here; tools/gpu-check.sh tests it)"
+fi
+expect_usage "an unknown device names the choices" "unknown device 'gpu'; choose one of cpu, cuda" -- \
+  "$gat" train --dataset "$sample" --device gpu
+expect_error "graph classification stays on the CPU" "--device cuda: graph classification runs on the CPU only" -- \
+  "$gat" train --task graph --dataset MUTAG --device cuda
+expect_error "train --device cuda refuses a variant first, naming it" "--score dot runs on the CPU only" -- \
+  "$gat" train --dataset "$sample" --score dot --device cuda
+expect_error "bench --device cuda refuses dense attention" "--mode dense: .*--attention dense runs on the CPU only" -- \
+  "$gat" bench --nodes 50 --degree 4 --mode dense --device cuda
+if "$gat" train --dataset "$sample" --epochs 3 --quiet --device cpu --json "$work/dev_train.json" \
+  >/dev/null 2>"$work/err" && grep -q '"device": "cpu"' "$work/dev_train.json"; then
+  pass "train --device cpu records the device"
+else
+  fail "train --device cpu records the device: $(cat "$work/err")"
+fi
+if "$gat" bench --nodes 50 --degree 4 --mode sparse --reps 1 --warmup 0 --device cpu \
+  --csv "$work/dev_bench.csv" >/dev/null 2>"$work/err" &&
+  head -1 "$work/dev_bench.csv" | grep -q ',threads,device,forward_ms,' &&
+  grep -q ',cpu,[0-9].*,ok$' "$work/dev_bench.csv"; then
+  pass "bench --device cpu writes the device column"
+else
+  fail "bench --device cpu writes the device column: $(cat "$work/err" "$work/dev_bench.csv")"
+fi
+# ---- end of the issue 16 block ----
+
 echo "$passes passed, $failures failed"
 [ "$failures" -eq 0 ]
