@@ -30,6 +30,7 @@ jobs=$(nproc)
 gat="$build/apps/gat/gat"
 python=$(command -v python3 || true)
 failed=()   # what makes the exit status 1
+tails=()    # the steps whose log ends the report (failures that make the exit status 1)
 steps=()    # table rows of the report
 
 # step NAME TIMEOUT COMMAND...: runs COMMAND with its output in $logs/NAME.log, under the
@@ -102,9 +103,11 @@ elif step configure 120 cmake -S "$here" -B "$build" -DCMAKE_BUILD_TYPE=Release 
     built=1
   else
     failed+=("the build (logs/build.log)")
+    tails+=(build)
   fi
 else
   failed+=("cmake's configure step (logs/configure.log)")
+  tails+=(configure)
 fi
 
 cuda_line="-"
@@ -117,6 +120,7 @@ if [ "$built" = 1 ]; then
   if [ -x "$build/tests/cuda_tests" ]; then
     if ! step cuda_tests 180 "$build/tests/cuda_tests" --gtest_output="xml:$out/cuda_tests.xml"; then
       failed+=("the GPU tests (logs/cuda_tests.log)")
+      tails+=(cuda_tests)
     fi
     # GoogleTest's closing lines: "[  PASSED  ] 2 tests.", "[  SKIPPED ] 4 tests, listed
     # below:", "[  FAILED  ] 1 test, listed below:" (skipped and failed ones named after).
@@ -134,6 +138,7 @@ if [ "$built" = 1 ]; then
   if ! step train_cuda 120 "$gat" train --dataset cora --device cuda --quiet \
     --json "$out/train_cuda.json"; then
     failed+=("gat train --device cuda (logs/train_cuda.log)")
+    tails+=(train_cuda)
   fi
   step train_cpu 120 "$gat" train --dataset cora --device cpu --quiet --json "$out/train_cpu.json"
 
@@ -207,6 +212,15 @@ bench_row() {  # bench_row LABEL FILE: the first result's step and inference med
   echo "| step | result | seconds |"
   echo "| --- | --- | --- |"
   printf '%s\n' "${steps[@]}"
+  echo
+  for name in "${tails[@]}"; do
+    echo
+    echo "### The end of logs/$name.log"
+    echo
+    echo '```'
+    tail -n 25 "$logs/$name.log" 2>/dev/null
+    echo '```'
+  done
   echo
   echo "Logs: logs/<step>.log beside this file; JSON of each run beside it too. Budget ${budget} s, used $SECONDS s."
 } >"$report"
