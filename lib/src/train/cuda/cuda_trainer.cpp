@@ -299,9 +299,11 @@ struct CudaTrainer::Impl {
         // Dropout of a sparse input touches its non-zeros only (counter: the entry's index).
         s.sparse_used.resize(x_csr.nnz);
         cuda::dropout(x_val.get(), s.sparse_used.get(), x_csr.nnz, s.input_drop, nullptr);
-        s.sparse_used_t.resize(x_csr.nnz);
-        cuda::gather(s.sparse_used.get(), x_t_source.get(), s.sparse_used_t.get(), x_csr.nnz,
-                     nullptr);
+        if (training) {  // the weight gradient's operand; an inference pass needs none
+          s.sparse_used_t.resize(x_csr.nnz);
+          cuda::gather(s.sparse_used.get(), x_t_source.get(), s.sparse_used_t.get(), x_csr.nnz,
+                       nullptr);
+        }
         s.x = nullptr;
         spmm(x_csr, s.sparse_used.get(), w, s.hf, s.z.get(), 0.0f);
       } else {
