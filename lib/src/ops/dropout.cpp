@@ -78,6 +78,31 @@ void dropout(std::vector<T>& x, double p, const CounterRng& rng) {
 }
 
 template <typename T>
+void dropout(MatrixRef<T> x, const DropoutSpec& drop) {
+  if (drop.rows.empty()) return dropout<T>(x, drop.rate, drop.rng);
+  check_rate(drop.rate);
+  GAT_CHECK(
+      static_cast<Eigen::Index>(drop.rows.size()) >= x.rows(),
+      "dropout: " << drop.rows.size() << " row positions for a matrix of " << x.rows() << " rows");
+  if (drop.rate <= 0.0) return;
+  const T scale = static_cast<T>(1.0 / (1.0 - drop.rate));
+  const std::uint32_t threshold = CounterRng::drop_threshold(drop.rate);
+  const Eigen::Index cols = x.cols();
+#pragma omp parallel for schedule(static)
+  for (Eigen::Index r = 0; r < x.rows(); ++r) {
+    dropout_span(row(x, r), static_cast<std::uint64_t>(drop.rows[r] * cols), cols, threshold, scale,
+                 drop.rng);
+  }
+}
+
+template <typename T>
+void dropout(std::vector<T>& x, const DropoutSpec& drop) {
+  if (drop.rows.empty()) return dropout<T>(x, drop.rate, drop.rng);
+  dropout<T>(MatrixRef<T>(Eigen::Map<Matrix<T>>(x.data(), static_cast<Eigen::Index>(x.size()), 1)),
+             drop);
+}
+
+template <typename T>
 void dropout_rows(MatrixCRef<T> x, Eigen::Index first_row, const DropoutSpec& drop,
                   MatrixRef<T> out) {
   check_rate(drop.rate);
@@ -90,6 +115,16 @@ void dropout_rows(MatrixCRef<T> x, Eigen::Index first_row, const DropoutSpec& dr
   const T scale = static_cast<T>(1.0 / (1.0 - drop.rate));
   const std::uint32_t threshold = CounterRng::drop_threshold(drop.rate);
   const Eigen::Index cols = x.cols();
+  if (!drop.rows.empty()) {
+    GAT_CHECK(static_cast<Eigen::Index>(drop.rows.size()) >= first_row + x.rows(),
+              "dropout_rows: " << drop.rows.size() << " row positions, rows up to "
+                               << first_row + x.rows() << " dropped");
+    for (Eigen::Index r = 0; r < out.rows(); ++r) {
+      dropout_span(row(out, r), static_cast<std::uint64_t>(drop.rows[first_row + r] * cols), cols,
+                   threshold, scale, drop.rng);
+    }
+    return;
+  }
   const auto first = static_cast<std::uint64_t>(first_row * cols);
   if (out.outerStride() == cols) {
     dropout_span(out.data(), first, out.size(), threshold, scale, drop.rng);
@@ -105,6 +140,10 @@ template void dropout<float>(MatrixRef<float>, double, const CounterRng&);
 template void dropout<double>(MatrixRef<double>, double, const CounterRng&);
 template void dropout<float>(std::vector<float>&, double, const CounterRng&);
 template void dropout<double>(std::vector<double>&, double, const CounterRng&);
+template void dropout<float>(MatrixRef<float>, const DropoutSpec&);
+template void dropout<double>(MatrixRef<double>, const DropoutSpec&);
+template void dropout<float>(std::vector<float>&, const DropoutSpec&);
+template void dropout<double>(std::vector<double>&, const DropoutSpec&);
 template void dropout_rows<float>(MatrixCRef<float>, Eigen::Index, const DropoutSpec&,
                                   MatrixRef<float>);
 template void dropout_rows<double>(MatrixCRef<double>, Eigen::Index, const DropoutSpec&,

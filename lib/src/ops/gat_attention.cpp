@@ -38,6 +38,7 @@ struct DropDraw {
   std::uint32_t threshold;
   T scale;
   Eigen::Index heads;
+  const std::int64_t* rows;   // slot p draws the counters of slot rows[p] of the whole (null: p)
   template <typename Values>  // detail::HeadValues<T, kH>
   void operator()(EdgeId p, Values& out, std::uint8_t* bits) const {
     // Locals, not members: a store to out (T) could alias scale (T) and force a reload per
@@ -45,7 +46,8 @@ struct DropDraw {
     const CounterRng r = rng;
     const std::uint32_t t = threshold;
     const T keep = scale;
-    const std::uint64_t base = static_cast<std::uint64_t>(p) * static_cast<std::uint64_t>(heads);
+    const std::uint64_t base =
+        static_cast<std::uint64_t>(rows ? rows[p] : p) * static_cast<std::uint64_t>(heads);
     const auto low = static_cast<std::uint32_t>(base);
     const auto high = static_cast<std::uint32_t>(base >> 32);
     const auto h_count = static_cast<std::uint32_t>(out.size());  // fixed when H is known
@@ -109,7 +111,8 @@ void forward_kernel(const CsrGraph& graph, const MatrixCRef<T>& s_src, const Mat
   const Eigen::Index bytes = mask_bytes(h_count);
   const bool drop = dropout.rate > 0;
   const DropDraw<T> draw{dropout.rng, CounterRng::drop_threshold(dropout.rate),
-                         drop_scale<T>(dropout.rate), h_count};
+                         drop_scale<T>(dropout.rate), h_count,
+                         dropout.rows.empty() ? nullptr : dropout.rows.data()};
   const bool prefetch = worth_prefetching(z);
 #pragma omp parallel
   {
@@ -411,6 +414,9 @@ void gat_attention_forward(const CsrGraph& graph, MatrixCRef<T> s_src, MatrixCRe
   constexpr const char* fn = "gat_attention_forward";
   check_inputs(fn, graph, s_src, s_dst, negative_slope, dropout.rate, z);
   check_shape(fn, "out", out.rows(), out.cols(), "the shape of z (N, H·F)", z.rows(), z.cols());
+  GAT_CHECK(
+      dropout.rows.empty() || static_cast<EdgeId>(dropout.rows.size()) >= graph.num_edges(),
+      fn << ": " << dropout.rows.size() << " slot positions for " << graph.num_edges() << " edges");
   const Eigen::Index n = graph.num_nodes(), h = s_src.cols();
   stats.max.resize(n, h);
   stats.inv_sum.resize(n, h);

@@ -4,6 +4,8 @@
 // linear in its input, so the backward pass is the same call on the gradient with the same rng: the
 // mask is recomputed, never stored.
 
+#include <cstdint>
+#include <span>
 #include <vector>
 
 #include "gat/core/random.hpp"
@@ -16,6 +18,12 @@ namespace gat::ops {
 struct DropoutSpec {
   double rate = 0.0;
   CounterRng rng{0, 0, 0, 0};
+  // Where the rows dropped sit in a larger whole. Empty: row r is row r. Otherwise row r takes
+  // the counters of row rows[r] of the whole, so it gets the mask the whole would give it there
+  // (for a flat array, rows are its entries). A process of a distributed run holds some rows of
+  // each matrix (gat/data/graph_part.hpp) and drops them as the single-process run drops the
+  // whole: the model trained does not depend on how the graph was split.
+  std::span<const std::int64_t> rows = {};
 };
 
 /// @brief In place: x[r, c] ← keep(r·cols + c) ? x[r, c] / (1 - p) : 0.  p in [0, 1); throws
@@ -28,12 +36,23 @@ void dropout(MatrixRef<T> x, double p, const CounterRng& rng);
 template <typename T>
 void dropout(std::vector<T>& x, double p, const CounterRng& rng);
 
+/// @brief In place, as described by `drop`: x[r, c] ← keep(R·cols + c) ? x[r, c] / (1 - p) : 0
+/// with R = drop.rows[r] (r when drop.rows is empty, the same as dropout(x, p, rng)).
+/// Throws gat::Error when drop.rows is given but has fewer than x.rows() entries.
+template <typename T>
+void dropout(MatrixRef<T> x, const DropoutSpec& drop);
+
+/// @brief The same on a flat array: entry k is row k of one column.
+template <typename T>
+void dropout(std::vector<T>& x, const DropoutSpec& drop);
+
 /// @brief out ← dropout(x) for a block of rows of a larger matrix: x holds rows
 /// first_row .. first_row + x.rows() - 1 of an (·, x.cols()) matrix, so entry (r, c) of the
-/// block is decided by counter (first_row + r)·cols + c and gets exactly the value dropout()
-/// gives it in the whole. Lets a kernel that splits rows among threads drop its block in its own
-/// scratch instead of keeping a dropped copy of the whole matrix. Serial. p checked as above;
-/// out (x.rows(), x.cols()) must not alias x.
+/// block is decided by counter (first_row + r)·cols + c (with drop.rows, by row
+/// drop.rows[first_row + r]) and gets exactly the value dropout() gives it in the whole. Lets a
+/// kernel that splits rows among threads drop its block in its own scratch instead of keeping a
+/// dropped copy of the whole matrix. Serial. p checked as above; out (x.rows(), x.cols()) must not
+/// alias x.
 template <typename T>
 void dropout_rows(MatrixCRef<T> x, Eigen::Index first_row, const DropoutSpec& drop,
                   MatrixRef<T> out);
