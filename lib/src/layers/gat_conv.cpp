@@ -1,6 +1,8 @@
 #include "gat/layers/gat_conv.hpp"
 
 #include <cmath>
+#include <span>
+#include <type_traits>
 #include <utility>
 
 #include "gat/core/error.hpp"
@@ -225,15 +227,23 @@ LayerGraph<T> GatConv<T>::prepare_graph(const CsrGraph& graph, MatrixCRef<T> edg
 }
 
 template <typename T>
-void GatConv<T>::check_edges(const CsrGraph& graph, const Matrix<T>* edge_features) const {
+void GatConv<T>::check_edges(const CsrGraph& graph, const Matrix<T>* edge_features,
+                             const HaloExchange* halo) const {
   // A graph without the layer's self-loop policy applied would run, silently attending without
   // (or with several) self loops: refuse it. The summary is counted when the graph is built.
+  // A process's part of a split graph has its halo rows without in-edges: one loop per owned row.
   const SelfLoops policy = options_.self_loops;
-  GAT_CHECK(policy != SelfLoops::kAdd || graph.has_one_self_loop_per_node(),
+  GAT_CHECK(policy != SelfLoops::kAdd || halo != nullptr || graph.has_one_self_loop_per_node(),
             "GatConv layer " << layer_index_ << ": the graph has " << graph.num_self_loops()
                              << " self loops on " << graph.num_nodes()
                              << " nodes, but the layer's policy (self_loops=add) wants exactly one "
                                 "per node: pass the graph through prepare_graph() first");
+  GAT_CHECK(policy != SelfLoops::kAdd || halo == nullptr ||
+                graph.num_self_loops() == static_cast<EdgeId>(halo->owned()),
+            "GatConv layer " << layer_index_ << ": the part's graph has " << graph.num_self_loops()
+                             << " self loops on " << halo->owned()
+                             << " owned nodes, but the layer's policy (self_loops=add) wants "
+                                "exactly one per owned node");
   GAT_CHECK(policy != SelfLoops::kRemove || graph.num_self_loops() == 0,
             "GatConv layer " << layer_index_ << ": the graph has " << graph.num_self_loops()
                              << " self loops, but the layer's policy (self_loops=remove) wants "
@@ -260,12 +270,13 @@ template <typename T>
 Matrix<T> GatConv<T>::forward(const CsrGraph& graph, MatrixCRef<T> x, GatConvCache<T>& cache,
                               const ForwardContext& ctx, const Matrix<T>* edge_features) const {
   check_graph(graph, x.rows());
-  check_edges(graph, edge_features);
+  check_edges(graph, edge_features, ctx.halo);
   cache.edge_input = options_.edge_features > 0 ? edge_features : nullptr;
   GAT_CHECK(x.cols() == options_.in_features, "GatConv layer " << layer_index_ << ": input has "
                                                                << x.cols() << " columns, expected "
                                                                << options_.in_features);
   cache.sparse_input = nullptr;
+  check_halo(graph, cache, ctx);
   cache.training = ctx.training;
   cache.input_rng = CounterRng(ctx.seed, ctx.step, layer_index_, kStreamInputDropout);
   cache.dense_data = x.data();
@@ -280,18 +291,27 @@ Matrix<T> GatConv<T>::forward(const CsrGraph& graph, const SparseInput<T>& x,
                               GatConvCache<T>& cache, const ForwardContext& ctx,
                               const Matrix<T>* edge_features) const {
   check_graph(graph, x.matrix.rows);
-  check_edges(graph, edge_features);
+  check_edges(graph, edge_features, ctx.halo);
   cache.edge_input = options_.edge_features > 0 ? edge_features : nullptr;
   GAT_CHECK(x.matrix.cols == options_.in_features,
             "GatConv layer " << layer_index_ << ": input has " << x.matrix.cols
                              << " columns, expected " << options_.in_features);
   cache.sparse_input = &x;
   cache.dense_data = nullptr;
+  check_halo(graph, cache, ctx);
   cache.training = ctx.training;
   cache.input_rng = CounterRng(ctx.seed, ctx.step, layer_index_, kStreamInputDropout);
-  // Dropout of a sparse input only touches its non-zeros: a dropped zero is still zero.
+  // Dropout of a sparse input only touches its non-zeros: a dropped zero is still zero. Each is
+  // keyed by its index among the non-zeros (of the whole input, in a distributed run).
   cache.sparse_values = x.matrix.val;
-  if (ctx.training) ops::dropout<T>(cache.sparse_values, options_.input_dropout, cache.input_rng);
+  if (ctx.training) {
+    const std::span<const std::int64_t> ids =
+        ctx.halo ? ctx.halo->input_ids() : std::span<const std::int64_t>{};
+    GAT_CHECK(ids.empty() || static_cast<std::int64_t>(ids.size()) == x.matrix.nnz(),
+              "GatConv layer " << layer_index_ << ": the halo exchange places " << ids.size()
+                               << " input non-zeros, the input has " << x.matrix.nnz());
+    ops::dropout<T>(cache.sparse_values, {options_.input_dropout, cache.input_rng, ids});
+  }
   return forward_cached(graph, cache, ctx);
 }
 
@@ -309,7 +329,40 @@ Matrix<T> GatConv<T>::projection_forward(const GatConvCache<T>& cache, const Mat
 
 template <typename T>
 ops::DropoutSpec GatConv<T>::input_dropout(const GatConvCache<T>& cache) const {
-  return {cache.training ? options_.input_dropout : 0.0, cache.input_rng};
+  return {cache.training ? options_.input_dropout : 0.0, cache.input_rng,
+          cache.halo ? cache.halo->node_ids() : std::span<const std::int64_t>{}};
+}
+
+template <typename T>
+ops::DropoutSpec GatConv<T>::feature_dropout(const GatConvCache<T>& cache, double rate) const {
+  return {rate, cache.feature_rng,
+          cache.halo ? cache.halo->node_ids() : std::span<const std::int64_t>{}};
+}
+
+template <typename T>
+void GatConv<T>::check_halo(const CsrGraph& graph, GatConvCache<T>& cache,
+                            const ForwardContext& ctx) const {
+  cache.halo = ctx.halo;
+  if (!ctx.halo) return;
+  GAT_CHECK((std::is_same_v<T, float>),
+            "GatConv layer " << layer_index_ << ": distributed passes run in float only");
+  GAT_CHECK(fuses(options_) && ctx.attention_override == AttentionOverride::kNone,
+            "GatConv layer "
+                << layer_index_
+                << ": distributed training runs the paper's layer only (sparse attention, gat "
+                   "score, softmax alignment, single-dimensional, no edge features)");
+  const std::int64_t owned = ctx.halo->owned();
+  GAT_CHECK(static_cast<std::int64_t>(ctx.halo->node_ids().size()) == graph.num_nodes() &&
+                owned >= 0 && owned <= graph.num_nodes() &&
+                static_cast<EdgeId>(ctx.halo->slot_ids().size()) == graph.num_edges(),
+            "GatConv layer " << layer_index_ << ": the halo exchange describes "
+                             << ctx.halo->node_ids().size() << " rows and "
+                             << ctx.halo->slot_ids().size() << " slots, the graph has "
+                             << graph.num_nodes() << " nodes and " << graph.num_edges()
+                             << " edges");
+  // Halo rows only lend their values: their own in-edges would be attended by their owner.
+  GAT_CHECK(graph.row_ptr()[owned] == graph.num_edges(),
+            "GatConv layer " << layer_index_ << ": halo rows (from " << owned << ") have in-edges");
 }
 
 template <typename T>
@@ -329,7 +382,7 @@ Matrix<T> GatConv<T>::forward_cached(const CsrGraph& graph, GatConvCache<T>& cac
       }
     } else if (const ops::DropoutSpec drop = input_dropout(cache); drop.rate > 0) {
       Matrix<T> x_used = cache.dense_input();  // x_used itself, dropped in a transient copy
-      ops::dropout<T>(x_used, drop.rate, drop.rng);
+      ops::dropout<T>(x_used, drop);
       out += x_used;
     } else {
       out += cache.dense_input();
@@ -430,7 +483,7 @@ Matrix<T> GatConv<T>::attend(const CsrGraph& graph, GatConvCache<T>& cache,
   cache.feature_rng = CounterRng(ctx.seed, ctx.step, layer_index_, kStreamFeatureDropout);
   if (ctx.training && options_.feature_dropout > 0) {
     cache.z_used = cache.z;
-    ops::dropout<T>(cache.z_used, options_.feature_dropout, cache.feature_rng);
+    ops::dropout<T>(cache.z_used, feature_dropout(cache, options_.feature_dropout));
   } else {
     cache.z_used.resize(0, 0);
   }
@@ -444,6 +497,12 @@ Matrix<T> GatConv<T>::attend(const CsrGraph& graph, GatConvCache<T>& cache,
     cache.s_dst.resize(n, h);
     ops::head_dot_forward<T>(cache.z, params_[1].value, cache.s_src);
     ops::head_dot_forward<T>(cache.z, params_[2].value, cache.s_dst);
+    if constexpr (std::is_same_v<T, float>) {
+      // The halo rows' values and source scores are their owners' (check_halo: float only).
+      if (cache.halo) {
+        cache.halo->fetch(cache.z_used.size() > 0 ? cache.z_used : cache.z, cache.s_src);
+      }
+    }
     // An inference pass keeps the weights (E, H) for attention() unless told not to; training
     // keeps them for the backward while they are small, and otherwise keeps none (nor the ones
     // of an earlier inference pass): the backward computes them again from the softmax
@@ -454,10 +513,11 @@ Matrix<T> GatConv<T>::attend(const CsrGraph& graph, GatConvCache<T>& cache,
         ctx.training ? weight_bytes <= options_.keep_weights_bytes : ctx.keep_attention;
     if (!keep) cache.alpha.resize(0, 0);
     cache.alpha_used.resize(0, 0);
-    ops::gat_attention_forward<T>(graph, cache.s_src, cache.s_dst, T(options_.negative_slope),
-                                  {drop ? options_.attention_dropout : 0.0, cache.attention_rng},
-                                  values, agg, cache.softmax_stats, cache.attention_mask,
-                                  keep ? &cache.alpha : nullptr);
+    ops::gat_attention_forward<T>(
+        graph, cache.s_src, cache.s_dst, T(options_.negative_slope),
+        {drop ? options_.attention_dropout : 0.0, cache.attention_rng,
+         cache.halo ? cache.halo->slot_ids() : std::span<const std::int64_t>{}},
+        values, agg, cache.softmax_stats, cache.attention_mask, keep ? &cache.alpha : nullptr);
     // With feature dropout the values aggregated are z_used, and the backward needs z itself
     // only for the attention vectors' gradient Σ_i grad_s[i, h]·z[i, h, :], which it can take
     // from the input instead (node_scores_backward). Past keep_weights_bytes z is not kept.
@@ -592,7 +652,7 @@ void GatConv<T>::backward(const CsrGraph& graph, const GatConvCache<T>& cache,
   // feature dropout it reaches z through the same mask, applied to grad_z in place while it
   // holds nothing else (no second (N, H·F) matrix); the scores' gradient joins after.
   const auto join_values = [&] {
-    if (values_dropped) ops::dropout<T>(grad_z, options_.feature_dropout, cache.feature_rng);
+    if (values_dropped) ops::dropout<T>(grad_z, feature_dropout(cache, options_.feature_dropout));
   };
   // s = z·a per head  →  grad_z, grad_a: the gat score's att_src, att_dst, for the fused and
   // the dense pipelines, which keep the node scores themselves.
@@ -642,6 +702,11 @@ void GatConv<T>::backward(const CsrGraph& graph, const GatConvCache<T>& cache,
                                    rate, cache.attention_mask, cache.softmax_stats,
                                    cache.alpha.size() > 0 ? &cache.alpha : nullptr, values,
                                    grad_agg, grad_s_src, grad_s_dst, grad_z);
+    if constexpr (std::is_same_v<T, float>) {
+      // What the owned rows' attention sent into halo rows belongs to their owners' z (after
+      // feature dropout: joined there) and s_src.
+      if (cache.halo) cache.halo->give_back(grad_z, grad_s_src);
+    }
     join_values();
     node_scores_backward(grad_s_src, grad_s_dst);
   } else {
@@ -680,7 +745,7 @@ void GatConv<T>::backward(const CsrGraph& graph, const GatConvCache<T>& cache,
   projection_backward(cache, weight().value, weight().grad, grad_z, grad_input, input_written);
   // x_used = dropout(x): the same mask scales the input gradient.
   if (grad_input && cache.training) {
-    ops::dropout<T>(*grad_input, options_.input_dropout, cache.input_rng);
+    ops::dropout<T>(*grad_input, input_dropout(cache));
   }
 }
 

@@ -27,6 +27,7 @@
 #include "gat/core/types.hpp"
 #include "gat/graph/build.hpp"
 #include "gat/graph/csr.hpp"
+#include "gat/layers/halo.hpp"
 #include "gat/layers/parameter.hpp"
 #include "gat/layers/variant.hpp"
 #include "gat/ops/dropout.hpp"
@@ -116,6 +117,10 @@ struct ForwardContext {
   // caller never reads them (evaluation during training, predictions) sets it false and saves
   // an (E, H) matrix; the paper's fused layer then keeps none.
   bool keep_attention = true;
+  // Distributed: the graph, input and outputs are one process's rows of a split graph, and this
+  // exchanges the halo rows with the other processes (gat/layers/halo.hpp). The paper's layer
+  // only (GatConv::fuses), in float. Null: the whole graph is here.
+  const HaloExchange* halo = nullptr;
 };
 
 template <typename T>
@@ -177,6 +182,7 @@ class GatConvCache {
   CounterRng input_rng{0, 0, 0, 0};
   CounterRng hard_rng{0, 0, 0, 0};
   AttentionOverride attention_override = AttentionOverride::kNone;
+  const HaloExchange* halo = nullptr;  // ForwardContext::halo of the pass
 };
 
 /// @brief A graph attention layer with explicit forward and backward passes.
@@ -259,7 +265,8 @@ class GatConv {
                                 Matrix<T>* grad_edge_features) const;
   AlignContext<T> align_context(const CsrGraph& graph, const GatConvCache<T>& cache) const;
   void check_graph(const CsrGraph& graph, std::int64_t rows) const;
-  void check_edges(const CsrGraph& graph, const Matrix<T>* edge_features) const;
+  void check_edges(const CsrGraph& graph, const Matrix<T>* edge_features,
+                   const HaloExchange* halo) const;
   // Backward of y = x_used·w for the cached input (sparse or dense): adds into w.grad and,
   // for dense input when asked, the gradient with respect to x_used into grad_input: written by
   // the first contribution (input_written false), added by later ones.
@@ -267,6 +274,10 @@ class GatConv {
                            MatrixCRef<T> grad_y, Matrix<T>* grad_input, bool& input_written) const;
   // The input dropout of the cached pass (rate 0 at inference).
   ops::DropoutSpec input_dropout(const GatConvCache<T>& cache) const;
+  // The feature dropout of the cached pass, rate as given.
+  ops::DropoutSpec feature_dropout(const GatConvCache<T>& cache, double rate) const;
+  // Checks that a pass with ctx.halo can run here, and records it in the cache.
+  void check_halo(const CsrGraph& graph, GatConvCache<T>& cache, const ForwardContext& ctx) const;
   const Parameter<T>* find(const std::string& name) const;
   // Parameters by role (nullptr when absent).
   Parameter<T>& weight() { return params_[0]; }
