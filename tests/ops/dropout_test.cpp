@@ -170,3 +170,40 @@ TEST(Dropout, BlockIsIndexedByItsOwnShape) {
 
 }  // namespace
 }  // namespace gat::ops
+
+namespace gat::ops {
+namespace {
+
+// DropoutSpec::rows: a block holding rows {7, 2, 5} of a whole (10, 3) matrix, in that order,
+// gets exactly the whole's mask on them, by dropout(), dropout_rows() and on a flat array.
+TEST(DropoutRowsMap, ABlockGetsTheWholesMaskOnItsRows) {
+  const CounterRng rng(4, 1, 0, kStreamInputDropout);
+  const MatrixD whole_in = random_matrix(10, 3, 5, 0.5, 2.0);
+  MatrixD whole = whole_in;
+  dropout<double>(whole, 0.5, rng);
+  const std::vector<std::int64_t> rows = {7, 2, 5};
+  MatrixD block(3, 3);
+  for (int r = 0; r < 3; ++r) block.row(r) = whole_in.row(rows[r]);
+  MatrixD dropped = block;
+  dropout<double>(dropped, DropoutSpec{0.5, rng, rows});
+  MatrixD by_rows(3, 3);
+  dropout_rows<double>(block, 0, DropoutSpec{0.5, rng, rows}, by_rows);
+  for (int r = 0; r < 3; ++r) {
+    EXPECT_EQ(dropped.row(r), whole.row(rows[r])) << "row " << rows[r];
+    EXPECT_EQ(by_rows.row(r), whole.row(rows[r])) << "row " << rows[r];
+  }
+  // A flat array: entry k is row k of one column.
+  std::vector<double> flat(whole_in.data(), whole_in.data() + whole_in.size());
+  std::vector<double> all = flat;
+  dropout<double>(all, 0.5, rng);
+  std::vector<double> some = {flat[29], flat[0], flat[13]};
+  const std::vector<std::int64_t> at = {29, 0, 13};
+  dropout<double>(some, DropoutSpec{0.5, rng, at});
+  EXPECT_EQ(some, (std::vector<double>{all[29], all[0], all[13]}));
+  // Too few positions is an error, not a read past the span.
+  MatrixD four(4, 3);
+  EXPECT_THROW(dropout<double>(four, DropoutSpec{0.5, rng, rows}), Error);
+}
+
+}  // namespace
+}  // namespace gat::ops
