@@ -15,6 +15,8 @@ packages=(
   nlohmann-json3-dev             # JSON output of gat (--json)
   zlib1g-dev                     # zlib: gzip-compressed datasets (datasets/*.gz)
   libzip-dev                     # libzip: .npz archives (numpy.savez) of node arrays
+  libmetis-dev                   # METIS 5: graph partitions for distributed training
+  libopenmpi-dev openmpi-bin     # OpenMPI: distributed training across processes (mpirun)
   libgtest-dev libgmock-dev      # GoogleTest / GoogleMock
   pkg-config                     # the test command builds a consumer through gat.pc
   python3-numpy                  # the CLI test loads `gat embed` .npy output with numpy

@@ -14,6 +14,7 @@ void register_predict(CLI::App& app);    // predict.cpp: per-node predictions as
 void register_embed(CLI::App& app);      // embed.cpp: hidden-layer embeddings as CSV or .npy
 void register_info(CLI::App& app);       // info.cpp: dataset statistics
 void register_attention(CLI::App& app);  // attention.cpp: attention weights, statistics, ablation
+void register_partition(CLI::App& app);  // partition.cpp: parts for distributed training
 
 /// Writes JSON (indented, with a final newline) through gat::write_output: "-" is stdout, a
 /// device is written directly, a file is replaced atomically.

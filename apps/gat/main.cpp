@@ -205,6 +205,7 @@ int run(int argc, char** argv) {
   gat::app::register_embed(app);
   gat::app::register_info(app);
   gat::app::register_attention(app);
+  gat::app::register_partition(app);
   // Exit status: 0 success (and --help, --version), 2 a usage error (the command line is
   // wrong; nothing ran), 1 anything that went wrong while running (data, model, files, memory).
   try {

@@ -781,5 +781,38 @@ else
 fi
 # ---- end of the issue 16 block ----
 
+# ---- issue 17: gat partition ----
+if "$gat" partition --dataset "$sample" --parts 3 --out "$work/parts" --json "$work/parts.json" \
+  >"$work/out" 2>"$work/err" && grep -q "^ *2 .*[0-9]" "$work/out" &&
+  grep -q "^edge cut [0-9]* of [0-9]* edges" "$work/out" && [ ! -s "$work/err" ] &&
+  [ -f "$work/parts/manifest.json" ] && [ -f "$work/parts/part-2.safetensors" ] &&
+  /usr/bin/python3 -c 'import json, sys; j = json.load(open(sys.argv[1])); m = json.load(open(sys.argv[2]));
+sys.exit(not (j["parts"] == 3 and j["method"] == "metis" and len(j["part"]) == 3 and
+  m["format"] == "gat-partition" and sum(p["owned"] for p in m["part_files"]) == 60))' \
+    "$work/parts.json" "$work/parts/manifest.json"; then
+  pass "partition the sample dataset with METIS"
+else
+  fail "partition the sample dataset with METIS: $(cat "$work/out" "$work/err")"
+fi
+if "$gat" partition --dataset "$sample" --parts 4 --method random >"$work/out" 2>"$work/err" &&
+  [ "$(grep -c "^ *[0-3]  *15 " "$work/out")" -eq 4 ]; then
+  pass "a random partition is balanced exactly"
+else
+  fail "a random partition is balanced exactly: $(cat "$work/out" "$work/err")"
+fi
+expect_error "partition --parts 0" "number of parts must be at least 1, got 0" -- \
+  "$gat" partition --dataset "$sample" --parts 0
+expect_error "partition into more parts than nodes" "cannot split a graph of 60 nodes into 61 parts" -- \
+  "$gat" partition --dataset "$sample" --parts 61
+mkdir -p "$work/mine" && echo precious >"$work/mine/notes.txt"
+expect_error "partition refuses a folder of other files" "not a gat partition" -- \
+  "$gat" partition --dataset "$sample" --parts 2 --out "$work/mine"
+if [ "$(ls "$work/mine")" = "notes.txt" ] && [ "$(cat "$work/mine/notes.txt")" = precious ]; then
+  pass "partition leaves a refused folder intact"
+else
+  fail "partition leaves a refused folder intact: $(ls "$work/mine")"
+fi
+# ---- end of the issue 17 block ----
+
 echo "$passes passed, $failures failed"
 [ "$failures" -eq 0 ]
