@@ -4,7 +4,7 @@
 The library is built in layers, each a folder of lib/include/gat/ (public headers) and of
 lib/src/ (sources and private headers, which belong to the layer of their folder):
 
-    core -> graph -> data -> ops -> layers -> optim -> train        io beside
+    core -> graph -> data -> ops -> layers -> optim -> train -> mpi        io beside
 
 A layer may include its own headers and those of every layer before it in the flow, never one
 after it: core includes only core, graph includes core and graph, data adds data, ... train
@@ -30,7 +30,7 @@ import re
 import sys
 
 # The flow, lowest first: a layer may include itself and the layers before it.
-LAYERS = ["core", "graph", "data", "ops", "layers", "optim", "train"]
+LAYERS = ["core", "graph", "data", "ops", "layers", "optim", "train", "mpi"]
 # io stands beside the flow and may include these (and itself).
 IO = "io"
 IO_MAY_INCLUDE = {"core", "graph", "data", "layers"}

@@ -1,6 +1,7 @@
 // gat train: node classification on a LINQS dataset with the paper's GAT.
 
 #include <cstdio>
+#include <cstdlib>
 #include <iostream>
 #include <map>
 #include <memory>
@@ -11,11 +12,17 @@
 
 #include "commands.hpp"
 #include "common.hpp"
+#include "gat/build_config.hpp"
 #include "gat/core/device.hpp"
 #include "gat/core/error.hpp"
 #include "gat/core/threads.hpp"
+#include "gat/io/partition.hpp"
 #include "gat/train/cuda_trainer.hpp"
+#include "gat/train/dist_trainer.hpp"
 #include "gat/train/trainer.hpp"
+#if GAT_BUILD_MPI
+#include "gat/mpi/mpi_communicator.hpp"
+#endif
 #include "model_flags.hpp"
 #include "model_io.hpp"
 #include "presets.hpp"
@@ -33,8 +40,9 @@ struct TrainFlags : ModelFlags {
   bool quiet = false;
   int log_every = 10;
   std::string json;
-  std::string history;  // --history: per-epoch CSV
-  std::string save;     // checkpoint of run 1
+  std::string history;     // --history: per-epoch CSV
+  std::string save;        // checkpoint of run 1
+  std::string partitions;  // --partitions: distributed training on `gat partition`'s output
   // --task graph
   std::string task = "node";
   int folds = 10;
@@ -101,11 +109,9 @@ ProgressOptions progress_options(const TrainFlags& f, const CLI::App& cmd) {
   return po;
 }
 
-// Run r (0-based): seed f.seed + r, progress on stderr, and --save for run 1.
-TrainedModel train_run(const TrainFlags& f, const Dataset& data, int r, Progress& progress) {
-  const std::uint64_t seed = f.seed + static_cast<std::uint64_t>(r);
-  progress.begin(r);
-  const EpochCallback log = [&](const EpochStats& s) {
+// Each epoch's scores to the progress display.
+EpochCallback progress_callback(Progress& progress) {
+  return [&progress](const EpochStats& s) {
     EpochPoint p;
     p.epoch = s.epoch;
     p.loss = s.train_loss;
@@ -116,7 +122,13 @@ TrainedModel train_run(const TrainFlags& f, const Dataset& data, int r, Progress
     p.ms = s.train_ms + s.eval_ms;
     progress.update(p);
   };
-  TrainedModel run = train_model(f, data, seed, log);
+}
+
+// Run r (0-based): seed f.seed + r, progress on stderr, and --save for run 1.
+TrainedModel train_run(const TrainFlags& f, const Dataset& data, int r, Progress& progress) {
+  const std::uint64_t seed = f.seed + static_cast<std::uint64_t>(r);
+  progress.begin(r);
+  TrainedModel run = train_model(f, data, seed, progress_callback(progress));
   progress.end();
   if (r == 0 && !f.save.empty()) {
     // The trainer has restored the best-validation weights; run 1 is the one saved, so the
@@ -250,6 +262,119 @@ void run_train(TrainFlags& f, const CLI::App& cmd) {
   if (!f.json.empty()) write_json(f.json, out);
 }
 
+// gat train --partitions DIR under mpirun: process k trains on part k (gat/train/dist_trainer.hpp)
+// and the processes together train the model `gat train` trains on the whole graph. Process 0
+// reports, writes --json, --history and --save; the others print nothing but their errors. An
+// error on any process ends the whole job (MPI_Abort), so that no process waits for a peer
+// that has gone.
+// Returns the exit status (non-zero when the processes refused the run together).
+int run_train_partitions(TrainFlags& f, const CLI::App& cmd) {
+#if GAT_BUILD_MPI
+  int argc = 0;
+  char** argv = nullptr;
+  const MpiSession session(&argc, &argv);
+  const int rank = MpiSession::world_rank(), size = MpiSession::world_size();
+  try {
+    apply_threads(f.threads);
+    for (const char* flag :
+         {"--dataset", "--data-dir", "--edges", "--features", "--labels", "--split", "--runs",
+          "--attention", "--score", "--align", "--multi-dim", "--share-weights", "--top-k"}) {
+      GAT_USAGE_CHECK(cmd.count(flag) == 0,
+                      flag << " does not apply to --partitions: the data is the partition's "
+                              "(gat partition chose it), and distributed training runs the "
+                              "paper's layer, one run");
+    }
+    GAT_CHECK(f.train.device == Device::kCpu, "--partitions trains on the CPU only");
+    if (rank == 0) {
+      check_outputs({{f.json, "--json"}, {f.history, "--history"}, {f.save, "--save"}});
+    }
+    // Every process reads the manifest and refuses the same way before reading its part.
+    const PartitionManifest manifest = read_manifest(f.partitions);
+    const int parts = manifest.parts;
+    if (parts != size) {
+      if (rank == 0) {
+        std::fprintf(stderr,
+                     "gat: error: --partitions %s has %d parts but %d processes run: use "
+                     "mpirun -np %d\n",
+                     f.partitions.c_str(), parts, size, parts);
+      }
+      return 1;  // every process, after MPI_Finalize (the session's end)
+    }
+    const GraphPart part = read_partition(f.partitions, rank);
+    std::string preset_line;
+    const std::string preset = apply_preset(part.name, cmd, f, preset_line);
+    f.model.in_features = part.num_features;
+    f.model.num_classes = part.num_classes;
+    if (rank == 0) {
+      std::fprintf(report(),
+                   "dataset %s: %d nodes, %lld edges, %lld features, %d classes; split "
+                   "%d/%d/%d; %d parts (%s)\n%s\n",
+                   part.name.c_str(), part.total_nodes, static_cast<long long>(part.total_edges),
+                   static_cast<long long>(part.num_features), part.num_classes, part.train_total,
+                   part.val_total, part.test_total, part.parts, f.partitions.c_str(),
+                   preset_line.c_str());
+      std::fflush(report());
+    }
+    MpiCommunicator comm;
+    TrainedModel run{GatModel<float>(f.model, f.seed), TrainResult{}, f.seed};
+    TrainOptions options = f.train;
+    options.seed = f.seed;
+    ProgressOptions po = progress_options(f, cmd);
+    po.quiet = po.quiet || rank != 0;
+    Progress progress(po);
+    progress.begin(0);
+    run.result = train_node_classifier(run.model, part, options, comm, progress_callback(progress));
+    progress.end();
+    if (rank != 0) return 0;
+    if (!f.save.empty()) {
+      const TrainResult& res = run.result;
+      save_checkpoint(f.save, run.model,
+                      {{"dataset", part.name},
+                       {"classes", nlohmann::json(manifest.class_names).dump()},
+                       {"nodes", std::to_string(part.total_nodes)},
+                       {"edges", std::to_string(part.total_edges)},
+                       {"features", std::to_string(part.num_features)},
+                       {"seed", std::to_string(f.seed)},
+                       {"best_epoch", std::to_string(res.best_epoch)},
+                       {"val_acc", nlohmann::json(res.val_acc).dump()},
+                       {"test_acc", nlohmann::json(res.test_acc).dump()},
+                       {"partitions", std::to_string(part.parts)}});
+      std::fprintf(report(), "saved the model (seed %llu, best epoch %d) to %s\n",
+                   static_cast<unsigned long long>(f.seed), run.result.best_epoch, f.save.c_str());
+    }
+    nlohmann::json out;
+    out["dataset"] = part.name;
+    out["preset"] = preset.empty() ? nlohmann::json() : nlohmann::json(preset);
+    out["threads"] = num_threads();
+    out["processes"] = size;
+    out["partitions"] = f.partitions;
+    out["partition_method"] = to_string(manifest.method);
+    NodeId halo = 0;
+    for (const auto& p : manifest.part_files) halo += p.halo;
+    out["halo_rows"] = halo;  // rows all processes receive per exchange
+    out["device"] = "cpu";
+    out["options"] = model_flags_json(f);
+    Timings times;
+    out["runs"].push_back(report_run(f, 0, run, times));
+    report_totals(f, {run.result.test_acc}, times, out);
+    if (!f.history.empty()) write_output(f.history, history_csv({{run.seed, run.result}}));
+    if (!f.json.empty()) write_json(f.json, out);
+    return 0;
+  } catch (const std::exception& e) {
+    if (size == 1) throw;
+    // One line from each failing process, then the job ends: a peer may wait in a collective.
+    std::fprintf(stderr, "gat: error: process %d of %d: %s\n", rank, size, e.what());
+    std::fflush(stderr);
+    MpiSession::abort(1);
+  }
+#else
+  (void)cmd;
+  GAT_FAIL("--partitions " << f.partitions
+                           << ": this gat was built without MPI (configure with "
+                              "-DGAT_WITH_MPI=ON and install libopenmpi-dev)");
+#endif
+}
+
 // Graph classification keeps its own defaults (GraphClassifierOptions, GraphTrainOptions);
 // a shared flag overrides them only when given on the command line.
 void run_graph_task(const TrainFlags& f, const CLI::App& cmd) {
@@ -355,6 +480,9 @@ void register_train(CLI::App& app) {
                   "Save the model as a safetensors checkpoint: run 1's weights of its best "
                   "validation epoch (with --runs N, the other runs are not saved)")
       ->check(non_empty_path());
+  cmd->add_option("--partitions", f.partitions,
+                  "Train on a partition written by gat partition, one MPI process per part: "
+                  "mpirun -np P gat train --partitions DIR (the same model as on the whole graph)");
   cmd->add_option("--task", f.task,
                   "node: node classification on a LINQS dataset; graph: graph classification on "
                   "a TU dataset (MUTAG, PTC_MR, ...) by stratified k-fold cross-validation")
@@ -383,7 +511,11 @@ void register_train(CLI::App& app) {
     GAT_CHECK(flags->task != "graph" || flags->train.device == Device::kCpu,
               "--device " << to_string(flags->train.device)
                           << ": graph classification runs on the CPU only");
-    if (flags->task == "graph") {
+    GAT_USAGE_CHECK(flags->partitions.empty() || flags->task == "node",
+                    "--partitions trains node classification only (--task node)");
+    if (!flags->partitions.empty()) {
+      if (const int status = run_train_partitions(*flags, *cmd); status != 0) std::exit(status);
+    } else if (flags->task == "graph") {
       run_graph_task(*flags, *cmd);
     } else {
       run_train(*flags, *cmd);

@@ -200,6 +200,11 @@ TEST(DropoutRowsMap, ABlockGetsTheWholesMaskOnItsRows) {
   const std::vector<std::int64_t> at = {29, 0, 13};
   dropout<double>(some, DropoutSpec{0.5, rng, at});
   EXPECT_EQ(some, (std::vector<double>{all[29], all[0], all[13]}));
+  // Runs of consecutive positions (one span each) and single ones mixed.
+  std::vector<double> runs = {flat[12], flat[13], flat[14], flat[3], flat[4], flat[20]};
+  const std::vector<std::int64_t> run_at = {12, 13, 14, 3, 4, 20};
+  dropout<double>(runs, DropoutSpec{0.5, rng, run_at});
+  EXPECT_EQ(runs, (std::vector<double>{all[12], all[13], all[14], all[3], all[4], all[20]}));
   // Too few positions is an error, not a read past the span.
   MatrixD four(4, 3);
   EXPECT_THROW(dropout<double>(four, DropoutSpec{0.5, rng, rows}), Error);

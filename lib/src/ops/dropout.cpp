@@ -98,8 +98,23 @@ void dropout(MatrixRef<T> x, const DropoutSpec& drop) {
 template <typename T>
 void dropout(std::vector<T>& x, const DropoutSpec& drop) {
   if (drop.rows.empty()) return dropout<T>(x, drop.rate, drop.rng);
-  dropout<T>(MatrixRef<T>(Eigen::Map<Matrix<T>>(x.data(), static_cast<Eigen::Index>(x.size()), 1)),
-             drop);
+  check_rate(drop.rate);
+  const auto n = static_cast<std::int64_t>(x.size());
+  GAT_CHECK(static_cast<std::int64_t>(drop.rows.size()) >= n,
+            "dropout: " << drop.rows.size() << " positions for " << n << " entries");
+  if (drop.rate <= 0.0) return;
+  const T scale = static_cast<T>(1.0 / (1.0 - drop.rate));
+  const std::uint32_t threshold = CounterRng::drop_threshold(drop.rate);
+  // The positions come in runs (a part's non-zeros keep their rows' order in the whole): each
+  // run of consecutive positions is one span, as the whole array drops it.
+  std::int64_t k = 0;
+  while (k < n) {
+    std::int64_t end = k + 1;
+    while (end < n && drop.rows[end] == drop.rows[end - 1] + 1) ++end;
+    dropout_span(x.data() + k, static_cast<std::uint64_t>(drop.rows[k]), end - k, threshold, scale,
+                 drop.rng);
+    k = end;
+  }
 }
 
 template <typename T>

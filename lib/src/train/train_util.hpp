@@ -1,7 +1,9 @@
 #pragma once
 // Private helpers shared by the node- and graph-classification trainers.
 
+#include <algorithm>
 #include <chrono>
+#include <limits>
 #include <string>
 #include <vector>
 
@@ -11,6 +13,7 @@
 #include "gat/data/split.hpp"
 #include "gat/layers/gat_model.hpp"
 #include "gat/layers/parameter.hpp"
+#include "gat/train/trainer.hpp"
 
 namespace gat::detail {
 
@@ -32,6 +35,69 @@ inline void check_finite_gradients(const std::vector<Parameter<float>*>& params,
                                        << p->name << " at epoch " << epoch
                                        << " (try a lower learning rate)");
   }
+}
+
+// The GAT paper's early stopping: an epoch whose validation accuracy or loss improves on its
+// best so far resets the patience counter; its weights are kept only when neither metric is
+// worse than its best; `patience` epochs in a row without improvement stop training.
+class EarlyStopping {
+ public:
+  enum Verdict { kKeep, kContinue, kStop };
+  explicit EarlyStopping(int patience) : patience_(patience) {}
+  Verdict update(double val_acc, double val_loss) {
+    if (val_acc >= best_acc_ || val_loss <= best_loss_) {
+      const bool keep = val_acc >= best_acc_ && val_loss <= best_loss_;
+      best_acc_ = std::max(best_acc_, val_acc);
+      best_loss_ = std::min(best_loss_, val_loss);
+      waited_ = 0;
+      return keep ? kKeep : kContinue;
+    }
+    return ++waited_ >= patience_ ? kStop : kContinue;
+  }
+
+ private:
+  int patience_;
+  double best_acc_ = -1.0, best_loss_ = std::numeric_limits<double>::infinity();
+  int waited_ = 0;
+};
+
+/// The epoch loop of every node-classification trainer (the CPU's, the GPU's, the distributed
+/// one): per epoch, step(epoch, s) takes the training step and fills s.train_loss and
+/// s.train_acc, validate(s) runs the evaluation pass and fills s.val_loss and s.val_acc (both
+/// timed here); the paper's early stopping decides, and keep() saves the current weights as the
+/// best. An evaluation pass that throws (the inference check refuses non-finite outputs) means
+/// the step just taken diverged, which the user fixes with the learning rate: it is reported so.
+template <typename Step, typename Validate, typename Keep>
+TrainResult run_epochs(const TrainOptions& options, const EpochCallback& on_epoch, Step&& step,
+                       Validate&& validate, Keep&& keep) {
+  TrainResult result;
+  EarlyStopping stopping(options.patience);
+  for (int epoch = 1; epoch <= options.epochs; ++epoch) {
+    EpochStats s;
+    s.epoch = epoch;
+    auto t0 = Clock::now();
+    step(epoch, s);
+    s.train_ms = ms_since(t0);
+    t0 = Clock::now();
+    try {
+      validate(s);
+    } catch (const Error& e) {
+      GAT_FAIL("training diverged at epoch " << epoch << ": " << e.what()
+                                             << " (try a lower learning rate)");
+    }
+    s.eval_ms = ms_since(t0);
+    result.history.push_back(s);
+    result.epochs_run = epoch;
+    if (on_epoch) on_epoch(s);
+    const EarlyStopping::Verdict verdict = stopping.update(s.val_acc, s.val_loss);
+    if (verdict == EarlyStopping::kKeep) {
+      keep();
+      result.best_epoch = epoch;
+    } else if (verdict == EarlyStopping::kStop) {
+      break;
+    }
+  }
+  return result;
 }
 
 /// Throws unless features (N, in) and labels (N) fit the model and the graph: one feature row

@@ -17,9 +17,7 @@ namespace {
 
 using detail::check_dataset;
 using detail::check_finite_gradients;
-using detail::Clock;
 using detail::kEvaluation;
-using detail::ms_since;
 
 }  // namespace
 
@@ -37,68 +35,26 @@ struct NodeTask {
   const std::vector<NodeId>& test;
 };
 
-// The GAT paper's early stopping: an epoch whose validation accuracy or loss improves on its
-// best so far resets the patience counter; its weights are kept only when neither metric is
-// worse than its best; `patience` epochs in a row without improvement stop training.
-class EarlyStopping {
- public:
-  enum Verdict { kKeep, kContinue, kStop };
-  explicit EarlyStopping(int patience) : patience_(patience) {}
-  Verdict update(double val_acc, double val_loss) {
-    if (val_acc >= best_acc_ || val_loss <= best_loss_) {
-      const bool keep = val_acc >= best_acc_ && val_loss <= best_loss_;
-      best_acc_ = std::max(best_acc_, val_acc);
-      best_loss_ = std::min(best_loss_, val_loss);
-      waited_ = 0;
-      return keep ? kKeep : kContinue;
-    }
-    return ++waited_ >= patience_ ? kStop : kContinue;
-  }
-
- private:
-  int patience_;
-  double best_acc_ = -1.0, best_loss_ = std::numeric_limits<double>::infinity();
-  int waited_ = 0;
-};
-
 // The same loop on a CUDA device: every epoch's step and evaluation run there and send back
 // only their scores; the best weights are kept on the device and copied into `model` at the end.
 TrainResult train_task_cuda(GatModel<float>& model, const NodeTask& task,
                             const TrainOptions& options, const EpochCallback& on_epoch) {
   CudaTrainer device(model, task.graph, task.features, task.labels,
                      Split{task.train, task.val, task.test}, options.adam);
-  TrainResult result;
-  EarlyStopping stopping(options.patience);
-  for (int epoch = 1; epoch <= options.epochs; ++epoch) {
-    EpochStats s;
-    s.epoch = epoch;
-    auto t0 = Clock::now();
-    const SplitScore train = device.train_step(options.seed, static_cast<std::uint64_t>(epoch - 1));
-    s.train_ms = ms_since(t0);
-    s.train_loss = train.loss;
-    s.train_acc = train.acc;
-    t0 = Clock::now();
-    CudaTrainer::Scores ev;
-    try {
-      ev = device.evaluate();
-    } catch (const Error& e) {
-      GAT_FAIL("training diverged at epoch " << epoch << ": " << e.what()
-                                             << " (try a lower learning rate)");
-    }
-    s.eval_ms = ms_since(t0);
-    s.val_loss = ev.val.loss;
-    s.val_acc = ev.val.acc;
-    result.history.push_back(s);
-    result.epochs_run = epoch;
-    if (on_epoch) on_epoch(s);
-    const EarlyStopping::Verdict verdict = stopping.update(s.val_acc, s.val_loss);
-    if (verdict == EarlyStopping::kKeep) {
-      device.keep_best();
-      result.best_epoch = epoch;
-    } else if (verdict == EarlyStopping::kStop) {
-      break;
-    }
-  }
+  TrainResult result = detail::run_epochs(
+      options, on_epoch,
+      [&](int epoch, EpochStats& s) {
+        const SplitScore train =
+            device.train_step(options.seed, static_cast<std::uint64_t>(epoch - 1));
+        s.train_loss = train.loss;
+        s.train_acc = train.acc;
+      },
+      [&](EpochStats& s) {
+        const CudaTrainer::Scores ev = device.evaluate();
+        s.val_loss = ev.val.loss;
+        s.val_acc = ev.val.acc;
+      },
+      [&] { device.keep_best(); });
   device.restore_best();
   device.download(model);
   const CudaTrainer::Scores ev = device.evaluate();
@@ -142,51 +98,30 @@ TrainResult train_task(GatModel<float>& model, const NodeTask& task, const Train
   GatModelCache<float> cache;
   RowMatrix grad;
 
-  TrainResult result;
-  EarlyStopping stopping(options.patience);
   std::vector<RowMatrix> saved;
-  for (int epoch = 1; epoch <= options.epochs; ++epoch) {
-    EpochStats s;
-    s.epoch = epoch;
-    auto t0 = Clock::now();
-    zero_grad(params);
-    const ForwardContext ctx{true, options.seed, static_cast<std::uint64_t>(epoch - 1)};
-    const RowMatrix logits = x.forward(model, graph, cache, ctx);
-    s.train_loss = nll_loss<float>(logits, task.labels, task.train, &grad);
-    GAT_CHECK(std::isfinite(s.train_loss), "training diverged: non-finite loss at epoch "
-                                               << epoch << " (try a lower learning rate)");
-    model.backward(graph, cache, grad);
-    check_finite_gradients(params, epoch);
-    adam.step();
-    s.train_ms = ms_since(t0);
-    s.train_acc = accuracy<float>(logits, task.labels, task.train);
-
-    t0 = Clock::now();
-    RowMatrix eval_logits;
-    try {
-      eval_logits = x.forward(model, graph, cache, kEvaluation);
-    } catch (const Error& e) {
-      // An inference pass refuses non-finite outputs; here that means the step just taken
-      // diverged, which the user fixes with the learning rate, not the checkpoint.
-      GAT_FAIL("training diverged at epoch " << epoch << ": " << e.what()
-                                             << " (try a lower learning rate)");
-    }
-    s.eval_ms = ms_since(t0);
-    s.val_loss = nll_loss<float>(eval_logits, task.labels, task.val);
-    s.val_acc = accuracy<float>(eval_logits, task.labels, task.val);
-    result.history.push_back(s);
-    result.epochs_run = epoch;
-    if (on_epoch) on_epoch(s);
-
-    const EarlyStopping::Verdict verdict = stopping.update(s.val_acc, s.val_loss);
-    if (verdict == EarlyStopping::kKeep) {
-      saved.clear();
-      for (const auto* p : params) saved.push_back(p->value);
-      result.best_epoch = epoch;
-    } else if (verdict == EarlyStopping::kStop) {
-      break;
-    }
-  }
+  TrainResult result = detail::run_epochs(
+      options, on_epoch,
+      [&](int epoch, EpochStats& s) {
+        zero_grad(params);
+        const ForwardContext ctx{true, options.seed, static_cast<std::uint64_t>(epoch - 1)};
+        const RowMatrix logits = x.forward(model, graph, cache, ctx);
+        s.train_loss = nll_loss<float>(logits, task.labels, task.train, &grad);
+        GAT_CHECK(std::isfinite(s.train_loss), "training diverged: non-finite loss at epoch "
+                                                   << epoch << " (try a lower learning rate)");
+        model.backward(graph, cache, grad);
+        check_finite_gradients(params, epoch);
+        adam.step();
+        s.train_acc = accuracy<float>(logits, task.labels, task.train);
+      },
+      [&](EpochStats& s) {
+        const RowMatrix eval_logits = x.forward(model, graph, cache, kEvaluation);
+        s.val_loss = nll_loss<float>(eval_logits, task.labels, task.val);
+        s.val_acc = accuracy<float>(eval_logits, task.labels, task.val);
+      },
+      [&] {
+        saved.clear();
+        for (const auto* p : params) saved.push_back(p->value);
+      });
   for (std::size_t k = 0; k < params.size(); ++k) params[k]->value = saved[k];
   const Evaluation ev = evaluate_task(model, task);
   result.train_acc = ev.train_acc;
