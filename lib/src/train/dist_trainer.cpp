@@ -253,17 +253,6 @@ class PartHalo final : public HaloExchange {
     }
   }
 
-  NodeId rows_sent() const {
-    std::size_t s = 0;
-    for (const auto& rows : send_rows_) s += rows.size();
-    return static_cast<NodeId>(s);
-  }
-  int peers() const {
-    int p = 0;
-    for (const auto& rows : recv_rows_) p += rows.empty() ? 0 : 1;
-    return p;
-  }
-
  private:
   using Rows = std::vector<std::vector<NodeId>>;
   // Sends rows `out[q]` of [a | b] to each q and receives rows for `in[q]` into in_buffer_.
@@ -434,12 +423,6 @@ void check_run(const GatModel<float>& model, const GraphPart& part, const TrainO
 }
 
 }  // namespace
-
-HaloPlan halo_plan(const GraphPart& part, Communicator& comm) {
-  LocalPart local = build_local(part, SelfLoops::kKeep);
-  const PartHalo halo(part, local, comm);
-  return {part.num_owned(), static_cast<NodeId>(part.halo.size()), halo.rows_sent(), halo.peers()};
-}
 
 TrainResult train_node_classifier(GatModel<float>& model, const GraphPart& part,
                                   const TrainOptions& options, Communicator& comm,

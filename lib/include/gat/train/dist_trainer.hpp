@@ -23,28 +23,18 @@
 
 namespace gat {
 
-/// @brief What the halo exchange of one part costs per layer, for reports and models of a run.
-struct HaloPlan {
-  NodeId owned = 0;  // rows this process owns
-  NodeId halo = 0;   // rows it receives from others (per exchange)
-  NodeId sent = 0;   // rows it sends to others (per exchange; a row sent to two peers counts 2)
-  int peers = 0;     // processes it receives from
-};
-
 /// @brief Trains `model` on this process's part with the others of `comm`: every process calls it
 /// with its own part and the same model (built from the same options and seed) and options, and
 /// each returns the same TrainResult and the same trained model. Early stopping, the restored
 /// best weights and the final scores are those of the whole graph. Throws gat::Error (on every
 /// process where it is detected) when the part does not belong to this group (its part number
 /// and count against comm's rank and size), does not fit the model, or the model is not the
-/// paper's layer; a process that fails leaves its peers waiting in a collective, which the
-/// transport must end (MpiCommunicator aborts the job: gat/mpi/mpi_communicator.hpp).
+/// paper's layer. A process that fails alone leaves its peers waiting in their next
+/// collective: the program must end the job then (with MPI, gat::MpiSession::abort, as the gat
+/// app does: gat/mpi/mpi_communicator.hpp).
 /// TrainOptions::device must be the CPU.
 TrainResult train_node_classifier(GatModel<float>& model, const GraphPart& part,
                                   const TrainOptions& options, Communicator& comm,
                                   const EpochCallback& on_epoch = {});
-
-/// @brief The halo exchange a part needs, from the part alone.
-HaloPlan halo_plan(const GraphPart& part, Communicator& comm);
 
 }  // namespace gat
