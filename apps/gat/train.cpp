@@ -40,9 +40,10 @@ struct TrainFlags : ModelFlags {
   bool quiet = false;
   int log_every = 10;
   std::string json;
-  std::string history;     // --history: per-epoch CSV
-  std::string save;        // checkpoint of run 1
-  std::string partitions;  // --partitions: distributed training on `gat partition`'s output
+  std::string history;       // --history: per-epoch CSV
+  std::string save;          // checkpoint of run 1
+  std::string partitions;    // --partitions: distributed training on `gat partition`'s output
+  double mpi_timeout = 900;  // --mpi-timeout: seconds a collective waits for the others
   // --task graph
   std::string task = "node";
   int folds = 10;
@@ -315,7 +316,7 @@ int run_train_partitions(TrainFlags& f, const CLI::App& cmd) {
                    preset_line.c_str());
       std::fflush(report());
     }
-    MpiCommunicator comm;
+    MpiCommunicator comm(f.mpi_timeout);
     TrainedModel run{GatModel<float>(f.model, f.seed), TrainResult{}, f.seed};
     TrainOptions options = f.train;
     options.seed = f.seed;
@@ -483,6 +484,11 @@ void register_train(CLI::App& app) {
   cmd->add_option("--partitions", f.partitions,
                   "Train on a partition written by gat partition, one MPI process per part: "
                   "mpirun -np P gat train --partitions DIR (the same model as on the whole graph)");
+  cmd->add_option("--mpi-timeout", f.mpi_timeout,
+                  "--partitions: seconds an exchange waits for the other processes before the "
+                  "job ends with an error (0: for ever); must exceed one layer's work on a part")
+      ->capture_default_str()
+      ->check(CLI::Range(0.0, 1e7));
   cmd->add_option("--task", f.task,
                   "node: node classification on a LINQS dataset; graph: graph classification on "
                   "a TU dataset (MUTAG, PTC_MR, ...) by stratified k-fold cross-validation")
@@ -513,6 +519,8 @@ void register_train(CLI::App& app) {
                           << ": graph classification runs on the CPU only");
     GAT_USAGE_CHECK(flags->partitions.empty() || flags->task == "node",
                     "--partitions trains node classification only (--task node)");
+    GAT_USAGE_CHECK(cmd->count("--mpi-timeout") == 0 || !flags->partitions.empty(),
+                    "--mpi-timeout applies to --partitions only");
     if (!flags->partitions.empty()) {
       if (const int status = run_train_partitions(*flags, *cmd); status != 0) std::exit(status);
     } else if (flags->task == "graph") {

@@ -6,11 +6,14 @@
 # partition run with the wrong number of processes, a damaged part file read by one process
 # only: one "gat: error:" line naming the cause, a non-zero exit, and no process left waiting
 # (each run is under `timeout`).
-#   usage: mpi_test.sh PATH/TO/gat PATH/TO/datasets PATH/TO/mpiexec
+# Last, the transport's timeout: a stalled process makes its peer's collective give up
+# (tests/mpi/timeout_check.cpp).
+#   usage: mpi_test.sh PATH/TO/gat PATH/TO/datasets PATH/TO/mpiexec PATH/TO/mpi_timeout_check
 set -uo pipefail
 gat=$1
 datasets=$2
 mpiexec=$3
+timeout_check=$4
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 failures=0
@@ -113,6 +116,18 @@ if [ $rc -ne 0 ] && [ $rc -ne 124 ] && grep -q "^gat: error: process 1 of 2:.*pa
   pass "a damaged part file on one process ends the job (exit $rc)"
 else
   fail "a damaged part file on one process (exit $rc): $(head -3 "$work/err")"
+fi
+
+# A process that stalls without failing: its peer's collective times out (1 s) and ends the
+# job well before the stalled process would have answered (5 s) or `timeout` (60 s) kills it.
+start=$SECONDS
+timeout 60 "$mpiexec" --oversubscribe -np 2 "$timeout_check" >"$work/out" 2>"$work/err"
+rc=$?
+if [ $rc -ne 0 ] && [ $rc -ne 124 ] && [ $((SECONDS - start)) -lt 30 ] &&
+  grep -q "^timeout: MPI_Iallgather: the other processes did not answer within 1 s" "$work/out"; then
+  pass "a stalled process: the peer's collective times out (exit $rc)"
+else
+  fail "a stalled process (exit $rc, $((SECONDS - start)) s): $(head -3 "$work/out" "$work/err")"
 fi
 
 echo "$passes passed, $failures failed"

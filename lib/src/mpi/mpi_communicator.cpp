@@ -2,9 +2,11 @@
 
 #include <mpi.h>
 
+#include <chrono>
 #include <climits>
 #include <cstdlib>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "gat/core/error.hpp"
@@ -69,7 +71,9 @@ void MpiSession::abort(int code) {
   std::_Exit(code);  // MPI_Abort does not return; should it, the process still ends
 }
 
-MpiCommunicator::MpiCommunicator() {
+MpiCommunicator::MpiCommunicator(double timeout_seconds) : timeout_(timeout_seconds) {
+  GAT_CHECK(timeout_seconds >= 0,
+            "MpiCommunicator: the timeout must be non-negative seconds, got " << timeout_seconds);
   int started = 0;
   check_mpi(MPI_Initialized(&started), "MPI_Initialized");
   GAT_CHECK(started, "MpiCommunicator: MPI is not initialised (create a gat::MpiSession first)");
@@ -103,16 +107,44 @@ void MpiCommunicator::alltoallv(const std::byte* send, std::span<const std::size
     s_at += send_bytes[q];
     r_at += recv_bytes[q];
   }
-  check_mpi(MPI_Alltoallv(send, sc.data(), sd.data(), MPI_BYTE, recv, rc.data(), rd.data(),
-                          MPI_BYTE, as_comm(comm_)),
-            "MPI_Alltoallv");
+  MPI_Request request = MPI_REQUEST_NULL;
+  check_mpi(MPI_Ialltoallv(send, sc.data(), sd.data(), MPI_BYTE, recv, rc.data(), rd.data(),
+                           MPI_BYTE, as_comm(comm_), &request),
+            "MPI_Ialltoallv");
+  wait(&request, "MPI_Ialltoallv");
 }
 
 void MpiCommunicator::allgather(const std::byte* send, std::size_t bytes, std::byte* recv) {
   to_count(bytes * static_cast<std::size_t>(size_), "gathered");
-  check_mpi(MPI_Allgather(send, to_count(bytes, "gathered"), MPI_BYTE, recv,
-                          to_count(bytes, "gathered"), MPI_BYTE, as_comm(comm_)),
-            "MPI_Allgather");
+  MPI_Request request = MPI_REQUEST_NULL;
+  check_mpi(MPI_Iallgather(send, to_count(bytes, "gathered"), MPI_BYTE, recv,
+                           to_count(bytes, "gathered"), MPI_BYTE, as_comm(comm_), &request),
+            "MPI_Iallgather");
+  wait(&request, "MPI_Iallgather");
+}
+
+void MpiCommunicator::wait(void* request, const char* call) const {
+  auto* r = static_cast<MPI_Request*>(request);
+  if (timeout_ <= 0) {
+    check_mpi(MPI_Wait(r, MPI_STATUS_IGNORE), call);
+    return;
+  }
+  // MPI_Test drives the transfer; spinning keeps the latency of short waits (most of them, a
+  // few microseconds between the processes' kernels), sleeping keeps a long one from burning a
+  // core.
+  const auto start = std::chrono::steady_clock::now();
+  for (long spins = 0;; ++spins) {
+    int done = 0;
+    check_mpi(MPI_Test(r, &done, MPI_STATUS_IGNORE), call);
+    if (done) return;
+    const double waited =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    GAT_CHECK(waited <= timeout_,
+              call << ": the other processes did not answer within " << timeout_
+                   << " s (one has stopped, hangs, or lost its connection); if a step really "
+                      "takes that long, raise the timeout (gat train --mpi-timeout)");
+    if (spins > 10000) std::this_thread::sleep_for(std::chrono::microseconds(50));
+  }
 }
 
 }  // namespace gat

@@ -5,7 +5,9 @@
 //
 // A collective whose peer has died does not return on its own in every MPI implementation: the
 // program should end the job when any process fails (MpiSession::abort, which the gat app calls
-// after printing its error), so that no process waits for ever.
+// after printing its error), so that no process waits for ever. A peer that neither fails nor
+// answers (stopped, hung, its machine gone without the launcher noticing) is caught by the
+// communicator's timeout: a collective that has not completed within it throws gat::Error.
 
 #include <cstddef>
 #include <span>
@@ -38,7 +40,12 @@ class MpiSession {
 /// program's). Errors of MPI calls are returned, not fatal, and become gat::Error.
 class MpiCommunicator final : public Communicator {
  public:
-  MpiCommunicator();
+  /// @param timeout_seconds how long a collective may wait for the other processes before it
+  /// throws gat::Error (0: for ever). It must exceed the longest work between two collectives
+  /// (one layer's forward or backward on the largest part). Collectives are started
+  /// non-blocking and tested: a short spin, then sleeps of 50 µs, so a long wait does not burn
+  /// a core.
+  explicit MpiCommunicator(double timeout_seconds = 0);
   ~MpiCommunicator() override;
   MpiCommunicator(const MpiCommunicator&) = delete;
   MpiCommunicator& operator=(const MpiCommunicator&) = delete;
@@ -49,8 +56,11 @@ class MpiCommunicator final : public Communicator {
   void allgather(const std::byte* send, std::size_t bytes, std::byte* recv) override;
 
  private:
+  // Waits for the request of a collective (an MPI_Request*) within the timeout.
+  void wait(void* request, const char* call) const;
   void* comm_ = nullptr;  // the MPI_Comm, kept opaque so that this header needs no mpi.h
   int rank_ = 0, size_ = 1;
+  double timeout_ = 0;
 };
 
 }  // namespace gat
