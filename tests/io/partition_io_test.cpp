@@ -349,6 +349,22 @@ TEST_F(PartitionIoCorrupt, ReplacingAPreviousPartitionWorks) {
   EXPECT_TRUE(fs::exists(file("part-2.safetensors")));
 }
 
+// A replacement that fails midway (here: part 1's temporary name is taken by a folder, as a
+// full disk would fail a write) leaves the previous partition whole and readable, and no
+// temporary file behind.
+TEST_F(PartitionIoCorrupt, AFailedReplacementLeavesThePreviousPartition) {
+  const std::vector<GraphPart> before = {read_partition(dir_, 0), read_partition(dir_, 1),
+                                         read_partition(dir_, 2)};
+  fs::create_directories(file(".part-1.safetensors.tmp/blocked"));
+  const auto other = partition_nodes(data_.graph, 3, PartitionMethod::kMetis, 0);
+  EXPECT_THROW(write_partitions(dir_, data_, other, 3, PartitionMethod::kMetis, 0), Error);
+  EXPECT_EQ(read_partition_count(dir_), 3);
+  expect_parts_match(data_, assignment_,
+                     {read_partition(dir_, 0), read_partition(dir_, 1), read_partition(dir_, 2)});
+  EXPECT_FALSE(fs::exists(file(".part-0.safetensors.tmp")));
+  EXPECT_EQ(read_partition(dir_, 1).owned, before[1].owned);
+}
+
 TEST_F(PartitionIo, UnrelatedFolderIsRefusedAndLeftIntact) {
   const Dataset d = small_dense();
   const auto assignment = partition_nodes(d.graph, 2, PartitionMethod::kRandom, 0);

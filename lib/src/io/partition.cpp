@@ -619,15 +619,34 @@ void write_partitions(const std::string& dir, const Dataset& data,
   const PartIndex ix = part_index(data, assignment, parts);
   const std::string hash = assignment_hash(assignment, parts);
   json files = json::array();
+  // The parts go to hidden temporary names first: the long work (building and writing every
+  // part) can fail (a full disk) without touching a previous partition in the folder. Only
+  // then are they renamed over the old part files, and the manifest replaced last.
+  const auto temp_name = [](int k) { return "." + part_file_name(k) + ".tmp"; };
+  int written = 0;
+  try {
+    for (int k = 0; k < parts; ++k) {
+      // One part in memory at a time.
+      const GraphPart p = build_part(data, assignment, parts, k, ix);
+      write_safetensors((fs::path(dir) / temp_name(k)).string(), part_file(p, hash));
+      written = k + 1;
+      files.push_back({{"file", part_file_name(k)},
+                       {"owned", p.num_owned()},
+                       {"in_edges", p.row_ptr.back()},
+                       {"halo", p.halo.size()}});
+    }
+  } catch (...) {
+    std::error_code ignored;
+    for (int k = 0; k < written; ++k) fs::remove(fs::path(dir) / temp_name(k), ignored);
+    throw;
+  }
+  // Renames within one folder: quick, and they need no space. Should the process die among
+  // them, the old manifest's assignment hash refuses the new part files beside it.
   for (int k = 0; k < parts; ++k) {
-    // One part in memory at a time.
-    const GraphPart p = build_part(data, assignment, parts, k, ix);
-    const std::string name = part_file_name(k);
-    write_safetensors((fs::path(dir) / name).string(), part_file(p, hash));
-    files.push_back({{"file", name},
-                     {"owned", p.num_owned()},
-                     {"in_edges", p.row_ptr.back()},
-                     {"halo", p.halo.size()}});
+    std::error_code ec;
+    fs::rename(fs::path(dir) / temp_name(k), fs::path(dir) / part_file_name(k), ec);
+    GAT_CHECK(!ec, (fs::path(dir) / part_file_name(k)).string()
+                       << ": cannot move the new part file into place: " << ec.message());
   }
   json manifest = {
       {"format", kFormat},

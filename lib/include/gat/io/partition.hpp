@@ -21,10 +21,13 @@
 // Writing never destroys data it did not write. The folder is created when missing (with its
 // parents); an existing folder must be empty or hold a previous partition (a manifest.json
 // whose format is "gat-partition"), otherwise the write is refused before anything is written.
-// Every file is replaced atomically (gat/io/output.hpp), the part files first and the manifest
-// last, so a run that dies midway leaves the old manifest, whose assignment hash then refuses
-// the new part files beside it. Nothing is removed: the part files of a previous partition
-// with more parts stay, unlisted in the new manifest, and are never read.
+// The part files are first written under hidden temporary names (.part-<k>.safetensors.tmp),
+// so a write that fails (a full disk) removes them and leaves a previous partition as it was;
+// then they are renamed into place and the manifest is replaced last (atomically,
+// gat/io/output.hpp). A process that dies among those renames leaves the old manifest, whose
+// assignment hash then refuses the new part files beside it. Nothing else is removed: the part
+// files of a previous partition with more parts stay, unlisted in the new manifest, and are
+// never read.
 
 #include <cstdint>
 #include <string>
