@@ -6,6 +6,8 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <string>
 #include <vector>
 
 #include "gat/core/error.hpp"
@@ -46,9 +48,21 @@ GraphClassifierOptions small_options(PoolKind pool, std::int64_t d) {
   return o;
 }
 
-void check_gradients(PoolKind pool, std::int64_t d, bool training) {
+// What a test changes from small_options: the architecture of the readout and the head.
+struct Shape {
+  int layers = 2;
+  bool jumping_knowledge = false;
+  std::int64_t mlp_hidden = 0;
+  double mlp_dropout = 0.0;
+};
+
+void check_gradients(PoolKind pool, std::int64_t d, bool training, Shape shape = {}) {
   const Batch b = small_batch();
   GraphClassifierOptions o = small_options(pool, d);
+  o.layers = shape.layers;
+  o.jumping_knowledge = shape.jumping_knowledge;
+  o.mlp_hidden = shape.mlp_hidden;
+  o.mlp_dropout = training ? shape.mlp_dropout : 0.0;
   o.dropout = training ? 0.2 : 0.0;
   o.attention_dropout = training ? 0.2 : 0.0;
   GraphClassifier<double> model(o, 3);
@@ -89,6 +103,66 @@ TEST(GraphClassifier, GradientMeanPoolWithoutEdgeFeatures) {
 TEST(GraphClassifier, GradientSumPool) { check_gradients(PoolKind::kSum, 2, false); }
 TEST(GraphClassifier, GradientMaxPool) { check_gradients(PoolKind::kMax, 2, false); }
 
+// Jumping knowledge: every h_0 .. h_L read out by its own pool; the gradient of h_l comes from
+// the layer above and from its readout.
+TEST(GraphClassifier, GradientJumpingKnowledgeAttentionPool) {
+  check_gradients(PoolKind::kAttention, 2, true, {2, true, 0, 0.0});
+}
+TEST(GraphClassifier, GradientJumpingKnowledgeSumPoolWithMlpHead) {
+  check_gradients(PoolKind::kSum, 2, true, {3, true, 4, 0.3});
+}
+TEST(GraphClassifier, GradientMlpHeadWithDropout) {
+  check_gradients(PoolKind::kMean, 0, true, {1, false, 3, 0.4});
+}
+// No GAT layer: the structure-agnostic baseline (sum of the input features, then an MLP), and
+// attention pooling straight over the input.
+TEST(GraphClassifier, GradientBaselineWithoutLayers) {
+  check_gradients(PoolKind::kSum, 0, true, {0, false, 4, 0.3});
+  check_gradients(PoolKind::kAttention, 2, false, {0, true, 0, 0.0});
+}
+
+// The head's dropout acts in training only, and a different step draws a different mask.
+TEST(GraphClassifier, HeadDropoutOnlyInTraining) {
+  const Batch b = small_batch();
+  GraphClassifierOptions o = small_options(PoolKind::kSum, 0);
+  o.mlp_hidden = 4;
+  o.mlp_dropout = 0.5;
+  GraphClassifier<float> model(o, 2);
+  const LayerGraph<float> g = model.prepare_graph(b.graph, Matrix<float>(b.graph.num_edges(), 0));
+  const Matrix<float> x = Matrix<float>::Ones(8, 3);
+  GraphClassifierCache<float> c1, c2, c3;
+  const Matrix<float> eval1 = model.forward(g, x, b.offsets, c1, {false, 1, 1});
+  const Matrix<float> eval2 = model.forward(g, x, b.offsets, c2, {false, 1, 2});
+  EXPECT_TRUE(eval1 == eval2);
+  const Matrix<float> train1 = model.forward(g, x, b.offsets, c1, {true, 1, 1});
+  const Matrix<float> train2 = model.forward(g, x, b.offsets, c2, {true, 1, 2});
+  const Matrix<float> again = model.forward(g, x, b.offsets, c3, {true, 1, 1});
+  EXPECT_TRUE(train1 == again);
+  EXPECT_FALSE(train1 == train2);
+  EXPECT_FALSE(train1 == eval1);
+}
+
+// Without jumping knowledge or an mlp the parameters and their initial values are those of the
+// model before either option existed: readout "pool.*", head "classifier.*".
+TEST(GraphClassifier, ParameterNames) {
+  GraphClassifierOptions o = small_options(PoolKind::kAttention, 2);
+  GraphClassifier<float> plain(o, 4);
+  std::vector<std::string> names;
+  for (auto* p : plain.parameters()) names.push_back(p->name);
+  EXPECT_EQ(names.back(), "classifier.bias");
+  EXPECT_NE(std::find(names.begin(), names.end(), "pool.gate.weight"), names.end());
+  o.jumping_knowledge = true;
+  o.mlp_hidden = 5;
+  GraphClassifier<float> jk(o, 4);
+  names.clear();
+  for (auto* p : jk.parameters()) names.push_back(p->name);
+  for (const char* want : {"pools.0.gate.weight", "pools.1.gate.weight", "pools.2.gate.weight",
+                           "mlp.weight", "mlp.bias"}) {
+    EXPECT_NE(std::find(names.begin(), names.end(), want), names.end()) << want;
+  }
+  EXPECT_EQ(jk.readout_width(), 3 + 4 + 4);
+}
+
 TEST(GraphClassifier, AttentionWeightsSumToOnePerGraph) {
   const Batch b = small_batch();
   GraphClassifier<float> model(small_options(PoolKind::kAttention, 2), 1);
@@ -97,7 +171,7 @@ TEST(GraphClassifier, AttentionWeightsSumToOnePerGraph) {
   GraphClassifierCache<float> cache;
   const Matrix<float> x = Matrix<float>::Ones(8, 3);
   model.forward(g, x, b.offsets, cache, {});
-  const auto& beta = cache.pool.attention.beta;
+  const auto& beta = cache.pools.front().attention.beta;
   ASSERT_EQ(beta.rows(), 8);
   for (std::size_t s = 0; s + 1 < b.offsets.size(); ++s) {
     float sum = 0;
@@ -112,7 +186,13 @@ TEST(GraphClassifier, RejectsBadOptionsAndOffsets) {
   o.num_classes = 1;
   EXPECT_THROW(GraphClassifier<float>(o, 0), Error);
   o = small_options(PoolKind::kMean, 0);
-  o.layers = 0;
+  o.layers = -1;
+  EXPECT_THROW(GraphClassifier<float>(o, 0), Error);
+  o = small_options(PoolKind::kMean, 0);
+  o.mlp_hidden = -2;
+  EXPECT_THROW(GraphClassifier<float>(o, 0), Error);
+  o = small_options(PoolKind::kMean, 0);
+  o.mlp_dropout = 1.0;
   EXPECT_THROW(GraphClassifier<float>(o, 0), Error);
   const Batch b = small_batch();
   GraphClassifier<float> model(small_options(PoolKind::kMean, 0), 0);

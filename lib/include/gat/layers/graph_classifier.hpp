@@ -1,11 +1,18 @@
 #pragma once
 // GraphClassifier: graph-level prediction from a batch of graphs (one disjoint union):
-//   x → [GatConv(H heads × F, concat, edge features) → ELU] × L → pool over each graph's
-//   nodes (attention, mean, sum or max) → Linear → logits (G, C)
+//   h_0 = x → h_l = ELU(GatConv_l(h_{l-1}))  (H heads × F, concat, edge features), l = 1..L
+//   → readout: pool over each graph's nodes (attention, mean, sum or max) of h_L, or with
+//     jumping knowledge of every h_0 .. h_L, each by its own pool, concatenated (Xu et al.,
+//     ICML 2018: a graph is seen at every radius, so depth is not a bet)
+//   → head: [Linear → ReLU] (when mlp_hidden > 0) → dropout → Linear → logits (G, C)
 // Every GAT layer sees the edge features (its own W_e and a_edge); self loops added by the
 // layers get the mean of the node's incoming edge features (or a constant).
+// With L = 0 there is no GAT layer: the readout of the input features followed by the head is
+// the structure-agnostic baseline of Errica et al. (ICLR 2020) (pool sum, mlp_hidden > 0),
+// the model every graph network's accuracy should be set beside.
 
 #include <cstdint>
+#include <optional>
 #include <vector>
 
 #include "gat/layers/attention_pool.hpp"
@@ -19,7 +26,7 @@ struct GraphClassifierOptions {
   std::int64_t in_features = 0;    // node input width
   std::int64_t edge_features = 0;  // D; 0: attention ignores edges
   int num_classes = 0;             // C
-  int layers = 3;                  // GatConv layers (≥ 1)
+  int layers = 3;                  // GatConv layers (≥ 0; 0: the readout sees the input)
   int hidden = 16;                 // F per head
   int heads = 4;                   // H; the node width after each layer is H·F
   double dropout = 0.0;            // input dropout of every GAT layer
@@ -30,15 +37,22 @@ struct GraphClassifierOptions {
   EdgeFillOptions edge_fill;             // edge features of the added self loops
   PoolKind pool = PoolKind::kAttention;  // graph readout
   std::int64_t gate_hidden = 0;          // attention pooling: hidden width of the gate, 0: linear
+  bool jumping_knowledge = false;        // read out h_0 .. h_L (each its own pool), not h_L alone
+  std::int64_t mlp_hidden = 0;  // head: 0 a linear classifier; else Linear → ReLU → Linear
+  double mlp_dropout = 0.0;     // dropout on the input of the head's last Linear
 };
 
 /// @brief What GraphClassifier::backward needs from the forward pass.
 template <typename T>
 struct GraphClassifierCache {
-  std::vector<GatConvCache<T>> layers;  // one per GAT layer
-  std::vector<Matrix<T>> hidden;        // (N, H·F) ELU output of each layer
-  GraphPoolCache<T> pool;               // attention pooling keeps β (N, 1) in pool.attention.beta
-  Matrix<T> pooled;                     // (G, pool width)
+  std::vector<GatConvCache<T>> layers;   // one per GAT layer
+  std::vector<Matrix<T>> hidden;         // (N, H·F) ELU output of each layer
+  std::vector<GraphPoolCache<T>> pools;  // one per readout (attention: β (N, 1) in .attention.beta)
+  Matrix<T> pooled;                      // (G, readout width) the readouts side by side
+  Matrix<T> mlp;                         // (G, mlp_hidden) ReLU output of the head's first Linear
+  Matrix<T> head_input;                  // (G, ·) what the last Linear saw (after dropout)
+  std::uint64_t seed = 0, step = 0;      // keys of the head's dropout mask
+  bool training = false;
 };
 
 /// @brief GAT layers with edge features, a graph readout and a linear classifier.
@@ -74,17 +88,21 @@ class GraphClassifier {
                 const GraphClassifierCache<T>& cache, MatrixCRef<T> grad_logits,
                 Matrix<T>* grad_input = nullptr);
 
-  /// @brief All parameters in a fixed order: GAT layers, pooling, classifier.
+  /// @brief All parameters in a fixed order: GAT layers, readouts, head.
   std::vector<Parameter<T>*> parameters();
 
   std::vector<GatConv<T>>& layers() { return layers_; }
   const std::vector<GatConv<T>>& layers() const { return layers_; }
-  const GraphPool<T>& pool() const { return pool_; }
+  /// @brief The readouts: one (of h_L), or L + 1 with jumping knowledge (of h_0 .. h_L).
+  const std::vector<GraphPool<T>>& pools() const { return pools_; }
+  /// @brief Width of the readouts side by side: the head's input.
+  std::int64_t readout_width() const;
 
  private:
   GraphClassifierOptions options_;
   std::vector<GatConv<T>> layers_;
-  GraphPool<T> pool_;
+  std::vector<GraphPool<T>> pools_;
+  std::optional<Linear<T>> mlp_;  // when options.mlp_hidden > 0
   Linear<T> classifier_;
 };
 
