@@ -4,6 +4,10 @@
 
 #include <gtest/gtest.h>
 
+#include <set>
+#include <utility>
+#include <vector>
+
 #include "gat/core/error.hpp"
 #include "gat/core/threads.hpp"
 #include "gat/io/tu.hpp"
@@ -44,6 +48,7 @@ TEST(GraphTrainer, SameSeedSameWeightsAtAnyThreadCount) {
   const GraphDataset data = load_tu(dir + "/MUTAG", "MUTAG");
   GraphTrainOptions t;
   t.epochs = 2;
+  t.shards = 3;  // three shards on one or two threads
   GraphClassifierOptions o = mutag_options(data);
   o.dropout = 0.1;
   o.attention_dropout = 0.1;
@@ -64,6 +69,129 @@ TEST(GraphTrainer, SameSeedSameWeightsAtAnyThreadCount) {
   }
 }
 
+// Early stopping on validation graphs: training stops `patience` epochs after the best one, and
+// the model holds the best epoch's weights (evaluating it again gives the best accuracy and
+// loss). The learning-rate schedule and an MLP head with jumping knowledge go along.
+TEST(GraphTrainer, EarlyStoppingRestoresTheBestEpoch) {
+  GAT_REQUIRE_REAL_DATA(dir);
+  const GraphDataset data = load_tu(dir + "/MUTAG", "MUTAG");
+  GraphClassifierOptions o = mutag_options(data);
+  o.jumping_knowledge = true;
+  o.mlp_hidden = 8;
+  o.mlp_dropout = 0.2;
+  GraphClassifier<float> model(o, 3);
+  GraphTrainOptions t;
+  t.epochs = 40;
+  t.patience = 5;
+  t.lr_step = 3;
+  t.adam.lr = 0.03;
+  std::vector<std::int64_t> train, val;
+  for (std::int64_t g = 0; g < 120; ++g) (g % 4 == 0 ? val : train).push_back(g);
+  const GraphTrainResult r = train_graph_classifier(model, data, train, val, t);
+  ASSERT_GE(r.best_epoch, 1);
+  const int last = r.history.back().epoch;
+  EXPECT_TRUE(last == t.epochs || last == r.best_epoch + t.patience) << last;
+  const GraphEvaluation again = evaluate_graphs(model, data, val);
+  EXPECT_EQ(again.accuracy, r.best_val_acc);
+  EXPECT_EQ(again.loss, r.best_val_loss);
+  for (const auto& s : r.history) {
+    EXPECT_LE(s.val_acc, r.best_val_acc) << "epoch " << s.epoch;
+  }
+}
+
+// Evaluation shares batches among threads; the result does not depend on how many.
+TEST(GraphTrainer, EvaluationIsTheSameAtAnyThreadCount) {
+  GAT_REQUIRE_REAL_DATA(dir);
+  const GraphDataset data = load_tu(dir + "/MUTAG", "MUTAG");
+  const GraphClassifier<float> model(mutag_options(data), 5);
+  std::vector<std::int64_t> all(188);
+  for (std::int64_t g = 0; g < 188; ++g) all[static_cast<std::size_t>(g)] = g;
+  set_num_threads(1);
+  const GraphEvaluation one = evaluate_graphs(model, data, all, 16);
+  set_num_threads(2);
+  const GraphEvaluation two = evaluate_graphs(model, data, all, 16);
+  set_num_threads(1);
+  EXPECT_EQ(one.loss, two.loss);
+  EXPECT_EQ(one.accuracy, two.accuracy);
+  EXPECT_EQ(one.predicted, two.predicted);
+}
+
+// Errica et al.'s protocol, small: 3 outer folds, two candidates, two assessment runs. Every
+// graph is tested exactly once, a fold's accuracy is the mean of its runs, the model handed out
+// is tested on its fold, and the whole is the same at one and two threads.
+TEST(GraphTrainer, ModelSelectionProtocol) {
+  GAT_REQUIRE_REAL_DATA(dir);
+  const GraphDataset data = load_tu(dir + "/MUTAG", "MUTAG");
+  GraphCandidate a{mutag_options(data), {}};
+  a.model.layers = 1;
+  a.model.hidden = 4;
+  a.train.epochs = 6;
+  a.train.patience = 3;
+  GraphCandidate b = a;
+  b.model.layers = 0;
+  b.model.pool = PoolKind::kSum;
+  b.model.mlp_hidden = 8;
+  b.train.adam.lr = 0.05;
+  ModelSelectionOptions sel;
+  sel.folds = 3;
+  sel.holdout_folds = 5;
+  sel.final_runs = 2;
+  sel.seed = 4;
+  std::vector<ModelAssessment> results;
+  for (int threads : {1, 2}) {
+    set_num_threads(threads);
+    std::vector<int> tested(188, 0);
+    std::set<std::pair<int, int>> trained;  // (fold, candidate) pairs seen by the callback
+    results.push_back(assess_graph_classifier(
+        data, {a, b}, sel,
+        [&](const GraphEpochStats& s) {
+          trained.insert({s.fold, s.candidate});
+        },
+        [&](int fold, const GraphClassifier<float>& net, const std::vector<std::int64_t>& test,
+            double acc) {
+          for (std::int64_t g : test) ++tested[static_cast<std::size_t>(g)];
+          EXPECT_EQ(evaluate_graphs(net, data, test).accuracy, acc) << "fold " << fold;
+        }));
+    for (int n : tested) EXPECT_EQ(n, 1);
+    EXPECT_EQ(trained.size(), 3u * 3u);  // per fold: candidates 0 and 1, then the runs (-1)
+  }
+  set_num_threads(1);
+  const ModelAssessment& r = results[0];
+  ASSERT_EQ(r.folds.size(), 3u);
+  double sum = 0;
+  for (const AssessedFold& f : r.folds) {
+    ASSERT_EQ(f.candidate_val_acc.size(), 2u);
+    ASSERT_EQ(f.run_test_acc.size(), 2u);
+    EXPECT_TRUE(f.selected == 0 || f.selected == 1);
+    const auto other = static_cast<std::size_t>(1 - f.selected);
+    EXPECT_GE(f.candidate_val_acc[static_cast<std::size_t>(f.selected)],
+              f.candidate_val_acc[other]);
+    EXPECT_DOUBLE_EQ(f.test_acc, (f.run_test_acc[0] + f.run_test_acc[1]) / 2);
+    sum += f.test_acc;
+  }
+  EXPECT_DOUBLE_EQ(r.mean, sum / 3);
+  for (std::size_t k = 0; k < 3; ++k) {
+    EXPECT_EQ(results[0].folds[k].run_test_acc, results[1].folds[k].run_test_acc);
+    EXPECT_EQ(results[0].folds[k].candidate_val_acc, results[1].folds[k].candidate_val_acc);
+  }
+}
+
+TEST(GraphTrainer, ModelSelectionRejectsBadOptions) {
+  GAT_REQUIRE_REAL_DATA(dir);
+  const GraphDataset data = load_tu(dir + "/MUTAG", "MUTAG");
+  const GraphCandidate a{mutag_options(data), {}};
+  ModelSelectionOptions sel;
+  EXPECT_THROW(assess_graph_classifier(data, {}, sel), Error);
+  sel.folds = 189;
+  EXPECT_THROW(assess_graph_classifier(data, {a}, sel), Error);
+  sel = {};
+  sel.final_runs = 11;
+  EXPECT_THROW(assess_graph_classifier(data, {a}, sel), Error);
+  sel = {};
+  sel.holdout_folds = 1;
+  EXPECT_THROW(assess_graph_classifier(data, {a}, sel), Error);
+}
+
 TEST(GraphTrainer, RejectsMismatchedModelAndBadOptions) {
   GAT_REQUIRE_REAL_DATA(dir);
   const GraphDataset data = load_tu(dir + "/MUTAG", "MUTAG");
@@ -77,6 +205,17 @@ TEST(GraphTrainer, RejectsMismatchedModelAndBadOptions) {
   EXPECT_THROW(train_graph_classifier(model, data, {0, 1}, t), Error);
   EXPECT_THROW(train_graph_classifier(model, data, {}, {}), Error);
   EXPECT_THROW(train_graph_classifier(model, data, {0, 999}, {}), Error);
+  EXPECT_THROW(train_graph_classifier(model, data, {0, 1}, std::vector<std::int64_t>{-1},
+                                      GraphTrainOptions{}),
+               Error);
+  for (auto bad : {+[](GraphTrainOptions& bad_options) { bad_options.shards = 0; },
+                   +[](GraphTrainOptions& bad_options) { bad_options.patience = -1; },
+                   +[](GraphTrainOptions& bad_options) { bad_options.lr_decay = 0; },
+                   +[](GraphTrainOptions& bad_options) { bad_options.lr_step = -2; }}) {
+    GraphTrainOptions options;
+    bad(options);
+    EXPECT_THROW(train_graph_classifier(model, data, {0, 1}, options), Error);
+  }
 }
 
 TEST(GraphTrainer, DivergenceIsAnErrorNamingTheEpoch) {

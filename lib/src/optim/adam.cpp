@@ -51,6 +51,12 @@ void Adam<T>::step() {
   }
 }
 
+template <typename T>
+void Adam<T>::set_lr(double lr) {
+  GAT_CHECK(lr > 0 && std::isfinite(lr), "Adam: learning rate must be positive, got " << lr);
+  options_.lr = lr;
+}
+
 template class Adam<float>;
 template class Adam<double>;
 

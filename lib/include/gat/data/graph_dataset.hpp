@@ -38,10 +38,22 @@ struct GraphDataset {
   std::int64_t num_features() const { return node_features.cols(); }
   /// D: width of an edge feature row; 0 when the dataset has no edge labels or attributes.
   std::int64_t edge_feature_size() const { return edge_features.cols(); }
+  /// Number of continuous attribute columns of node_features (after the one-hot labels).
+  std::int64_t num_node_attributes() const {
+    return num_features() - static_cast<std::int64_t>(node_label_values.size());
+  }
   /// Number of nodes of graph g.
   NodeId graph_size(std::int64_t g) const {
     return static_cast<NodeId>(node_offsets[g + 1] - node_offsets[g]);
   }
 };
+
+/// @brief Standardises the continuous node attributes: each attribute column (those after the
+/// one-hot labels) becomes (x - mean) / std over all N nodes of the dataset (a constant column
+/// becomes 0). TU attributes come in their own units (ENZYMES has columns near 100 beside
+/// columns near 1); summed over a graph's nodes they would swamp the one-hot labels and stall
+/// training. The statistics use no graph label, so every graph may contribute; a model trained
+/// on standardised features is applied to features standardised the same way.
+void standardize_node_attributes(GraphDataset& data);
 
 }  // namespace gat

@@ -29,6 +29,8 @@ class Adam {
   void step();
   long steps() const { return t_; }
   const AdamOptions& options() const { return options_; }
+  /// @brief Sets the learning rate of the next steps (a schedule); lr > 0, else gat::Error.
+  void set_lr(double lr);
 
  private:
   std::vector<Parameter<T>*> params_;
