@@ -21,6 +21,8 @@
 #include "gat/core/error.hpp"
 #include "gat/io/safetensors.hpp"
 #include "gat/train/trainer.hpp"
+#include "support/checkpoint_checks.hpp"
+#include "support/io_fixtures.hpp"
 #include "support/synthetic.hpp"
 #include "support/temp_dir.hpp"
 
@@ -59,25 +61,7 @@ class Checkpoints : public ::testing::Test {
 
   // The message load_checkpoint throws for this file, or what happened instead.
   static std::string load_error(const std::string& p) {
-    try {
-      load_checkpoint(p);
-    } catch (const Error& e) {
-      return e.what();
-    } catch (const std::exception& e) {
-      return std::string("not a gat::Error: ") + e.what();
-    }
-    return "no error thrown";
-  }
-
-  // A valid checkpoint of `model`, edited as a safetensors file and written to `name`.
-  std::string edited(const GatModel<float>& model, const std::string& name,
-                     const std::function<void(SafetensorsFile&)>& edit) const {
-    const std::string p = path(name);
-    save_checkpoint(p, model);
-    SafetensorsFile f = read_safetensors(p);
-    edit(f);
-    write_safetensors(p, f);
-    return p;
+    return test::error_message([&] { load_checkpoint(p); });
   }
 
   test::TempDir tmp_{"gat_checkpoint_test"};
@@ -116,18 +100,10 @@ TEST(CheckpointOptions, EveryFieldRoundTrips) {
   EXPECT_EQ(back.attention_dropout, 1.0 / 3.0);
   EXPECT_EQ(back.in_features, 1433);
   EXPECT_EQ(back.self_loops, SelfLoops::kRemove);
-  // Each field is written, and each field written is read: changing any one of them in the
-  // metadata changes what comes back.
   EXPECT_EQ(m.size(), 20u);
-  const CheckpointMetadata defaults = options_to_metadata(GatModelOptions{});
-  for (const auto& [key, value] : m) {
-    ASSERT_NE(value, defaults.at(key)) << key << ": pick a non-default value above";
-    CheckpointMetadata one = defaults;
-    one[key] = value;
-    CheckpointMetadata expected = defaults;
-    expected[key] = value;
-    EXPECT_EQ(options_to_metadata(options_from_metadata(one)), expected) << key;
-  }
+  test::expect_each_field_read(m, options_to_metadata(GatModelOptions{}), [](const auto& one) {
+    return options_to_metadata(options_from_metadata(one));
+  });
 }
 
 TEST(CheckpointOptions, MissingFieldsTakeTheirDefaults) {
@@ -139,24 +115,18 @@ TEST(CheckpointOptions, MissingFieldsTakeTheirDefaults) {
 }
 
 TEST(CheckpointOptions, InvalidValuesNameTheField) {
-  for (const auto& [key, value] :
-       std::vector<std::pair<std::string, std::string>>{{"heads", "eight"},
-                                                        {"heads", "8.5"},
-                                                        {"heads", "99999999999"},
-                                                        {"dropout", "nan"},
-                                                        {"dropout", "0.5x"},
-                                                        {"bias", "yes"},
-                                                        {"self_loops", "sometimes"},
-                                                        {"attention", ""},
-                                                        {"in_features", "-"}}) {
-    try {
-      options_from_metadata({{key, value}}, "m.safetensors");
-      ADD_FAILURE() << key << "=" << value << " accepted";
-    } catch (const Error& e) {
-      EXPECT_THAT(e.what(), AllOf(HasSubstr("m.safetensors"), HasSubstr("'" + key + "'"),
-                                  HasSubstr("'" + value + "'")));
-    }
-  }
+  test::expect_invalid_values_named({{"heads", "eight"},
+                                     {"heads", "8.5"},
+                                     {"heads", "99999999999"},
+                                     {"dropout", "nan"},
+                                     {"dropout", "0.5x"},
+                                     {"bias", "yes"},
+                                     {"self_loops", "sometimes"},
+                                     {"attention", ""},
+                                     {"in_features", "-"}},
+                                    [](const CheckpointMetadata& m, const std::string& source) {
+                                      options_from_metadata(m, source);
+                                    });
 }
 
 // Train a few epochs, save, load: same weights bit for bit, same logits, same accuracy; the
@@ -226,12 +196,7 @@ TEST_F(Checkpoints, RefusesBrokenCheckpointsNamingTheProblem) {
   const Dataset d = test::synthetic_dataset(60, 3, 1);
   const GatModel<float> model(options_for(d), 1);
   const float nan = std::numeric_limits<float>::quiet_NaN();
-  struct Case {
-    std::string name;
-    std::function<void(SafetensorsFile&)> edit;
-    std::string expected;
-  };
-  const std::vector<Case> cases = {
+  const std::vector<test::CheckpointDamage> cases = {
       {"no format", [](SafetensorsFile& f) { f.metadata.erase("format"); },
        "not a gat checkpoint (metadata 'format' is missing"},
       {"other format", [](SafetensorsFile& f) { f.metadata["format"] = "pt"; },
@@ -289,10 +254,9 @@ TEST_F(Checkpoints, RefusesBrokenCheckpointsNamingTheProblem) {
        "tensor 'layers.0.weight' has shape [30, 12] but the options give [1000000000000, "
        "6000000000]"},
   };
-  for (const auto& c : cases) {
-    const std::string p = edited(model, "broken.safetensors", c.edit);
-    EXPECT_THAT(load_error(p), AllOf(HasSubstr(p + ": "), HasSubstr(c.expected))) << c.name;
-  }
+  test::expect_damage_refused(
+      path("broken.safetensors"), [&](const std::string& p) { save_checkpoint(p, model); },
+      [](const std::string& p) { load_checkpoint(p); }, cases);
   // A safetensors-level problem comes through with the file name too.
   EXPECT_THAT(load_error(path("absent.safetensors")), HasSubstr("absent.safetensors: cannot open"));
 }

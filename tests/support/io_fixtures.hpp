@@ -1,7 +1,7 @@
 #pragma once
 // Helpers of the file-reader tests (tests/io): the message of the error a load throws, gzip
-// files, and random byte edits of a valid file for corruption tests. Files are written through
-// test::TempDir (temp_dir.hpp).
+// files, a safetensors file edited, and random byte edits of a valid file for corruption tests.
+// Files are written through test::TempDir (temp_dir.hpp).
 
 #include <gtest/gtest.h>
 #include <zlib.h>
@@ -12,6 +12,7 @@
 #include <string>
 
 #include "gat/core/error.hpp"
+#include "gat/io/safetensors.hpp"
 
 namespace gat::test {
 
@@ -38,6 +39,15 @@ std::string error_message(Fn&& load) {
     return std::string("not a gat::Error: ") + e.what();
   }
   return "no error thrown";
+}
+
+/// Rewrites the safetensors file at `path` with `edit` applied to its content (damaged-file
+/// tests: a valid file, then one thing changed).
+template <typename Edit>
+void edit_safetensors(const std::string& path, Edit&& edit) {
+  SafetensorsFile file = read_safetensors(path);
+  edit(file);
+  write_safetensors(path, file);
 }
 
 /// Applies one to three random edits to `text`, each at a random position: overwrite one byte,

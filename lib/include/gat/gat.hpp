@@ -23,6 +23,7 @@
 #include "gat/io/arrays.hpp"
 #include "gat/io/checkpoint.hpp"
 #include "gat/io/edge_list.hpp"
+#include "gat/io/graph_checkpoint.hpp"
 #include "gat/io/input.hpp"
 #include "gat/io/linqs.hpp"
 #include "gat/io/node_data.hpp"

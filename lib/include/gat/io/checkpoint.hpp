@@ -20,7 +20,9 @@
 // GatModelOptions under its own name (in_features, num_classes, layers, hidden, heads,
 // out_heads, dropout, attention_dropout, feature_dropout, negative_slope, bias, residual,
 // self_loops, attention, dense_memory_limit, score, share_weights, align, top_k, multi_dim), and
-// the caller's extras (e.g. the dataset name). Numbers are written in shortest round-trip form,
+// the caller's extras (e.g. the dataset name). No "model" key: that key marks the other kind of
+// checkpoint, "model": "graph_classifier" (graph_checkpoint.hpp), which the loader here refuses,
+// naming the command that reads it. Numbers are written in shortest round-trip form,
 // bools as true/false, self_loops as add/keep/remove, attention as sparse/dense, score and align
 // by their CLI names. A file without the variant fields (written before they existed) reads as
 // the gat score with softmax.
@@ -65,6 +67,9 @@ using CheckpointMetadata = std::map<std::string, std::string>;
 /// The format this library writes, and the only version it reads.
 inline constexpr const char* kCheckpointFormat = "gat";
 inline constexpr const char* kCheckpointFormatVersion = "1";
+/// The metadata key that says which model a checkpoint holds: absent for GatModel (node
+/// classification), kGraphClassifierModel for GraphClassifier (graph_checkpoint.hpp).
+inline constexpr const char* kCheckpointModelKey = "model";
 
 /// @brief Every field of GatModelOptions as a string, keyed by field name. This function and
 /// options_from_metadata share one table of fields, so a new field is added in one place.
@@ -78,7 +83,7 @@ GatModelOptions options_from_metadata(const CheckpointMetadata& metadata,
 
 /// @brief Writes the model's parameters and options to `path` atomically (a crash leaves the
 /// previous file intact). `extras` are stored beside the options; an extra may not reuse a
-/// reserved key ("format", "format_version" or an option field). Throws gat::Error for a
+/// reserved key ("format", "format_version", "model" or an option field). Throws gat::Error for a
 /// reserved key, a non-finite parameter (named), or a failed write.
 void save_checkpoint(const std::string& path, const GatModel<float>& model,
                      const CheckpointMetadata& extras = {});
@@ -91,10 +96,11 @@ struct Checkpoint {
 
 /// @brief Loads a checkpoint: builds the model from the metadata options and copies every
 /// tensor in. Throws gat::Error naming the file and what is wrong: anything read_safetensors
-/// refuses, a missing "format": "gat", an unknown format_version, options that do not parse or
-/// build a model, and — naming the tensor — a missing, extra, wrongly shaped, non-F32 or
-/// non-finite tensor. Shapes are checked before the model is allocated, so metadata claiming an
-/// enormous model cannot make the load allocate more than the file holds.
+/// refuses, a missing "format": "gat", an unknown format_version, a graph-classification
+/// checkpoint (metadata "model"; the message names the commands that read it), options that do
+/// not parse or build a model, and — naming the tensor — a missing, extra, wrongly shaped,
+/// non-F32 or non-finite tensor. Shapes are checked before the model is allocated, so metadata
+/// claiming an enormous model cannot make the load allocate more than the file holds.
 Checkpoint load_checkpoint_with_metadata(const std::string& path);
 
 /// @brief load_checkpoint_with_metadata without the metadata.
