@@ -84,6 +84,39 @@ void add_data_flags(CLI::App& cmd, DataFlags& flags, bool own_graph) {
       ->check(non_empty_path(false));
 }
 
+void add_task_flag(CLI::App& cmd, std::string& task) {
+  cmd.add_option("--task", task,
+                 "node: a node classifier on a LINQS dataset or a graph of your own; graph: a "
+                 "graph classifier (gat train --task graph --save) on a TU dataset")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"node", "graph"}));
+}
+
+void add_model_argument(CLI::App& cmd, std::string& model) {
+  cmd.add_option("--model", model,
+                 "Checkpoint written by gat train --save (or give it as the last argument)")
+      ->check(non_empty_path(false));
+  cmd.add_option("model", model, "The checkpoint, instead of --model")
+      ->check(non_empty_path(false));
+}
+
+void check_model_argument(const CLI::App& cmd, const std::string& model) {
+  // Not CLI11's required() and excludes(): either form names the checkpoint, and their
+  // messages would name the positional argument by its internal name.
+  GAT_USAGE_CHECK(cmd.count("--model") + cmd.count("model") <= 1,
+                  "the checkpoint is given twice (--model and an argument); give it once");
+  GAT_USAGE_CHECK(!model.empty(),
+                  "--model is required: the checkpoint, as --model FILE or as the last argument");
+}
+
+void refuse_other_task_flags(std::span<const TaskOnlyFlag> flags, const std::string& task,
+                             const CLI::App& cmd) {
+  for (const TaskOnlyFlag& t : flags) {
+    GAT_USAGE_CHECK(cmd.count(t.flag) == 0 || task == t.task,
+                    t.flag << " applies to --task " << t.task << " only; " << t.why);
+  }
+}
+
 void refuse_own_graph_flags(const DataFlags& flags, const std::string& what) {
   const std::pair<const char*, bool> own[] = {
       {"--features", !flags.features.empty()}, {"--labels", !flags.labels.empty()},
@@ -229,21 +262,20 @@ Dataset load_own_graph(const DataFlags& flags, NodeDataReport* report) {
 
 }  // namespace
 
+DatasetPlace dataset_place(const DataFlags& flags, bool looked_up) {
+  if (looked_up) return {fs::path(data_root(flags)) / flags.dataset, flags.dataset};
+  const fs::path given(flags.dataset);
+  std::string name = given.filename().string();
+  if (name.empty()) name = given.parent_path().filename().string();  // trailing slash
+  return {given, name};
+}
+
 Dataset load_dataset(const DataFlags& flags, LinqsReport* report, NodeDataReport* own) {
   if (flags.own_graph()) return load_own_graph(flags, own);
   refuse_own_graph_flags(flags, "--dataset names a LINQS dataset with its own");
-  fs::path dir;
-  std::string name;
-  const fs::path given(flags.dataset);
-  const bool looked_up = !(flags.dataset.find('/') != std::string::npos || fs::is_directory(given));
-  if (!looked_up) {
-    dir = given;
-    name = given.filename().string();
-    if (name.empty()) name = given.parent_path().filename().string();  // trailing slash
-  } else {
-    dir = fs::path(data_root(flags)) / flags.dataset;
-    name = flags.dataset;
-  }
+  const bool looked_up =
+      !(flags.dataset.find('/') != std::string::npos || fs::is_directory(fs::path(flags.dataset)));
+  const auto [dir, name] = dataset_place(flags, looked_up);
   const fs::path content = dir / (name + ".content");
   if (!fs::exists(content) && !fs::exists(dir / (name + ".content.gz"))) {
     // The commonest mix-up: a graph-classification set given to a node-level command.

@@ -3,7 +3,9 @@
 
 #include <CLI/CLI.hpp>
 #include <cstdio>
+#include <filesystem>
 #include <initializer_list>
+#include <span>
 #include <sstream>
 #include <stdexcept>
 #include <string>
@@ -77,6 +79,31 @@ class UsageError : public std::runtime_error {
     }                                                        \
   } while (false)
 
+/// A flag of a command that only one of its tasks (--task node or graph) reads, and what the
+/// other task does instead.
+struct TaskOnlyFlag {
+  const char* flag;
+  const char* task;  // the task that reads it
+  const char* why;   // what the other task does instead
+};
+
+/// @brief Throws UsageError for the first of `flags` given on `cmd` when `task` is not its task
+/// ("--graphs applies to --task graph only; <why>"): a flag silently ignored would run another
+/// command than the one asked for.
+void refuse_other_task_flags(std::span<const TaskOnlyFlag> flags, const std::string& task,
+                             const CLI::App& cmd);
+
+/// @brief Adds --task node|graph (default node) to a command that applies a saved model.
+void add_task_flag(CLI::App& cmd, std::string& task);
+
+/// @brief Adds the checkpoint a command applies: --model FILE, or FILE as a positional argument
+/// (not both). Required: check_model_argument says so when neither is given.
+void add_model_argument(CLI::App& cmd, std::string& model);
+
+/// @brief Throws UsageError when add_model_argument's checkpoint is missing ("--model is
+/// required ...") or given twice.
+void check_model_argument(const CLI::App& cmd, const std::string& model);
+
 /// Adds --dataset, --data-dir, --strict, --no-normalize, and the flags of one's own graph
 /// (--edges, --features, --labels, --split, --split-seed, --undirected, --keyed-features,
 /// --normalize, --ogb) to a subcommand.
@@ -118,6 +145,17 @@ std::string data_root(const DataFlags& flags);
 
 /// @brief The folders data_root looked in, for a "not found" message: "A" or "A (missing), B".
 std::string data_root_searched(const DataFlags& flags);
+
+/// Where --dataset points: the folder and the stem of its files.
+struct DatasetPlace {
+  std::filesystem::path dir;
+  std::string name;
+};
+
+/// @brief The folder and file stem of --dataset: with `looked_up`, data_root / NAME and NAME;
+/// otherwise --dataset is the folder's path and its last component the stem. Whether a name is
+/// looked up is the loader's rule (LINQS: no '/' and no such folder here; TU: no '/').
+DatasetPlace dataset_place(const DataFlags& flags, bool looked_up);
 
 /// Loads the data the flags name: --edges (with --features, --labels, --split) through
 /// gat::load_node_data, --ogb through gat::load_ogb, else the LINQS dataset --dataset names,

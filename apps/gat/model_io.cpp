@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "gat/core/error.hpp"
+#include "graph_data.hpp"
 
 namespace gat::app {
 
@@ -158,6 +159,58 @@ ModelAndData load_model_and_data(const std::string& model_path, const DataFlags&
   }
   warn_on_other_data(checkpoint.metadata, data);
   return {std::move(data), std::move(checkpoint)};
+}
+
+GraphModelAndData load_graph_model_and_data(const std::string& model_path, const DataFlags& flags,
+                                            bool test_graphs) {
+  check_tu_flags(flags);  // a command line that names no TU dataset fails before any file is read
+  GraphCheckpoint checkpoint = load_graph_classifier(model_path);
+  const std::string trained_on = meta_or(checkpoint.metadata, "dataset", "");
+  DataFlags data_flags = flags;
+  if (!given(flags.dataset_option)) {
+    // The default --dataset (cora) is a node dataset: the model's own is the useful default.
+    GAT_USAGE_CHECK(!trained_on.empty(), "model " << model_path << " records no dataset (metadata "
+                                                  << "'dataset'): name it with --dataset NAME");
+    data_flags.dataset = trained_on;
+  }
+  GraphModelAndData out{load_tu_dataset(data_flags), std::move(checkpoint), {}};
+  // The model saw its node attributes standardised over the dataset (gat train --task graph
+  // does so unless --raw-attributes): give it the same inputs.
+  const std::string standardized =
+      meta_or(out.checkpoint.metadata, "standardized_attributes", "false");
+  GAT_CHECK(standardized == "true" || standardized == "false",
+            "model " << model_path << ": metadata 'standardized_attributes' is '" << standardized
+                     << "', expected true or false");
+  if (standardized == "true") standardize_node_attributes(out.data);
+  const GraphDataset& data = out.data;
+  const GraphClassifierOptions& o = out.checkpoint.model.options();
+  GAT_CHECK(data.num_features() == o.in_features,
+            "model " << model_path << " expects " << o.in_features << " node features but dataset '"
+                     << data.name << "' has " << data.num_features());
+  // A model trained with --no-edge-features reads none, whatever the dataset has.
+  GAT_CHECK(o.edge_features == 0 || data.edge_feature_size() == o.edge_features,
+            "model " << model_path << " reads " << o.edge_features << " edge features but dataset '"
+                     << data.name << "' has " << data.edge_feature_size());
+  GAT_CHECK(data.num_classes() == o.num_classes,
+            "model " << model_path << " predicts " << o.num_classes << " classes but dataset '"
+                     << data.name << "' has " << data.num_classes());
+  const bool other = !trained_on.empty() && trained_on != data.name;
+  if (test_graphs) {
+    // Graph indices of another dataset would pick arbitrary graphs, some of them trained on.
+    const auto stored = out.checkpoint.metadata.find("test_graphs");
+    GAT_CHECK(stored != out.checkpoint.metadata.end(),
+              "model " << model_path << " records no test graphs (metadata 'test_graphs'): "
+                       << "evaluate it with --graphs all");
+    GAT_CHECK(!other, "model " << model_path << " was trained on " << trained_on
+                               << ": its test graphs are graphs of that dataset, not of '"
+                               << data.name << "'; evaluate it with --graphs all");
+    out.test_graphs = graph_indices_from_text(stored->second, data.num_graphs(),
+                                              model_path + ": metadata 'test_graphs'");
+  } else if (other) {
+    std::fprintf(stderr, "gat: warning: model %s was trained on %s; this dataset is %s\n",
+                 model_path.c_str(), trained_on.c_str(), data.name.c_str());
+  }
+  return out;
 }
 
 }  // namespace gat::app

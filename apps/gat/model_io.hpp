@@ -1,16 +1,20 @@
 #pragma once
-// A node-classification model into and out of a checkpoint. Training and saving live here once,
-// for every command that trains a model (gat train, gat attention), so that the same flags and
+// A model into and out of a checkpoint. Training and saving live here once, for every command
+// that trains a node-classification model (gat train, gat attention), so that the same flags and
 // seed give the same weights everywhere and every saved file carries the same metadata; loading
-// lives here for every command that applies a saved model (eval, predict, embed, attention), so
-// that each one reads that metadata back the same way.
+// lives here for every command that applies a saved model (eval, predict, embed, attention; and
+// eval and predict --task graph for graph classification), so that each one reads that metadata
+// back the same way.
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "common.hpp"
 #include "gat/data/dataset.hpp"
+#include "gat/data/graph_dataset.hpp"
 #include "gat/io/checkpoint.hpp"
+#include "gat/io/graph_checkpoint.hpp"
 #include "gat/layers/gat_model.hpp"
 #include "gat/train/trainer.hpp"
 #include "model_flags.hpp"
@@ -60,5 +64,27 @@ struct ModelAndData {
 /// is a warning, not an error: applying a model to another graph is legitimate (inductive use).
 /// Checkpoints without these keys load as the flags say.
 ModelAndData load_model_and_data(const std::string& model_path, const DataFlags& flags);
+
+// ---- Graph classification (--task graph) ----
+
+/// A graph-classification checkpoint loaded together with the TU dataset it is applied to.
+struct GraphModelAndData {
+  GraphDataset data;
+  GraphCheckpoint checkpoint;
+  // With test graphs asked for: the checkpoint's held-out graphs (metadata "test_graphs").
+  std::vector<std::int64_t> test_graphs;
+};
+
+/// @brief Loads the graph-classification checkpoint at `model_path` and the TU dataset the
+/// flags name — without --dataset, the one the checkpoint records (metadata "dataset") — and
+/// checks that they fit: the model's node features, edge features (when it reads them) and
+/// classes. Throws gat::Error that says which does not match.
+///
+/// With `test_graphs`, also reads the held-out graphs the checkpoint records, refusing (with a
+/// hint to evaluate every graph) a checkpoint without them, one trained on another dataset,
+/// and indices that do not parse or lie beyond the dataset. Without, a dataset of another name
+/// than the checkpoint's is a warning on stderr (a model applied to new graphs on purpose).
+GraphModelAndData load_graph_model_and_data(const std::string& model_path, const DataFlags& flags,
+                                            bool test_graphs);
 
 }  // namespace gat::app

@@ -51,6 +51,19 @@ struct TrainFlags : ModelFlags {
   bool no_edge_features = false;
   int batch_size = 32;
   std::int64_t gate_hidden = 0;
+  std::string protocol = "cv";
+  std::string model_kind = "gat";
+  std::vector<std::string> grid;
+  int outer_folds = 10;
+  int final_runs = 3;
+  double holdout = 0.1;
+  bool jk = false;
+  bool raw_attributes = false;
+  std::int64_t mlp_hidden = 0;
+  double mlp_dropout = 0.0;
+  int shards = 2;
+  int lr_step = 0;
+  double lr_decay = 0.5;
 };
 
 // The per-epoch history as CSV, one row per epoch of every run, for tools/plot_train.py.
@@ -393,11 +406,55 @@ void run_graph_task(const TrainFlags& f, const CLI::App& cmd) {
   if (given("--lr")) g.train.adam.lr = f.train.adam.lr;
   if (given("--weight-decay")) g.train.adam.weight_decay = f.train.adam.weight_decay;
   if (given("--epochs")) g.train.epochs = f.train.epochs;
+  g.protocol = f.protocol;
+  g.model_kind = f.model_kind;
+  const bool errica = f.protocol == "errica";
+  GAT_USAGE_CHECK(errica || (!given("--patience") && !given("--final-runs") &&
+                             !given("--holdout") && f.grid.empty()),
+                  "--patience, --final-runs, --holdout and --grid apply to --protocol errica; "
+                  "--protocol cv trains --epochs on each fold with nothing but the test fold to "
+                  "stop on");
+  GAT_USAGE_CHECK(!errica || !given("--folds"),
+                  "--protocol errica has --outer-folds; --folds is --protocol cv's");
+  if (errica) {
+    // Errica et al. train for up to a few hundred epochs and stop on the holdout.
+    g.train.epochs = given("--epochs") ? f.train.epochs : 300;
+    g.train.patience = given("--patience") ? f.train.patience : 50;
+  }
+  g.selection.folds = f.outer_folds;
+  g.selection.final_runs = f.final_runs;
+  const double folds = 1.0 / f.holdout;
+  GAT_USAGE_CHECK(std::abs(folds - std::round(folds)) < 1e-9,
+                  "--holdout " << f.holdout
+                               << ": the holdout is one stratified fold of the training part, "
+                                  "so it must be 1/k (0.1, 0.2, 0.25, 1/3, 0.5)");
+  g.selection.holdout_folds = static_cast<int>(std::round(folds));
+  GAT_USAGE_CHECK(f.final_runs <= g.selection.holdout_folds,
+                  "--final-runs " << f.final_runs << " exceeds the " << g.selection.holdout_folds
+                                  << " holdout folds (each run early-stops on its own)");
+  g.grid = f.grid;
+  g.model.jumping_knowledge = f.jk;
+  g.model.mlp_hidden = f.mlp_hidden;
+  g.model.mlp_dropout = f.mlp_dropout;
+  g.train.shards = f.shards;
+  g.train.lr_step = f.lr_step;
+  g.train.lr_decay = f.lr_decay;
+  g.save = f.save;
   g.model.gate_hidden = f.gate_hidden;
   g.train.batch_size = f.batch_size;
   g.folds = f.folds;
   g.pool = f.pool;
+  if (f.model_kind == "baseline") {
+    GAT_USAGE_CHECK(!given("--layers") && !given("--heads") && !given("--hidden") &&
+                        !given("--attn-dropout") && !given("--jk") && !given("--pool"),
+                    "--model baseline has no GAT layer and sums the node features: --layers, "
+                    "--heads, --hidden, --attn-dropout, --jk and --pool do not apply (its MLP is "
+                    "--mlp-hidden)");
+    g.model.mlp_hidden = given("--mlp-hidden") ? f.mlp_hidden : 64;
+    g.pool = "sum";
+  }
   g.no_edge_features = f.no_edge_features;
+  g.raw_attributes = f.raw_attributes;
   g.seed = f.seed;
   g.quiet = f.quiet;
   g.log_every = given("--log-every") ? f.log_every : 0;
@@ -409,13 +466,7 @@ void run_graph_task(const TrainFlags& f, const CLI::App& cmd) {
 // The flags of `gat train` that only one task reads, and why the other does not. A flag given
 // for the wrong task is a usage error: ignoring it silently would run another experiment than
 // the one asked for. Every other flag of the command applies to both tasks.
-struct TaskFlag {
-  const char* flag;
-  const char* task;  // the task that reads it
-  const char* why;   // what the other task does instead
-};
-
-constexpr TaskFlag kTaskFlags[] = {
+constexpr TaskOnlyFlag kTaskFlags[] = {
     {"--attention", "node", "graph classification uses sparse attention"},
     {"--out-heads", "node",
      "graph classification ends in a readout and a linear classifier, not an output GAT layer"},
@@ -428,23 +479,28 @@ constexpr TaskFlag kTaskFlags[] = {
     {"--align", "node", "graph classification aligns with softmax"},
     {"--top-k", "node", "graph classification aligns with softmax"},
     {"--multi-dim", "node", "graph classification has one weight per edge and head"},
-    {"--patience", "node",
-     "graph classification trains --epochs on each fold (no validation split to stop on)"},
-    {"--save", "node", "graph classification trains one model per fold and saves none"},
     {"--runs", "node", "graph classification reports --folds"},
     {"--folds", "graph", "node classification uses the dataset's split (see --runs)"},
     {"--pool", "graph", "node classification has no graph readout"},
     {"--no-edge-features", "graph", "the LINQS datasets have no edge features"},
     {"--batch-size", "graph", "node classification trains on the whole graph at once"},
     {"--gate-hidden", "graph", "node classification has no attention pooling"},
+    {"--no-normalize", "node", "graph classification reads one-hot labels and attributes"},
+    {"--strict", "node", "graph classification reads TU files, which have no such leniency"},
+    {"--protocol", "graph", "node classification uses the dataset's split"},
+    {"--model", "graph", "node classification trains the GAT of the model flags"},
+    {"--grid", "graph", "node classification trains one configuration"},
+    {"--outer-folds", "graph", "node classification uses the dataset's split"},
+    {"--final-runs", "graph", "node classification has --runs"},
+    {"--holdout", "graph", "node classification uses the dataset's validation split"},
+    {"--jk", "graph", "node classification has no graph readout"},
+    {"--mlp-hidden", "graph", "node classification ends in an output GAT layer"},
+    {"--raw-attributes", "graph", "node classification reads features as --normalize says"},
+    {"--mlp-dropout", "graph", "node classification ends in an output GAT layer"},
+    {"--shards", "graph", "node classification trains on the whole graph at once"},
+    {"--lr-step", "graph", "node classification keeps its learning rate"},
+    {"--lr-decay", "graph", "node classification keeps its learning rate"},
 };
-
-void check_task_flags(const TrainFlags& f, const CLI::App& cmd) {
-  for (const TaskFlag& t : kTaskFlags) {
-    GAT_USAGE_CHECK(cmd.count(t.flag) == 0 || f.task == t.task,
-                    t.flag << " applies to --task " << t.task << " only; " << t.why);
-  }
-}
 
 }  // namespace
 
@@ -509,9 +565,65 @@ void register_train(CLI::App& app) {
                   "--task graph: hidden width of the attention-pooling gate (0: linear gate)")
       ->capture_default_str()
       ->check(CLI::Range(0, 1 << 16));
+  cmd->add_option("--protocol", f.protocol,
+                  "--task graph: cv (stratified k-fold, --epochs per fold) or errica (Errica et "
+                  "al. 2020: model selection over --grid and early stopping on a holdout, the "
+                  "test fold touched once)")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"cv", "errica"}));
+  cmd->add_option("--model", f.model_kind,
+                  "--task graph: gat, or baseline (no GAT layer: the sum of each graph's node "
+                  "features through an MLP, Errica et al.'s structure-agnostic baseline)")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"gat", "baseline"}));
+  cmd->add_option("--grid", f.grid,
+                  "--protocol errica: KEY=V1,V2,... (repeatable; every combination is a "
+                  "candidate) with KEY one of layers, hidden, heads, dropout, attn-dropout, "
+                  "mlp-hidden, mlp-dropout, jk, pool, lr, weight-decay, batch-size, lr-step")
+      ->take_all();
+  cmd->add_option("--outer-folds", f.outer_folds, "--protocol errica: outer folds")
+      ->capture_default_str()
+      ->check(CLI::Range(2, 1000));
+  cmd->add_option("--final-runs", f.final_runs,
+                  "--protocol errica: retrainings of the selected configuration per fold (test "
+                  "accuracy: their mean)")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 100));
+  cmd->add_option("--holdout", f.holdout,
+                  "--protocol errica: share of the training part held out for selection and "
+                  "early stopping (1/k)")
+      ->capture_default_str()
+      ->check(CLI::Range(0.01, 0.5));
+  cmd->add_flag("--jk", f.jk,
+                "--task graph: jumping knowledge: read out every layer (and the input), each by "
+                "its own pool, concatenated");
+  cmd->add_flag("--raw-attributes", f.raw_attributes,
+                "--task graph: node attributes as read (default: each column standardised over "
+                "the dataset's nodes)");
+  cmd->add_option("--mlp-hidden", f.mlp_hidden,
+                  "--task graph: hidden width of the classifier head (0: linear)")
+      ->capture_default_str()
+      ->check(CLI::Range(0, 1 << 16));
+  cmd->add_option("--mlp-dropout", f.mlp_dropout,
+                  "--task graph: dropout on the input of the head's last layer")
+      ->capture_default_str()
+      ->check(CLI::Range(0.0, 0.999));
+  cmd->add_option("--shards", f.shards,
+                  "--task graph: each batch is cut into this many parts computed in parallel "
+                  "(the result does not depend on the thread count; it does on the shards)")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 4096));
+  cmd->add_option("--lr-step", f.lr_step,
+                  "--task graph: multiply the learning rate by --lr-decay every N epochs (0: "
+                  "constant)")
+      ->capture_default_str()
+      ->check(CLI::Range(0, 1 << 30));
+  cmd->add_option("--lr-decay", f.lr_decay, "--task graph: see --lr-step")
+      ->capture_default_str()
+      ->check(CLI::Range(1e-6, 1.0));
   cmd->callback([flags, cmd] {
     keep_freed_memory();
-    check_task_flags(*flags, *cmd);
+    refuse_other_task_flags(kTaskFlags, flags->task, *cmd);
     // An error (exit 1) rather than a usage error: the command line is right, the backend
     // does not have the task (graph classification trains mini-batches of small graphs).
     GAT_CHECK(flags->task != "graph" || flags->train.device == Device::kCpu,

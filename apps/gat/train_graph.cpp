@@ -1,62 +1,33 @@
-// gat train --task graph: GAT layers with edge features → graph readout → linear classifier,
-// trained in mini-batches and evaluated by stratified k-fold cross-validation.
+// gat train --task graph: GAT layers with edge features → graph readout → classifier head,
+// trained in mini-batches and evaluated either by stratified k-fold cross-validation with a
+// fixed number of epochs (--protocol cv) or by Errica et al.'s protocol (--protocol errica).
 
 #include "train_graph.hpp"
 
+#include <charconv>
+#include <chrono>
 #include <cstdio>
-#include <filesystem>
+#include <functional>
 #include <nlohmann/json.hpp>
+#include <sstream>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "commands.hpp"
 #include "gat/core/error.hpp"
 #include "gat/core/threads.hpp"
-#include "gat/io/tu.hpp"
+#include "gat/io/graph_checkpoint.hpp"
+#include "graph_data.hpp"
 #include "progress.hpp"
 #include "results.hpp"
 
 namespace gat::app {
 
-namespace fs = std::filesystem;
-
 namespace {
 
-// A TU dataset is the folder <data dir>/<NAME> holding <NAME>_A.txt etc., or a folder path.
-GraphDataset load_graph_dataset(const DataFlags& flags) {
-  GAT_USAGE_CHECK(!flags.own_graph(),
-                  "--task graph trains on TU datasets (--dataset NAME); --edges and --ogb "
-                  "describe one graph for node classification");
-  refuse_own_graph_flags(flags, "--task graph trains on TU datasets (--dataset NAME)");
-  fs::path dir;
-  std::string name;
-  const fs::path given(flags.dataset);
-  const bool looked_up = flags.dataset.find('/') == std::string::npos;
-  if (!looked_up) {
-    dir = given;
-    name = given.filename().string();
-    if (name.empty()) name = given.parent_path().filename().string();
-  } else {
-    dir = fs::path(data_root(flags)) / flags.dataset;
-    name = flags.dataset;
-  }
-  const fs::path a = dir / (name + "_A.txt");
-  GAT_CHECK(fs::exists(a) || !(fs::exists(dir / (name + ".content")) ||
-                               fs::exists(dir / (name + ".content.gz"))),
-            "dataset '" << flags.dataset
-                        << "' is a node-classification (LINQS) dataset, not a set of graphs: "
-                           "train it without --task graph");
-  GAT_CHECK(
-      fs::exists(a), "graph dataset '"
-                         << flags.dataset << "' not found: " << a.string() << " does not exist"
-                         << (looked_up ? " (looked in " + data_root_searched(flags) + "; " : " (")
-                         << "pass --data-dir or set GAT_DATA_DIR to the folder of "
-                            "datasets)");
-  return load_tu(dir.string(), name);
-}
-
 // The dataset line of the report.
-void print_dataset(const GraphDataset& data, bool no_edge_features) {
+void print_dataset(const GraphDataset& data, bool edge_features) {
   std::fprintf(
       report(),
       "dataset %s: %lld graphs, %lld nodes, %lld edges, %lld node features, %lld edge features "
@@ -64,84 +35,189 @@ void print_dataset(const GraphDataset& data, bool no_edge_features) {
       data.name.c_str(), static_cast<long long>(data.num_graphs()),
       static_cast<long long>(data.num_nodes()), static_cast<long long>(data.num_edges()),
       static_cast<long long>(data.num_features()), static_cast<long long>(data.edge_feature_size()),
-      no_edge_features ? "unused" : "used", data.num_classes());
+      edge_features ? "used" : "unused", data.num_classes());
 }
 
-// The --history CSV: one row per fold and epoch.
+// ---- The model-selection grid: --grid KEY=V1,V2,... (repeatable), a Cartesian product. ----
+
+double parse_number(const std::string& spec, const std::string& value) {
+  std::size_t used = 0;
+  double v = 0;
+  try {
+    v = std::stod(value, &used);
+  } catch (const std::exception&) {
+    used = 0;
+  }
+  GAT_USAGE_CHECK(used == value.size() && !value.empty() && std::isfinite(v),
+                  "--grid " << spec << ": '" << value << "' is not a number");
+  return v;
+}
+
+int parse_count(const std::string& spec, const std::string& value, int lo, int hi) {
+  const double v = parse_number(spec, value);
+  GAT_USAGE_CHECK(v == std::floor(v) && v >= lo && v <= hi,
+                  "--grid " << spec << ": '" << value << "' must be a whole number in [" << lo
+                            << ", " << hi << "]");
+  return static_cast<int>(v);
+}
+
+double parse_rate(const std::string& spec, const std::string& value, double hi) {
+  const double v = parse_number(spec, value);
+  GAT_USAGE_CHECK(v >= 0 && v < hi,
+                  "--grid " << spec << ": '" << value << "' must be in [0, " << hi << ")");
+  return v;
+}
+
+struct GridKey {
+  const char* name;
+  std::function<void(GraphCandidate&, const std::string& spec, const std::string& value)> set;
+};
+
+const std::vector<GridKey>& grid_keys() {
+  static const std::vector<GridKey> keys = {
+      {"layers", [](auto& c, auto& s, auto& v) { c.model.layers = parse_count(s, v, 0, 64); }},
+      {"hidden", [](auto& c, auto& s, auto& v) { c.model.hidden = parse_count(s, v, 1, 65536); }},
+      {"heads", [](auto& c, auto& s, auto& v) { c.model.heads = parse_count(s, v, 1, 1024); }},
+      {"dropout", [](auto& c, auto& s, auto& v) { c.model.dropout = parse_rate(s, v, 1); }},
+      {"attn-dropout",
+       [](auto& c, auto& s, auto& v) { c.model.attention_dropout = parse_rate(s, v, 1); }},
+      {"mlp-hidden",
+       [](auto& c, auto& s, auto& v) { c.model.mlp_hidden = parse_count(s, v, 0, 65536); }},
+      {"mlp-dropout", [](auto& c, auto& s, auto& v) { c.model.mlp_dropout = parse_rate(s, v, 1); }},
+      {"jk",
+       [](auto& c, auto& s, auto& v) { c.model.jumping_knowledge = parse_count(s, v, 0, 1); }},
+      {"pool", [](auto& c, auto&, auto& v) { c.model.pool = parse_pool_kind(v); }},
+      {"lr",
+       [](auto& c, auto& s, auto& v) {
+         c.train.adam.lr = parse_number(s, v);
+         GAT_USAGE_CHECK(c.train.adam.lr > 0, "--grid " << s << ": lr must be positive");
+       }},
+      {"weight-decay",
+       [](auto& c, auto& s, auto& v) { c.train.adam.weight_decay = parse_rate(s, v, 1e9); }},
+      {"batch-size",
+       [](auto& c, auto& s, auto& v) { c.train.batch_size = parse_count(s, v, 1, 1 << 20); }},
+      {"lr-step",
+       [](auto& c, auto& s, auto& v) { c.train.lr_step = parse_count(s, v, 0, 1 << 30); }},
+  };
+  return keys;
+}
+
+std::string key_list() {
+  std::string out;
+  for (const GridKey& k : grid_keys()) out += (out.empty() ? "" : ", ") + std::string(k.name);
+  return out;
+}
+
+// A configuration of the grid and its label ("lr=0.01 hidden=32"; "the given flags" alone).
+struct Candidate {
+  GraphCandidate c;
+  std::string label;
+};
+
+std::vector<Candidate> expand_grid(const GraphCandidate& base,
+                                   const std::vector<std::string>& specs) {
+  std::vector<Candidate> out{{base, ""}};
+  std::vector<std::string> seen;
+  for (const std::string& spec : specs) {
+    const auto eq = spec.find('=');
+    GAT_USAGE_CHECK(eq != std::string::npos && eq > 0 && eq + 1 < spec.size(),
+                    "--grid " << spec << ": expected KEY=V1,V2,... (keys: " << key_list() << ")");
+    const std::string key = spec.substr(0, eq);
+    const GridKey* k = nullptr;
+    for (const GridKey& g : grid_keys()) {
+      if (key == g.name) k = &g;
+    }
+    GAT_USAGE_CHECK(
+        k, "--grid " << spec << ": unknown key '" << key << "' (keys: " << key_list() << ")");
+    for (const std::string& s : seen) {
+      GAT_USAGE_CHECK(s != key, "--grid " << spec << ": key '" << key << "' given twice");
+    }
+    seen.push_back(key);
+    std::vector<std::string> values;
+    std::stringstream in(spec.substr(eq + 1));
+    for (std::string v; std::getline(in, v, ',');) values.push_back(v);
+    GAT_USAGE_CHECK(!values.empty(), "--grid " << spec << ": no values");
+    std::vector<Candidate> next;
+    for (const Candidate& c : out) {
+      for (const std::string& v : values) {
+        Candidate d = c;
+        k->set(d.c, spec, v);
+        d.label += (d.label.empty() ? "" : " ") + key + "=" + v;
+        next.push_back(std::move(d));
+      }
+    }
+    out = std::move(next);
+    GAT_USAGE_CHECK(out.size() <= 256, "--grid: " << out.size()
+                                                  << " configurations; at most 256 (each is "
+                                                     "trained on every outer fold)");
+  }
+  if (out.size() == 1 && out.front().label.empty()) out.front().label = "as given";
+  return out;
+}
+
+// ---- Reports ----
+
+// The --history CSV: one row per training epoch (fold, candidate or run).
 std::string history_csv(const std::vector<GraphEpochStats>& history) {
-  std::string csv = "fold,epoch,train_loss,train_acc,train_ms\n";
-  char buf[160];
+  std::string csv = "fold,candidate,run,epoch,train_loss,train_acc,val_loss,val_acc,train_ms\n";
+  char buf[256];
   for (const GraphEpochStats& s : history) {
-    std::snprintf(buf, sizeof buf, "%d,%d,%.9g,%.9g,%.6g\n", s.fold + 1, s.epoch, s.train_loss,
-                  s.train_acc, s.train_ms);
+    std::snprintf(buf, sizeof buf, "%d,%d,%d,%d,%.9g,%.9g,%.9g,%.9g,%.6g\n", s.fold + 1,
+                  s.candidate < 0 ? 0 : s.candidate + 1, s.run + 1, s.epoch, s.train_loss,
+                  s.train_acc, s.val_loss, s.val_acc, s.train_ms);
     csv += buf;
   }
   return csv;
 }
 
-// The --json object: the folds' accuracies, every fold's history, and the options of the run.
-nlohmann::json results_json(const GraphRunFlags& f, const GraphDataset& data,
-                            const CrossValidation& cv, const std::vector<GraphEpochStats>& history,
-                            double rss) {
-  nlohmann::json out;
-  out["dataset"] = data.name;
-  out["task"] = "graph";
-  out["folds"] = f.folds;
-  out["fold_accuracy"] = cv.fold_accuracy;
-  out["test_acc_mean"] = cv.mean;
-  out["test_acc_std"] = cv.stddev;
-  out["median_epoch_ms"] = median(cv.epoch_ms);
-  out["peak_rss_mib"] = rss;
-  nlohmann::json folds = nlohmann::json::array();
-  for (const GraphEpochStats& s : history) {
-    if (static_cast<std::size_t>(s.fold) >= folds.size()) folds.push_back(nlohmann::json::array());
-    folds[static_cast<std::size_t>(s.fold)].push_back({{"epoch", s.epoch},
-                                                       {"train_loss", s.train_loss},
-                                                       {"train_acc", s.train_acc},
-                                                       {"train_ms", s.train_ms}});
-  }
-  out["history"] = folds;
-  out["options"] = {{"layers", f.model.layers},
-                    {"hidden", f.model.hidden},
-                    {"heads", f.model.heads},
-                    {"dropout", f.model.dropout},
-                    {"pool", f.pool},
-                    {"edge_features", f.model.edge_features},
-                    {"epochs", f.train.epochs},
-                    {"batch_size", f.train.batch_size},
-                    {"lr", f.train.adam.lr},
-                    {"weight_decay", f.train.adam.weight_decay},
-                    {"seed", f.seed}};
-  return out;
+nlohmann::json options_json(const GraphRunFlags& f, const GraphCandidate& c) {
+  return {{"model", f.model_kind},
+          {"layers", c.model.layers},
+          {"hidden", c.model.hidden},
+          {"heads", c.model.heads},
+          {"dropout", c.model.dropout},
+          {"attention_dropout", c.model.attention_dropout},
+          {"pool", pool_kind_name(c.model.pool)},
+          {"jumping_knowledge", c.model.jumping_knowledge},
+          {"mlp_hidden", c.model.mlp_hidden},
+          {"mlp_dropout", c.model.mlp_dropout},
+          {"edge_features", c.model.edge_features},
+          {"epochs", c.train.epochs},
+          {"patience", c.train.patience},
+          {"batch_size", c.train.batch_size},
+          {"shards", c.train.shards},
+          {"lr", c.train.adam.lr},
+          {"lr_step", c.train.lr_step},
+          {"lr_decay", c.train.lr_decay},
+          {"weight_decay", c.train.adam.weight_decay},
+          {"seed", f.seed},
+          {"raw_attributes", f.raw_attributes}};
 }
 
-}  // namespace
-
-void run_train_graph(GraphRunFlags& f) {
-  GAT_CHECK(f.folds >= 2, "--folds must be at least 2, got " << f.folds);
-  // Refuse before training, not after it, when a result cannot be written.
-  check_outputs({{f.json, "--json"}, {f.history, "--history"}});
-  const GraphDataset data = load_graph_dataset(f.data);
-  f.model.in_features = data.num_features();
-  f.model.edge_features = f.no_edge_features ? 0 : data.edge_feature_size();
-  f.model.num_classes = data.num_classes();
-  f.model.pool = parse_pool_kind(f.pool);
-  f.train.seed = f.seed;
-  print_dataset(data, f.no_edge_features);
-  std::fflush(report());
-  ProgressOptions po;
-  po.quiet = f.quiet;
-  po.log_every = f.log_every;
-  po.unit = "fold";
-  po.count = f.folds;
-  po.max_epochs = f.train.epochs;  // a fixed number: no early stopping on a test fold
-  Progress progress(po);
+// Progress on stderr: one bar per training run (fold, candidate, run).
+struct Reporter {
+  Progress progress;
   std::vector<GraphEpochStats> history;
-  int fold = -1;
-  const GraphEpochCallback log = [&](const GraphEpochStats& s) {
-    if (s.fold != fold) {
+  int fold = -1, candidate = -2, run = -1;
+
+  Reporter(const GraphRunFlags& f, int max_epochs, int patience)
+      : progress([&] {
+          ProgressOptions po;
+          po.quiet = f.quiet;
+          po.log_every = f.log_every;
+          po.unit = "fold";
+          po.count = f.protocol == "errica" ? f.selection.folds : f.folds;
+          po.max_epochs = max_epochs;
+          po.patience = patience;
+          return po;
+        }()) {}
+
+  void operator()(const GraphEpochStats& s) {
+    if (s.fold != fold || s.candidate != candidate || s.run != run) {
       if (fold >= 0) progress.end();
       fold = s.fold;
+      candidate = s.candidate;
+      run = s.run;
       progress.begin(fold);
     }
     history.push_back(s);
@@ -149,27 +225,185 @@ void run_train_graph(GraphRunFlags& f) {
     p.epoch = s.epoch;
     p.loss = s.train_loss;
     p.train_acc = s.train_acc;
+    p.has_val = !std::isnan(s.val_acc);
+    p.val_loss = s.val_loss;
+    p.val_acc = s.val_acc;
     p.ms = s.train_ms;
     progress.update(p);
-  };
-  const CrossValidation cv = cross_validate(data, f.model, f.train, f.folds, f.seed, log);
-  progress.end();
-  for (int k = 0; k < f.folds; ++k) {
-    std::fprintf(report(), "fold %2d/%d: test accuracy %.4f\n", k + 1, f.folds,
-                 cv.fold_accuracy[k]);
   }
-  std::fprintf(report(),
-               "%d-fold test accuracy: %.2f ± %.2f %% (mean ± std over folds; pool %s, edge "
-               "features %s, %d epochs)\n",
-               f.folds, 100 * cv.mean, 100 * cv.stddev, f.pool.c_str(),
-               f.model.edge_features > 0 ? "on" : "off", f.train.epochs);
+  void end() {
+    if (fold >= 0) progress.end();
+  }
+};
+
+// The metadata a saved graph model carries: where its test accuracy comes from, so that
+// `gat eval --task graph` reproduces it.
+CheckpointMetadata save_extras(const GraphRunFlags& f, const GraphDataset& data, bool standardized,
+                               int fold, const std::vector<std::int64_t>& test, double acc) {
+  char buf[32];
+  const auto end = std::to_chars(buf, buf + sizeof buf, acc).ptr;  // shortest round trip
+  return {{"dataset", data.name},
+          {"task", "graph"},
+          {"protocol", f.protocol},
+          {"fold", std::to_string(fold + 1)},
+          {"test_graphs", graph_indices_to_text(test)},
+          {"test_accuracy", std::string(buf, end)},
+          {"seed", std::to_string(f.seed)},
+          {"standardized_attributes", standardized ? "true" : "false"}};
+}
+
+}  // namespace
+
+void run_train_graph(GraphRunFlags& f) {
+  GAT_CHECK(f.folds >= 2, "--folds must be at least 2, got " << f.folds);
+  const bool errica = f.protocol == "errica";
+  // Refuse before training, not after it, when a result cannot be written.
+  check_outputs({{f.json, "--json"}, {f.history, "--history"}, {f.save, "--save"}});
+  GraphDataset data = load_tu_dataset(f.data);
+  const bool standardized = data.num_node_attributes() > 0 && !f.raw_attributes;
+  if (standardized) standardize_node_attributes(data);
+  GraphCandidate base{f.model, f.train};
+  base.model.in_features = data.num_features();
+  base.model.num_classes = data.num_classes();
+  base.model.pool = parse_pool_kind(f.pool);
+  base.model.edge_features = f.no_edge_features ? 0 : data.edge_feature_size();
+  if (f.model_kind == "baseline") {
+    // Errica et al.'s structure-agnostic baseline: no message passing and no edges, the sum of
+    // each graph's node features through an MLP.
+    base.model.layers = 0;
+    base.model.edge_features = 0;
+  }
+  base.train.seed = f.seed;
+  const std::vector<Candidate> grid = expand_grid(base, f.grid);
+  GAT_USAGE_CHECK(errica || grid.size() == 1,
+                  "--grid applies to --protocol errica (model selection on a holdout); "
+                  "--protocol cv trains one configuration");
+  print_dataset(data, base.model.edge_features > 0);
+  if (standardized) {
+    std::fprintf(report(),
+                 "node attributes: %lld columns standardised (--raw-attributes: as read)\n",
+                 static_cast<long long>(data.num_node_attributes()));
+  }
+  if (errica) {
+    std::fprintf(report(),
+                 "protocol errica: %d outer folds; %zu configuration%s selected on a %.0f %% "
+                 "holdout; the choice retrained %d times, early-stopped (patience %d, at most "
+                 "%d epochs), tested once\n",
+                 f.selection.folds, grid.size(), grid.size() == 1 ? "" : "s",
+                 100.0 / f.selection.holdout_folds, f.selection.final_runs, base.train.patience,
+                 base.train.epochs);
+  }
+  std::fflush(report());
+  Reporter reporter(f, base.train.epochs, errica ? base.train.patience : 0);
+  const GraphEpochCallback log = [&](const GraphEpochStats& s) { reporter(s); };
+  const AssessedModelCallback save = [&](int fold, const GraphClassifier<float>& model,
+                                         const std::vector<std::int64_t>& test, double acc) {
+    if (fold == 0 && !f.save.empty()) {
+      save_graph_classifier(f.save, model, save_extras(f, data, standardized, fold, test, acc));
+    }
+  };
+  const auto t0 = std::chrono::steady_clock::now();
+  nlohmann::json out;
+  std::vector<double> fold_acc, epoch_ms;
+  double mean = 0, stddev = 0;
+  if (errica) {
+    std::vector<GraphCandidate> candidates;
+    for (const Candidate& c : grid) candidates.push_back(c.c);
+    ModelSelectionOptions sel = f.selection;
+    sel.seed = f.seed;
+    const ModelAssessment a = assess_graph_classifier(data, candidates, sel, log, save);
+    reporter.end();
+    nlohmann::json folds = nlohmann::json::array();
+    for (std::size_t k = 0; k < a.folds.size(); ++k) {
+      const AssessedFold& fold = a.folds[k];
+      const auto sel_k = static_cast<std::size_t>(fold.selected);
+      std::string runs;
+      for (double r : fold.run_test_acc) {
+        char buf[16];
+        std::snprintf(buf, sizeof buf, "%s%.4f", runs.empty() ? "" : ", ", r);
+        runs += buf;
+      }
+      if (grid.size() > 1) {
+        std::fprintf(report(), "fold %2zu/%d: selected %s (holdout %.4f at epoch %d); ", k + 1,
+                     sel.folds, grid[sel_k].label.c_str(), fold.candidate_val_acc[sel_k],
+                     fold.candidate_epoch[sel_k]);
+      } else {
+        std::fprintf(report(), "fold %2zu/%d: ", k + 1, sel.folds);
+      }
+      std::fprintf(report(), "test accuracy %.4f (runs %s)\n", fold.test_acc, runs.c_str());
+      nlohmann::json cand = nlohmann::json::array();
+      for (std::size_t c = 0; c < fold.candidate_val_acc.size(); ++c) {
+        cand.push_back({{"config", grid[c].label},
+                        {"holdout_acc", fold.candidate_val_acc[c]},
+                        {"holdout_loss", fold.candidate_val_loss[c]},
+                        {"best_epoch", fold.candidate_epoch[c]}});
+      }
+      folds.push_back({{"fold", k + 1},
+                       {"selected", grid[sel_k].label},
+                       {"candidates", cand},
+                       {"run_test_acc", fold.run_test_acc},
+                       {"run_best_epoch", fold.run_epoch},
+                       {"test_acc", fold.test_acc}});
+      fold_acc.push_back(fold.test_acc);
+    }
+    out["folds"] = folds;
+    out["grid"] = f.grid;
+    out["final_runs"] = sel.final_runs;
+    out["holdout_folds"] = sel.holdout_folds;
+    mean = a.mean;
+    stddev = a.stddev;
+    epoch_ms = a.epoch_ms;
+  } else {
+    const CrossValidation cv =
+        cross_validate(data, base.model, base.train, f.folds, f.seed, log, save);
+    reporter.end();
+    for (int k = 0; k < f.folds; ++k) {
+      std::fprintf(report(), "fold %2d/%d: test accuracy %.4f\n", k + 1, f.folds,
+                   cv.fold_accuracy[static_cast<std::size_t>(k)]);
+    }
+    fold_acc = cv.fold_accuracy;
+    mean = cv.mean;
+    stddev = cv.stddev;
+    epoch_ms = cv.epoch_ms;
+  }
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  if (errica) {
+    std::fprintf(report(),
+                 "errica %d-fold test accuracy: %.2f ± %.2f %% (mean ± std over outer folds; "
+                 "model %s, pool %s, edge features %s)\n",
+                 f.selection.folds, 100 * mean, 100 * stddev, f.model_kind.c_str(),
+                 pool_kind_name(base.model.pool), base.model.edge_features > 0 ? "on" : "off");
+  } else {
+    std::fprintf(report(),
+                 "%d-fold test accuracy: %.2f ± %.2f %% (mean ± std over folds; model %s, pool "
+                 "%s, edge features %s, %d epochs)\n",
+                 f.folds, 100 * mean, 100 * stddev, f.model_kind.c_str(),
+                 pool_kind_name(base.model.pool), base.model.edge_features > 0 ? "on" : "off",
+                 base.train.epochs);
+  }
   const double rss = peak_rss_mib();
   std::fprintf(report(),
-               "time (median over all epochs, %d threads): training epoch %.3f ms\n"
+               "time: %.1f s in all; median training epoch %.3f ms (%d threads)\n"
                "peak memory: %.1f MiB\n",
-               num_threads(), median(cv.epoch_ms), rss);
-  if (!f.history.empty()) write_output(f.history, history_csv(history));
-  if (!f.json.empty()) write_json(f.json, results_json(f, data, cv, history, rss));
+               seconds, median(epoch_ms), num_threads(), rss);
+  if (!f.save.empty()) std::fprintf(report(), "saved fold 1's model to %s\n", f.save.c_str());
+  if (!f.history.empty()) write_output(f.history, history_csv(reporter.history));
+  if (!f.json.empty()) {
+    out["dataset"] = data.name;
+    out["task"] = "graph";
+    out["protocol"] = f.protocol;
+    out["folds"] = errica ? out["folds"] : nlohmann::json(f.folds);
+    out["fold_accuracy"] = fold_acc;
+    out["test_acc_mean"] = mean;
+    out["test_acc_std"] = stddev;
+    out["median_epoch_ms"] = median(epoch_ms);
+    out["seconds"] = seconds;
+    out["threads"] = num_threads();
+    out["peak_rss_mib"] = rss;
+    out["options"] = options_json(f, base);
+    write_json(f.json, out);
+  }
 }
 
 }  // namespace gat::app

@@ -1,7 +1,10 @@
 #pragma once
-// gat train --task graph: graph classification on a TU dataset with k-fold cross-validation.
+// gat train --task graph: graph classification on a TU dataset, by stratified k-fold
+// cross-validation (--protocol cv, quick) or by the protocol of Errica et al. (--protocol
+// errica: model selection and early stopping on a holdout, the test fold touched once).
 
 #include <string>
+#include <vector>
 
 #include "common.hpp"
 #include "gat/train/graph_trainer.hpp"
@@ -14,8 +17,14 @@ struct GraphRunFlags {
   GraphClassifierOptions model;
   GraphTrainOptions train;
   int folds = 10;
+  std::string protocol = "cv";     // cv or errica
+  std::string model_kind = "gat";  // gat or baseline (no GAT layer: sum of the node features → MLP)
+  std::vector<std::string> grid;  // --grid KEY=V1,V2,...: errica's model-selection grid
+  ModelSelectionOptions selection;
   bool no_edge_features = false;
+  bool raw_attributes = false;  // --raw-attributes: node attributes as read, not standardised
   std::string pool = "attention";
+  std::string save;  // --save: fold 1's model (errica: its first assessment run)
   std::uint64_t seed = 0;
   bool quiet = false;
   int log_every = 0;  // --log-every when given; 0: progress chooses (see progress.hpp)

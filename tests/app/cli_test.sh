@@ -9,31 +9,8 @@ gat=$1
 datasets=$2
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
-failures=0
-passes=0
-
-pass() { passes=$((passes + 1)); echo "ok: $1"; }
-fail() { failures=$((failures + 1)); echo "FAIL: $1"; }
-
-# expect_status STATUS NAME PATTERN -- COMMAND...: exit STATUS, exactly one stderr line
-# starting with "gat: error:" and matching PATTERN.
-expect_status() {
-  local status=$1 name=$2 pattern=$3
-  shift 4
-  "$@" >"$work/out" 2>"$work/err"
-  local rc=$?
-  local lines
-  lines=$(wc -l <"$work/err")
-  if [ "$rc" -eq "$status" ] && [ "$lines" -eq 1 ] && grep -q -- "^gat: error:.*$pattern" "$work/err"; then
-    pass "$name"
-  else
-    fail "$name (exit $rc, expected $status; stderr: $(cat "$work/err"))"
-  fi
-}
-# An error while running (data, model, files): exit 1.
-expect_error() { expect_status 1 "$@"; }
-# A usage error (the command line itself is wrong, nothing ran): exit 2.
-expect_usage() { expect_status 2 "$@"; }
+# shellcheck source-path=SCRIPTDIR
+source "$(dirname "$0")/checks.sh"
 
 sample="$datasets/sample"
 
@@ -359,6 +336,19 @@ expect_error "model and dataset disagree on features" "expects 40 input features
 # A missing required flag is the parser's error (like the flag errors of section 5).
 expect_usage "eval without --model is an error" "--model is required" -- \
   "$gat" eval --dataset "$sample"
+# The checkpoint may be the last argument instead of --model; --task graph's flags and
+# checkpoints are refused (tests/app/graph_checkpoint_test.sh tests that task on MUTAG).
+if "$gat" eval --dataset "$sample" "$ck/m.safetensors" >"$work/out" 2>"$work/err" &&
+  [ "$(awk '$1 == "test" {print $3}' "$work/out")" = "$train_acc" ]; then
+  pass "eval takes the checkpoint as an argument"
+else
+  fail "eval takes the checkpoint as an argument: $(cat "$work/out" "$work/err")"
+fi
+expect_usage "eval --graphs is for --task graph" "--graphs applies to --task graph only" -- \
+  "$gat" eval --model "$ck/m.safetensors" --dataset "$sample" --graphs all
+expect_error "eval --task graph refuses a node checkpoint" \
+  "m.safetensors: a node-classification checkpoint, not a graph classifier; gat eval and gat predict read it without --task graph" -- \
+  "$gat" eval --task graph --dataset MUTAG "$ck/m.safetensors"
 
 # C6b. The checkpoint carries its preprocessing: a model trained on raw features evaluates
 # without --no-normalize to its own stored test accuracy. A copy whose "normalize" entry is
@@ -814,5 +804,4 @@ else
 fi
 # ---- end of the issue 17 block ----
 
-echo "$passes passed, $failures failed"
-[ "$failures" -eq 0 ]
+finish

@@ -1,0 +1,93 @@
+#!/usr/bin/env bash
+# gat train --task graph --protocol errica end to end on MUTAG, small: the per-fold choices in
+# --json, the baseline, the same result at one and two threads, and the command-line refusals.
+#   usage: graph_protocol_test.sh PATH/TO/gat
+# Needs the TU sets: skipped (exit 77) without $GAT_DATA_DIR.
+set -uo pipefail
+gat=$1
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+# shellcheck source=checks.sh
+source "$(dirname "$0")/checks.sh"
+
+if [ -z "${GAT_DATA_DIR:-}" ] || [ ! -f "$GAT_DATA_DIR/MUTAG/MUTAG_A.txt" ]; then
+  echo "skip: MUTAG not found (set GAT_DATA_DIR to ../shared/datasets)"
+  exit 77
+fi
+
+small=(--task graph --dataset MUTAG --protocol errica --outer-folds 3 --final-runs 2
+  --holdout 0.2 --epochs 6 --patience 3 --layers 1 --hidden 4 --heads 2 -q)
+
+# 1. Two candidates, three outer folds: every fold reports both holdout scores, the choice, and
+# two test runs whose mean is the fold's accuracy; the same at one and two threads.
+for t in 1 2; do
+  "$gat" train "${small[@]}" --grid lr=0.01,0.03 --threads "$t" --json "$work/e$t.json" \
+    >"$work/out$t" 2>"$work/err" || fail "errica run at $t threads: $(cat "$work/err")"
+done
+if python3 - "$work/e1.json" <<'PY'; then
+import json, sys
+r = json.load(open(sys.argv[1]))
+assert r["protocol"] == "errica" and len(r["folds"]) == 3, r.keys()
+for f in r["folds"]:
+    assert [c["config"] for c in f["candidates"]] == ["lr=0.01", "lr=0.03"], f
+    assert f["selected"] in ("lr=0.01", "lr=0.03")
+    assert len(f["run_test_acc"]) == 2
+    assert abs(f["test_acc"] - sum(f["run_test_acc"]) / 2) < 1e-12
+    best = max(c["holdout_acc"] for c in f["candidates"])
+    assert [c for c in f["candidates"] if c["config"] == f["selected"]][0]["holdout_acc"] == best
+assert abs(r["test_acc_mean"] - sum(r["fold_accuracy"]) / 3) < 1e-12
+PY
+  pass "errica: per-fold candidates, choice and runs in --json"
+else
+  fail "errica: per-fold candidates, choice and runs in --json: $(head -c 600 "$work/e1.json")"
+fi
+if grep -q "^fold  1/3: selected lr=0.0[13] (holdout" "$work/out1" &&
+  grep -q "^errica 3-fold test accuracy:" "$work/out1"; then
+  pass "errica: one line per fold and the summary"
+else
+  fail "errica: one line per fold and the summary: $(cat "$work/out1")"
+fi
+if python3 -c "import json,sys; a,b=(json.load(open(f)) for f in sys.argv[1:]); \
+  sys.exit(a['folds'] != b['folds'])" "$work/e1.json" "$work/e2.json"; then
+  pass "errica: the same choices and accuracies at 1 and 2 threads"
+else
+  fail "errica: the same choices and accuracies at 1 and 2 threads"
+fi
+
+# 2. The structure-agnostic baseline in the same protocol.
+if "$gat" train --task graph --dataset MUTAG --protocol errica --outer-folds 3 --final-runs 1 \
+  --epochs 20 --model baseline -q --json "$work/b.json" >"$work/out" 2>"$work/err" &&
+  grep -q "model baseline, pool sum, edge features off" "$work/out" &&
+  python3 -c "import json,sys; r=json.load(open(sys.argv[1])); \
+    sys.exit(not (r['options']['layers'] == 0 and r['test_acc_mean'] > 0.5))" "$work/b.json"; then
+  pass "baseline: no GAT layer, sum readout, better than chance"
+else
+  fail "baseline: $(cat "$work/out" "$work/err")"
+fi
+
+# 3. Refusals: one line each, nothing trained.
+expect_usage "--grid under --protocol cv" "--grid apply to --protocol errica" -- \
+  "$gat" train --task graph --dataset MUTAG --grid lr=0.1,0.2
+expect_usage "--patience under --protocol cv" "apply to --protocol errica" -- \
+  "$gat" train --task graph --dataset MUTAG --patience 5
+expect_usage "--folds under errica" "--protocol errica has --outer-folds" -- \
+  "$gat" train --task graph --dataset MUTAG --protocol errica --folds 5
+expect_usage "an unknown grid key" "--grid speed=1,2: unknown key 'speed' (keys: layers" -- \
+  "$gat" train "${small[@]}" --grid speed=1,2
+expect_usage "a grid value that is not a number" "--grid lr=0.1,fast: 'fast' is not a number" -- \
+  "$gat" train "${small[@]}" --grid lr=0.1,fast
+expect_usage "a grid key given twice" "key 'lr' given twice" -- \
+  "$gat" train "${small[@]}" --grid lr=0.1 --grid lr=0.2
+expect_usage "a grid without values" "expected KEY=V1,V2" -- \
+  "$gat" train "${small[@]}" --grid lr=
+errica=(--task graph --dataset MUTAG --protocol errica)
+expect_usage "a holdout that is not 1/k" "must be 1/k" -- \
+  "$gat" train "${errica[@]}" --holdout 0.3
+expect_usage "more final runs than holdout folds" "exceeds the 5 holdout folds" -- \
+  "$gat" train "${errica[@]}" --holdout 0.2 --final-runs 6
+expect_usage "baseline with GAT flags" "--model baseline has no GAT layer" -- \
+  "$gat" train --task graph --dataset MUTAG --model baseline --layers 2
+expect_usage "--jk for the node task" "--jk applies to --task graph only" -- \
+  "$gat" train --dataset cora --jk
+
+finish
