@@ -182,6 +182,13 @@ GraphModelAndData load_graph_model_and_data(const std::string& model_path, const
             "model " << model_path << ": metadata 'standardized_attributes' is '" << standardized
                      << "', expected true or false");
   if (standardized == "true") standardize_node_attributes(out.data);
+  const std::string degree = meta_or(out.checkpoint.metadata, "degree_features", "0");
+  int cap = 0;
+  const auto [end, ec] = std::from_chars(degree.data(), degree.data() + degree.size(), cap);
+  GAT_CHECK(ec == std::errc() && end == degree.data() + degree.size() && cap >= 0 && cap <= 1024,
+            "model " << model_path << ": metadata 'degree_features' is '" << degree
+                     << "', expected a whole number in [0, 1024]");
+  if (cap > 0) add_degree_features(out.data, cap);
   const GraphDataset& data = out.data;
   const GraphClassifierOptions& o = out.checkpoint.model.options();
   GAT_CHECK(data.num_features() == o.in_features,

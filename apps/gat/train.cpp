@@ -59,6 +59,7 @@ struct TrainFlags : ModelFlags {
   double holdout = 0.1;
   bool jk = false;
   bool raw_attributes = false;
+  int degree_features = 0;
   std::int64_t mlp_hidden = 0;
   double mlp_dropout = 0.0;
   int shards = 2;
@@ -455,6 +456,7 @@ void run_graph_task(const TrainFlags& f, const CLI::App& cmd) {
   }
   g.no_edge_features = f.no_edge_features;
   g.raw_attributes = f.raw_attributes;
+  g.degree_features = f.degree_features;
   g.seed = f.seed;
   g.quiet = f.quiet;
   g.log_every = given("--log-every") ? f.log_every : 0;
@@ -496,6 +498,7 @@ constexpr TaskOnlyFlag kTaskFlags[] = {
     {"--jk", "graph", "node classification has no graph readout"},
     {"--mlp-hidden", "graph", "node classification ends in an output GAT layer"},
     {"--raw-attributes", "graph", "node classification reads features as --normalize says"},
+    {"--degree-features", "graph", "node classification reads the features it is given"},
     {"--mlp-dropout", "graph", "node classification ends in an output GAT layer"},
     {"--shards", "graph", "node classification trains on the whole graph at once"},
     {"--lr-step", "graph", "node classification keeps its learning rate"},
@@ -600,6 +603,11 @@ void register_train(CLI::App& app) {
   cmd->add_flag("--raw-attributes", f.raw_attributes,
                 "--task graph: node attributes as read (default: each column standardised over "
                 "the dataset's nodes)");
+  cmd->add_option("--degree-features", f.degree_features,
+                  "--task graph: append a one-hot of each node's neighbour count, capped at K "
+                  "(0: none); softmax attention averages and cannot count")
+      ->capture_default_str()
+      ->check(CLI::Range(0, 1024));
   cmd->add_option("--mlp-hidden", f.mlp_hidden,
                   "--task graph: hidden width of the classifier head (0: linear)")
       ->capture_default_str()

@@ -191,7 +191,8 @@ nlohmann::json options_json(const GraphRunFlags& f, const GraphCandidate& c) {
           {"lr_decay", c.train.lr_decay},
           {"weight_decay", c.train.adam.weight_decay},
           {"seed", f.seed},
-          {"raw_attributes", f.raw_attributes}};
+          {"raw_attributes", f.raw_attributes},
+          {"degree_features", f.degree_features}};
 }
 
 // Progress on stderr: one bar per training run (fold, candidate, run).
@@ -249,7 +250,8 @@ CheckpointMetadata save_extras(const GraphRunFlags& f, const GraphDataset& data,
           {"test_graphs", graph_indices_to_text(test)},
           {"test_accuracy", std::string(buf, end)},
           {"seed", std::to_string(f.seed)},
-          {"standardized_attributes", standardized ? "true" : "false"}};
+          {"standardized_attributes", standardized ? "true" : "false"},
+          {"degree_features", std::to_string(f.degree_features)}};
 }
 
 }  // namespace
@@ -260,8 +262,10 @@ void run_train_graph(GraphRunFlags& f) {
   // Refuse before training, not after it, when a result cannot be written.
   check_outputs({{f.json, "--json"}, {f.history, "--history"}, {f.save, "--save"}});
   GraphDataset data = load_tu_dataset(f.data);
-  const bool standardized = data.num_node_attributes() > 0 && !f.raw_attributes;
+  const std::int64_t attributes = data.num_node_attributes();
+  const bool standardized = attributes > 0 && !f.raw_attributes;
   if (standardized) standardize_node_attributes(data);
+  if (f.degree_features > 0) add_degree_features(data, f.degree_features);
   GraphCandidate base{f.model, f.train};
   base.model.in_features = data.num_features();
   base.model.num_classes = data.num_classes();
@@ -282,7 +286,11 @@ void run_train_graph(GraphRunFlags& f) {
   if (standardized) {
     std::fprintf(report(),
                  "node attributes: %lld columns standardised (--raw-attributes: as read)\n",
-                 static_cast<long long>(data.num_node_attributes()));
+                 static_cast<long long>(attributes));
+  }
+  if (f.degree_features > 0) {
+    std::fprintf(report(), "degree features: one-hot neighbour count 0 .. %d+ (%d columns)\n",
+                 f.degree_features, f.degree_features + 1);
   }
   if (errica) {
     std::fprintf(report(),

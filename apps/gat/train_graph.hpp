@@ -22,7 +22,9 @@ struct GraphRunFlags {
   std::vector<std::string> grid;  // --grid KEY=V1,V2,...: errica's model-selection grid
   ModelSelectionOptions selection;
   bool no_edge_features = false;
-  bool raw_attributes = false;  // --raw-attributes: node attributes as read, not standardised
+  bool raw_attributes = false;
+  int degree_features = 0;  // --degree-features K: one-hot neighbour count capped at K (0: none) //
+                            // --raw-attributes: node attributes as read, not standardised
   std::string pool = "attention";
   std::string save;  // --save: fold 1's model (errica: its first assessment run)
   std::uint64_t seed = 0;

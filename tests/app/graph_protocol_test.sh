@@ -65,7 +65,23 @@ else
   fail "baseline: $(cat "$work/out" "$work/err")"
 fi
 
-# 3. Refusals: one line each, nothing trained.
+# 3. A model trained on transformed inputs (standardised attributes, degree features) is saved
+# with the transforms, and gat eval applies them: the stored test accuracy comes back.
+if "$gat" train --task graph --dataset ENZYMES --folds 2 --epochs 2 --degree-features 3 \
+  --layers 1 --hidden 4 --heads 2 -q --save "$work/e.safetensors" >"$work/out" 2>"$work/err" &&
+  grep -q "^node attributes: 18 columns standardised" "$work/out" &&
+  grep -q "^degree features: one-hot neighbour count 0 .. 3+ (4 columns)" "$work/out" &&
+  "$gat" eval --task graph --dataset ENZYMES "$work/e.safetensors" >"$work/eval" 2>"$work/err"; then
+  if grep -Eq "^test accuracy ([0-9.]+) \(300 graphs; stored at training: \1\)" "$work/eval"; then
+    pass "eval applies the stored input transforms: the stored accuracy comes back"
+  else
+    fail "eval applies the stored input transforms: $(cat "$work/eval")"
+  fi
+else
+  fail "train and eval with input transforms: $(cat "$work/out" "$work/err")"
+fi
+
+# 4. Refusals: one line each, nothing trained.
 expect_usage "--grid under --protocol cv" "--grid apply to --protocol errica" -- \
   "$gat" train --task graph --dataset MUTAG --grid lr=0.1,0.2
 expect_usage "--patience under --protocol cv" "apply to --protocol errica" -- \

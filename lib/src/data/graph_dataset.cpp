@@ -1,6 +1,9 @@
 #include "gat/data/graph_dataset.hpp"
 
+#include <algorithm>
 #include <cmath>
+
+#include "gat/core/error.hpp"
 
 namespace gat {
 
@@ -21,6 +24,25 @@ void standardize_node_attributes(GraphDataset& data) {
       col(i) = static_cast<float>(sd > 0 ? (col(i) - mean) / sd : 0.0);
     }
   }
+}
+
+void add_degree_features(GraphDataset& data, int max_degree) {
+  GAT_CHECK(max_degree >= 1, "degree features: the cap must be at least 1, got " << max_degree);
+  const Eigen::Index n = data.node_features.rows();
+  const Eigen::Index old_cols = data.node_features.cols();
+  Matrix<float> x = Matrix<float>::Zero(n, old_cols + max_degree + 1);
+  x.leftCols(old_cols) = data.node_features;
+  const auto& row_ptr = data.graph.row_ptr();
+  const auto& src = data.graph.src();
+  for (Eigen::Index i = 0; i < n; ++i) {
+    const auto r = static_cast<std::size_t>(i);
+    EdgeId degree = 0;
+    for (EdgeId k = row_ptr[r]; k < row_ptr[r + 1]; ++k) {
+      degree += src[static_cast<std::size_t>(k)] != static_cast<NodeId>(i);
+    }
+    x(i, old_cols + std::min<EdgeId>(degree, max_degree)) = 1.0f;
+  }
+  data.node_features = std::move(x);
 }
 
 }  // namespace gat

@@ -56,4 +56,11 @@ struct GraphDataset {
 /// on standardised features is applied to features standardised the same way.
 void standardize_node_attributes(GraphDataset& data);
 
+/// @brief Appends max_degree + 1 columns to node_features: a one-hot of each node's number of
+/// neighbours (in-edges other than a self loop), capped at max_degree. Softmax attention
+/// averages its neighbours and so cannot count them (Xu et al., ICLR 2019); the count given as
+/// a feature restores what the structure says about a node (an atom's valence in a molecule).
+/// max_degree ≥ 1, else gat::Error.
+void add_degree_features(GraphDataset& data, int max_degree);
+
 }  // namespace gat
