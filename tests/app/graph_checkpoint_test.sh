@@ -145,7 +145,7 @@ expect_usage "the checkpoint given twice" "given twice" -- \
   "$gat" eval --task graph --model "$m" "$m"
 
 # G5. A dataset that does not fit the model, and damaged test-graph metadata.
-expect_error "another dataset's features" "expects 7 node features but dataset 'PTC_MR' has" -- \
+expect_error "another dataset's features" "expects 12 node features but dataset 'PTC_MR' has 23" -- \
   "$gat" eval --task graph --dataset PTC_MR "$m"
 expect_error "a node dataset for --task graph" "node-classification (LINQS) dataset" -- \
   "$gat" eval --task graph --dataset "$datasets/sample" "$m"
@@ -173,7 +173,7 @@ expect_error "a stored accuracy that is not one" "metadata 'test_accuracy' is 'h
 
 # G6. A failed predict leaves the file it would have replaced as it was.
 echo precious >"$work/keep.csv"
-expect_error "predict with a dataset that does not fit" "expects 7 node features" -- \
+expect_error "predict with a dataset that does not fit" "expects 12 node features" -- \
   "$gat" predict --task graph --dataset PTC_MR "$m" --output "$work/keep.csv"
 if [ "$(cat "$work/keep.csv")" = precious ] && ! compgen -G "$work/.keep.csv*" >/dev/null; then
   pass "a failed predict leaves the previous file intact"
