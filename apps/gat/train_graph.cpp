@@ -316,6 +316,7 @@ void run_train_graph(GraphRunFlags& f) {
   double mean = 0, stddev = 0;
   if (errica) {
     std::vector<GraphCandidate> candidates;
+    candidates.reserve(grid.size());
     for (const Candidate& c : grid) candidates.push_back(c.c);
     ModelSelectionOptions sel = f.selection;
     sel.seed = f.seed;

@@ -48,7 +48,7 @@ std::vector<GraphPool<T>> make_pools(const GraphClassifierOptions& o, std::uint6
     AttentionPoolOptions p;
     p.in_features = width_of(o, l);
     p.gate_hidden = o.gate_hidden;
-    p.layer_index = static_cast<std::uint64_t>(o.layers + (l - first));
+    p.layer_index = static_cast<std::uint64_t>(o.layers) + static_cast<std::uint64_t>(l - first);
     pools.emplace_back(o.pool, p, seed,
                        o.jumping_knowledge ? "pools." + std::to_string(l) : std::string("pool"));
   }

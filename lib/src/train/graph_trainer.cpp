@@ -163,6 +163,7 @@ GraphTrainResult train_graph_classifier(GraphClassifier<float>& model, const Gra
   // (refreshed before every step), so shards share nothing while they run.
   std::vector<GraphClassifier<float>> replicas(static_cast<std::size_t>(options.shards), model);
   std::vector<std::vector<Parameter<float>*>> replica_params;
+  replica_params.reserve(replicas.size());
   for (auto& r : replicas) replica_params.push_back(r.parameters());
   std::vector<Matrix<float>> best;  // the best epoch's weights (with validation)
   GraphTrainResult result;
@@ -174,8 +175,8 @@ GraphTrainResult train_graph_classifier(GraphClassifier<float>& model, const Gra
     s.epoch = epoch;
     const auto t0 = Clock::now();
     if (options.lr_step > 0) {
-      adam.set_lr(options.adam.lr *
-                  std::pow(options.lr_decay, double((epoch - 1) / options.lr_step)));
+      const int decays = (epoch - 1) / options.lr_step;  // whole steps completed
+      adam.set_lr(options.adam.lr * std::pow(options.lr_decay, decays));
     }
     // Shuffle by sorting on counter-based keys of (seed, epoch, graph): the order depends on
     // the seed and the epoch only, never on a shared generator's history.
