@@ -413,8 +413,9 @@ void run_graph_task(const TrainFlags& f, const CLI::App& cmd) {
   g.model_kind = f.model_kind;
   const bool errica = f.protocol == "errica";
   GAT_USAGE_CHECK(errica || (!given("--patience") && !given("--final-runs") &&
-                             !given("--holdout") && f.grid.empty()),
-                  "--patience, --final-runs, --holdout and --grid apply to --protocol errica; "
+                             !given("--holdout") && !given("--outer-folds") && f.grid.empty()),
+                  "--patience, --final-runs, --holdout, --outer-folds and --grid apply to "
+                  "--protocol errica; "
                   "--protocol cv trains --epochs on each fold with nothing but the test fold to "
                   "stop on");
   GAT_USAGE_CHECK(!errica || !given("--folds"),

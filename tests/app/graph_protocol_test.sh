@@ -86,6 +86,8 @@ expect_usage "--grid under --protocol cv" "--grid apply to --protocol errica" --
   "$gat" train --task graph --dataset MUTAG --grid lr=0.1,0.2
 expect_usage "--patience under --protocol cv" "apply to --protocol errica" -- \
   "$gat" train --task graph --dataset MUTAG --patience 5
+expect_usage "--outer-folds under --protocol cv" "apply to --protocol errica" -- \
+  "$gat" train --task graph --dataset MUTAG --outer-folds 5
 expect_usage "--folds under errica" "--protocol errica has --outer-folds" -- \
   "$gat" train --task graph --dataset MUTAG --protocol errica --folds 5
 expect_usage "an unknown grid key" "--grid speed=1,2: unknown key 'speed' (keys: layers" -- \
