@@ -122,6 +122,20 @@ ShardResult run_shard(GraphClassifier<float>& model, const GraphDataset& data,
   return r;
 }
 
+// Mean and population standard deviation of fold accuracies (0 for none).
+double mean_of(const std::vector<double>& v) {
+  double sum = 0;
+  for (const double a : v) sum += a;
+  return v.empty() ? 0.0 : sum / double(v.size());
+}
+
+double stddev_of(const std::vector<double>& v) {
+  const double m = mean_of(v);
+  double sq = 0;
+  for (const double a : v) sq += (a - m) * (a - m);
+  return v.empty() ? 0.0 : std::sqrt(sq / double(v.size()));
+}
+
 // The selection rule of early stopping: better accuracy, or equal accuracy and lower loss.
 bool better(double acc, double loss, double best_acc, double best_loss) {
   return acc > best_acc || (acc == best_acc && loss < best_loss);
@@ -332,11 +346,8 @@ CrossValidation cross_validate(const GraphDataset& data, const GraphClassifierOp
     cv.fold_accuracy.push_back(evaluate_graphs(net, data, split[f]).accuracy);
     if (on_model) on_model(f, net, split[f], cv.fold_accuracy.back());
   }
-  double sum = 0, sq = 0;
-  for (double a : cv.fold_accuracy) sum += a;
-  cv.mean = sum / folds;
-  for (double a : cv.fold_accuracy) sq += (a - cv.mean) * (a - cv.mean);
-  cv.stddev = std::sqrt(sq / folds);
+  cv.mean = mean_of(cv.fold_accuracy);
+  cv.stddev = stddev_of(cv.fold_accuracy);
   return cv;
 }
 
@@ -363,19 +374,6 @@ std::vector<std::int64_t> all_but(const std::vector<std::vector<std::int64_t>>& 
   }
   std::sort(out.begin(), out.end());
   return out;
-}
-
-double mean_of(const std::vector<double>& v) {
-  double sum = 0;
-  for (const double a : v) sum += a;
-  return v.empty() ? 0.0 : sum / double(v.size());
-}
-
-double stddev_of(const std::vector<double>& v) {
-  const double m = mean_of(v);
-  double sq = 0;
-  for (const double a : v) sq += (a - m) * (a - m);
-  return v.empty() ? 0.0 : std::sqrt(sq / double(v.size()));
 }
 
 // Keys of one training run: outer fold f, candidate c (-1: assessment), run r. Distinct runs
