@@ -279,9 +279,6 @@ void run_train_graph(GraphRunFlags& f) {
   }
   base.train.seed = f.seed;
   const std::vector<Candidate> grid = expand_grid(base, f.grid);
-  GAT_USAGE_CHECK(errica || grid.size() == 1,
-                  "--grid applies to --protocol errica (model selection on a holdout); "
-                  "--protocol cv trains one configuration");
   print_dataset(data, base.model.edge_features > 0);
   if (standardized) {
     std::fprintf(report(),
