@@ -404,6 +404,8 @@ void run_graph_task(const TrainFlags& f, const CLI::App& cmd) {
   if (given("--attn-dropout")) g.model.attention_dropout = f.model.attention_dropout;
   if (given("--negative-slope")) g.model.negative_slope = f.model.negative_slope;
   if (given("--self-loops")) g.model.self_loops = f.model.self_loops;
+  if (given("--score")) g.model.score = f.model.score;
+  if (given("--align")) g.model.align = f.model.align;
   // The graph model's own default learning rate (GraphTrainOptions has the library's 0.01):
   // with a sum readout and jumping knowledge, 0.01 overshoots on PROTEINS (README).
   g.train.adam.lr = given("--lr") ? f.train.adam.lr : 0.001;
@@ -451,10 +453,11 @@ void run_graph_task(const TrainFlags& f, const CLI::App& cmd) {
   if (f.model_kind == "baseline") {
     GAT_USAGE_CHECK(!given("--layers") && !given("--heads") && !given("--hidden") &&
                         !given("--attn-dropout") && !given("--jk") && !given("--pool") &&
-                        !given("--degree-features"),
+                        !given("--degree-features") && !given("--score") && !given("--align"),
                     "--model baseline has no GAT layer and sums the node features: --layers, "
-                    "--heads, --hidden, --attn-dropout, --jk, --pool and --degree-features (the "
-                    "structure it does not see) do not apply; its MLP is --mlp-hidden");
+                    "--heads, --hidden, --attn-dropout, --score, --align, --jk, --pool and "
+                    "--degree-features (the structure it does not see) do not apply; its MLP is "
+                    "--mlp-hidden");
     g.model.mlp_hidden = given("--mlp-hidden") ? f.mlp_hidden : 64;
     g.pool = "sum";
     g.model.jumping_knowledge = false;
@@ -480,11 +483,8 @@ constexpr TaskOnlyFlag kTaskFlags[] = {
     {"--feature-dropout", "node", "graph classification has --dropout and --attn-dropout"},
     {"--no-bias", "node", "the layers of graph classification always have a bias"},
     {"--residual", "node", "graph classification always has residual connections"},
-    {"--score", "node",
-     "graph classification uses the gat score with softmax (edge features enter that score)"},
-    {"--share-weights", "node", "graph classification uses the gat score"},
-    {"--align", "node", "graph classification aligns with softmax"},
-    {"--top-k", "node", "graph classification aligns with softmax"},
+    {"--share-weights", "node", "graph classification's gatv2 layers have their own W_dst"},
+    {"--top-k", "node", "graph classification's --align local keeps the default 8 in-edges"},
     {"--multi-dim", "node", "graph classification has one weight per edge and head"},
     {"--runs", "node", "graph classification reports --folds"},
     {"--folds", "graph", "node classification uses the dataset's split (see --runs)"},
@@ -590,7 +590,8 @@ void register_train(CLI::App& app) {
   cmd->add_option("--grid", f.grid,
                   "--protocol errica: KEY=V1,V2,... (repeatable; every combination is a "
                   "candidate) with KEY one of layers, hidden, heads, dropout, attn-dropout, "
-                  "mlp-hidden, mlp-dropout, jk, pool, lr, weight-decay, batch-size, lr-step")
+                  "score, align, mlp-hidden, mlp-dropout, jk, pool, lr, weight-decay, batch-size, "
+                  "lr-step")
       ->take_all();
   cmd->add_option("--outer-folds", f.outer_folds, "--protocol errica: outer folds")
       ->capture_default_str()

@@ -87,6 +87,8 @@ const std::vector<GridKey>& grid_keys() {
       {"jk",
        [](auto& c, auto& s, auto& v) { c.model.jumping_knowledge = parse_count(s, v, 0, 1); }},
       {"pool", [](auto& c, auto&, auto& v) { c.model.pool = parse_pool_kind(v); }},
+      {"score", [](auto& c, auto&, auto& v) { c.model.score = parse_score_function(v); }},
+      {"align", [](auto& c, auto&, auto& v) { c.model.align = parse_alignment(v); }},
       {"lr",
        [](auto& c, auto& s, auto& v) {
          c.train.adam.lr = parse_number(s, v);
@@ -170,6 +172,16 @@ std::string history_csv(const std::vector<GraphEpochStats>& history) {
   return csv;
 }
 
+// ", score gatv2, align cardinality" for a model whose layers are not the paper's (nothing for
+// the gat score with softmax, or without GAT layers).
+std::string attention_note(const GraphClassifierOptions& m) {
+  std::string out;
+  if (m.layers == 0) return out;
+  if (m.score != ScoreFunction::kGat) out += std::string(", score ") + to_string(m.score);
+  if (m.align != Alignment::kSoftmax) out += std::string(", align ") + to_string(m.align);
+  return out;
+}
+
 nlohmann::json options_json(const GraphRunFlags& f, const GraphCandidate& c) {
   return {{"model", f.model_kind},
           {"layers", c.model.layers},
@@ -177,6 +189,8 @@ nlohmann::json options_json(const GraphRunFlags& f, const GraphCandidate& c) {
           {"heads", c.model.heads},
           {"dropout", c.model.dropout},
           {"attention_dropout", c.model.attention_dropout},
+          {"score", to_string(c.model.score)},
+          {"align", to_string(c.model.align)},
           {"pool", pool_kind_name(c.model.pool)},
           {"jumping_knowledge", c.model.jumping_knowledge},
           {"mlp_hidden", c.model.mlp_hidden},
@@ -279,6 +293,18 @@ void run_train_graph(GraphRunFlags& f) {
   }
   base.train.seed = f.seed;
   const std::vector<Candidate> grid = expand_grid(base, f.grid);
+  // Every candidate is built once before anything is printed or trained: a combination the
+  // layers refuse fails now, not in the first fold.
+  for (const Candidate& c : grid) {
+    const GraphClassifierOptions& m = c.c.model;
+    GAT_USAGE_CHECK(m.layers == 0 || m.edge_features == 0 ||
+                        (m.score == ScoreFunction::kGat && m.align != Alignment::kUniform),
+                    "--score " << to_string(m.score) << " --align " << to_string(m.align)
+                               << ": edge features enter the gat score only, and " << data.name
+                               << " has " << m.edge_features
+                               << "; add --no-edge-features (or keep --score gat)");
+    (void)GraphClassifier<float>(m, 0);
+  }
   print_dataset(data, base.model.edge_features > 0);
   if (standardized) {
     std::fprintf(report(),
@@ -377,16 +403,17 @@ void run_train_graph(GraphRunFlags& f) {
   if (errica) {
     std::fprintf(report(),
                  "errica %d-fold test accuracy: %.2f ± %.2f %% (mean ± std over outer folds; "
-                 "model %s, pool %s, edge features %s)\n",
+                 "model %s, pool %s, edge features %s%s)\n",
                  f.selection.folds, 100 * mean, 100 * stddev, f.model_kind.c_str(),
-                 pool_kind_name(base.model.pool), base.model.edge_features > 0 ? "on" : "off");
+                 pool_kind_name(base.model.pool), base.model.edge_features > 0 ? "on" : "off",
+                 attention_note(base.model).c_str());
   } else {
     std::fprintf(report(),
                  "%d-fold test accuracy: %.2f ± %.2f %% (mean ± std over folds; model %s, pool "
-                 "%s, edge features %s, %d epochs)\n",
+                 "%s, edge features %s%s, %d epochs)\n",
                  f.folds, 100 * mean, 100 * stddev, f.model_kind.c_str(),
                  pool_kind_name(base.model.pool), base.model.edge_features > 0 ? "on" : "off",
-                 base.train.epochs);
+                 attention_note(base.model).c_str(), base.train.epochs);
   }
   const double rss = peak_rss_mib();
   std::fprintf(report(),

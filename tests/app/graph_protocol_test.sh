@@ -81,7 +81,21 @@ else
   fail "train and eval with input transforms: $(cat "$work/out" "$work/err")"
 fi
 
-# 4. Refusals: one line each, nothing trained.
+# 4. Other attention in the layers: a grid over the alignment (cardinality: weights that sum to
+# the in-degree) with GATv2 scores, named in --json and in the summary line.
+if "$gat" train "${small[@]}" --no-edge-features --score gatv2 --grid align=softmax,cardinality \
+  --json "$work/a.json" >"$work/out" 2>"$work/err" &&
+  grep -q "edge features off, score gatv2)" "$work/out" &&
+  python3 -c "import json,sys; r=json.load(open(sys.argv[1])); \
+    sys.exit(not (r['options']['score'] == 'gatv2' and \
+      [c['config'] for c in r['folds'][0]['candidates']] == \
+      ['align=softmax', 'align=cardinality']))" "$work/a.json"; then
+  pass "--score and a grid over --align"
+else
+  fail "--score and a grid over --align: $(cat "$work/out" "$work/err")"
+fi
+
+# 5. Refusals: one line each, nothing trained.
 expect_usage "--grid under --protocol cv" "--grid apply to --protocol errica" -- \
   "$gat" train --task graph --dataset MUTAG --grid lr=0.1,0.2
 expect_usage "--patience under --protocol cv" "apply to --protocol errica" -- \
@@ -105,6 +119,15 @@ expect_usage "more final runs than holdout folds" "exceeds the 5 holdout folds" 
   "$gat" train "${errica[@]}" --holdout 0.2 --final-runs 6
 expect_usage "baseline with GAT flags" "--model baseline has no GAT layer" -- \
   "$gat" train --task graph --dataset MUTAG --model baseline --layers 2
+expect_usage "gatv2 with edge features" "edge features enter the gat score only, and MUTAG has 4" -- \
+  "$gat" train --task graph --dataset MUTAG --score gatv2
+expect_usage "a grid candidate with uniform weights and edge features" \
+  "--align uniform: edge features enter the gat score only" -- \
+  "$gat" train "${errica[@]}" --grid align=softmax,uniform
+expect_usage "baseline with an alignment" "--model baseline has no GAT layer" -- \
+  "$gat" train --task graph --dataset MUTAG --model baseline --align cardinality
+expect_usage "--share-weights for the graph task" "--share-weights applies to --task node only" -- \
+  "$gat" train --task graph --dataset MUTAG --share-weights
 expect_usage "--jk for the node task" "--jk applies to --task graph only" -- \
   "$gat" train --dataset cora --jk
 

@@ -80,9 +80,9 @@ GraphClassifierOptions options_for(const GraphDataset& d) {
 // The architectures the tests save and load: the default readout with edge features, the
 // structure-agnostic baseline (no GAT layer, sum pooling, an MLP head), jumping knowledge over
 // attention pools with a hidden gate and an MLP head with dropout, and max pooling without
-// edge features.
+// edge features, and GATv2 scores (no edge features) with the cardinality alignment.
 std::vector<GraphClassifierOptions> variants(const GraphDataset& d) {
-  std::vector<GraphClassifierOptions> v(4, options_for(d));
+  std::vector<GraphClassifierOptions> v(5, options_for(d));
   v[1].layers = 0;
   v[1].pool = PoolKind::kSum;
   v[1].mlp_hidden = 8;
@@ -97,6 +97,10 @@ std::vector<GraphClassifierOptions> variants(const GraphDataset& d) {
   v[3].pool = PoolKind::kMax;
   v[3].edge_features = 0;
   v[3].layers = 3;
+  v[4].score = ScoreFunction::kGatV2;
+  v[4].align = Alignment::kCardinality;
+  v[4].pool = PoolKind::kSum;
+  v[4].edge_features = 0;  // edge features enter the gat score only
   return v;
 }
 
@@ -152,6 +156,8 @@ TEST(GraphCheckpointOptions, EveryFieldRoundTrips) {
   o.dropout = 0.1;  // not exact in binary: must come back bit for bit
   o.attention_dropout = 1.0 / 3.0;
   o.negative_slope = 0.01;
+  o.score = ScoreFunction::kScaledDot;
+  o.align = Alignment::kCardinality;
   o.residual = false;
   o.self_loops = SelfLoops::kRemove;
   o.edge_fill = {EdgeFill::kConstant, -0.75};
@@ -168,6 +174,8 @@ TEST(GraphCheckpointOptions, EveryFieldRoundTrips) {
   EXPECT_EQ(m.at("edge_fill"), "constant");
   EXPECT_EQ(m.at("edge_fill_value"), "-0.75");
   EXPECT_EQ(m.at("pool"), "max");
+  EXPECT_EQ(m.at("score"), "scaled-dot");
+  EXPECT_EQ(m.at("align"), "cardinality");
   EXPECT_EQ(m.at("jumping_knowledge"), "true");
   EXPECT_EQ(m.at("mlp_hidden"), "11");
   const GraphClassifierOptions back = graph_options_from_metadata(m);
@@ -176,7 +184,9 @@ TEST(GraphCheckpointOptions, EveryFieldRoundTrips) {
   EXPECT_EQ(back.edge_fill.kind, EdgeFill::kConstant);
   EXPECT_EQ(back.pool, PoolKind::kMax);
   EXPECT_TRUE(back.jumping_knowledge);
-  EXPECT_EQ(m.size(), 18u);
+  EXPECT_EQ(back.score, ScoreFunction::kScaledDot);
+  EXPECT_EQ(back.align, Alignment::kCardinality);
+  EXPECT_EQ(m.size(), 20u);
   test::expect_each_field_read(
       m, graph_options_to_metadata(GraphClassifierOptions{}),
       [](const auto& one) { return graph_options_to_metadata(graph_options_from_metadata(one)); });
@@ -203,6 +213,8 @@ TEST(GraphCheckpointOptions, InvalidValuesNameTheField) {
                                      {"edge_fill", "zero"},
                                      {"edge_fill_value", "inf"},
                                      {"jumping_knowledge", "yes"},
+                                     {"score", "attention"},
+                                     {"align", "softmax2"},
                                      {"mlp_hidden", "1.5"},
                                      {"layers", "three"},
                                      {"mlp_dropout", "0.5x"}},
@@ -224,29 +236,36 @@ TEST(GraphCheckpointLayout, MatchesTheModelsParameters) {
           for (const std::int64_t gate : {0, 3}) {
             for (const std::int64_t d : {0, 2}) {
               for (const bool residual : {false, true}) {
-                GraphClassifierOptions o;
-                o.in_features = 4;  // 4 = H·F below: layer 1 on has an identity residual
-                o.edge_features = d;
-                o.num_classes = 3;
-                o.layers = layers;
-                o.hidden = 2;
-                o.heads = 2;
-                o.pool = pool;
-                o.jumping_knowledge = jk;
-                o.mlp_hidden = mlp;
-                o.gate_hidden = gate;
-                o.residual = residual;
-                if (layers == 1 && d == 0) o.in_features = 5;  // and a projected one
-                GraphClassifier<float> model(o, 1);
-                const auto layout = graph_classifier_layout(o);
-                const auto params = model.parameters();
-                ASSERT_EQ(layout.size(), params.size()) << graph_options_to_metadata(o).at("pool");
-                for (std::size_t k = 0; k < params.size(); ++k) {
-                  EXPECT_EQ(layout[k].name, params[k]->name);
-                  EXPECT_EQ(layout[k].rows, params[k]->value.rows()) << params[k]->name;
-                  EXPECT_EQ(layout[k].cols, params[k]->value.cols()) << params[k]->name;
+                for (const ScoreFunction score : {ScoreFunction::kGat, ScoreFunction::kGatV2}) {
+                  if (score == ScoreFunction::kGatV2 && d > 0) continue;  // gat score only
+                  GraphClassifierOptions o;
+                  o.score = score;
+                  o.align =
+                      score == ScoreFunction::kGat ? Alignment::kSoftmax : Alignment::kCardinality;
+                  o.in_features = 4;  // 4 = H·F below: layer 1 on has an identity residual
+                  o.edge_features = d;
+                  o.num_classes = 3;
+                  o.layers = layers;
+                  o.hidden = 2;
+                  o.heads = 2;
+                  o.pool = pool;
+                  o.jumping_knowledge = jk;
+                  o.mlp_hidden = mlp;
+                  o.gate_hidden = gate;
+                  o.residual = residual;
+                  if (layers == 1 && d == 0) o.in_features = 5;  // and a projected one
+                  GraphClassifier<float> model(o, 1);
+                  const auto layout = graph_classifier_layout(o);
+                  const auto params = model.parameters();
+                  ASSERT_EQ(layout.size(), params.size())
+                      << graph_options_to_metadata(o).at("pool");
+                  for (std::size_t k = 0; k < params.size(); ++k) {
+                    EXPECT_EQ(layout[k].name, params[k]->name);
+                    EXPECT_EQ(layout[k].rows, params[k]->value.rows()) << params[k]->name;
+                    EXPECT_EQ(layout[k].cols, params[k]->value.cols()) << params[k]->name;
+                  }
+                  ++checked;
                 }
-                ++checked;
               }
             }
           }
@@ -254,7 +273,7 @@ TEST(GraphCheckpointLayout, MatchesTheModelsParameters) {
       }
     }
   }
-  EXPECT_EQ(checked, 3 * 4 * 2 * 2 * 2 * 2 * 2);
+  EXPECT_EQ(checked, 3 * 4 * 2 * 2 * 2 * 3 * 2);  // d × score: 3 combinations
 }
 
 // Save, load: same options, same weights bit for bit, the same logits; the metadata carries the

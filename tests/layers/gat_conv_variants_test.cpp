@@ -322,7 +322,13 @@ INSTANTIATE_TEST_SUITE_P(
         AlignCase{"uniform_gatv2", Alignment::kUniform, ScoreFunction::kGatV2, false, 3, false,
                   false},
         AlignCase{"uniform_dot_dropout", Alignment::kUniform, ScoreFunction::kDot, false, 2, true,
-                  true}),
+                  true},
+        AlignCase{"cardinality_gat", Alignment::kCardinality, ScoreFunction::kGat, false, 3, true,
+                  false},
+        AlignCase{"cardinality_gatv2_multi_dropout", Alignment::kCardinality, ScoreFunction::kGatV2,
+                  true, 2, false, true},
+        AlignCase{"cardinality_scaled_dot", Alignment::kCardinality, ScoreFunction::kScaledDot,
+                  false, 2, true, false}),
     [](const auto& param_info) { return param_info.param.name; });
 
 // ---- Sparsemax -------------------------------------------------------------------------------
@@ -675,6 +681,50 @@ TEST(GatConvUniform, IsMeanAggregationWithoutAttentionParameters) {
   test::expect_matrix_near(gat.forward(g, x, c2, ctx), out, 1e-12);
 }
 
+// Cardinality: the softmax weights times the in-degree. With the same parameters as a softmax
+// layer (and no residual), out − bias is deg(i) times the softmax layer's out − bias; with equal
+// scores (a = 0) the layer sums its in-neighbours where softmax averages them.
+TEST(GatConvCardinality, IsTheSoftmaxTimesTheInDegree) {
+  GatConvOptions o = variant_options(ScoreFunction::kGat, false, 3, true);
+  GatConv<double> soft(o, 4, 0);
+  randomize(soft, 5);
+  o.align = Alignment::kCardinality;
+  GatConv<double> card(o, 4, 0);
+  copy_parameters(soft, card);
+  const CsrGraph g = variant_graph();
+  const MatrixD x = random_matrix(kNodes, 3, 6);
+  GatConvCache<double> cs, cc;
+  const MatrixD bias = soft.parameter("bias").value;
+  MatrixD out_soft = soft.forward(g, x, cs, ForwardContext{});
+  MatrixD out_card = card.forward(g, x, cc, ForwardContext{});
+  out_soft.rowwise() -= bias.row(0);
+  out_card.rowwise() -= bias.row(0);
+  for (NodeId i = 0; i < kNodes; ++i) {
+    const double d = double(g.in_degree(i));
+    test::expect_matrix_near(out_card.row(i), d * out_soft.row(i), 1e-12);
+    for (EdgeId p = g.row_ptr()[i]; p < g.row_ptr()[i + 1]; ++p) {
+      test::expect_matrix_near(cc.attention().row(p), d * cs.attention().row(p), 1e-12);
+    }
+  }
+  EXPECT_EQ(g.in_degree(1), 6);  // the hub's weights sum to 6 in every head
+  EXPECT_NEAR(cc.attention().middleRows(g.row_ptr()[kHub], 6).colwise().sum().minCoeff(), 6.0,
+              1e-12);
+  EXPECT_NEAR(cc.attention().middleRows(g.row_ptr()[kHub], 6).colwise().sum().maxCoeff(), 6.0,
+              1e-12);
+  // Equal scores: sum aggregation by hand.
+  card.parameter("att_src").value.setZero();
+  card.parameter("att_dst").value.setZero();
+  GatConvCache<double> c0;
+  MatrixD out0 = card.forward(g, x, c0, ForwardContext{});
+  out0.rowwise() -= bias.row(0);
+  const MatrixD z = x * card.parameter("weight").value;
+  MatrixD sum = MatrixD::Zero(kNodes, z.cols());
+  for (NodeId i = 0; i < kNodes; ++i) {
+    for (EdgeId p = g.row_ptr()[i]; p < g.row_ptr()[i + 1]; ++p) sum.row(i) += z.row(g.src()[p]);
+  }
+  test::expect_matrix_near(out0, sum, 1e-12);
+}
+
 // kPermute: the weights of each neighbourhood are the learned ones in another order — the
 // same multiset per head, hence the same sums — moved by one permutation per node shared by
 // all heads; the output aggregates the permuted weights; the seed picks the permutation.
@@ -1013,7 +1063,8 @@ TEST(GatConvVariantOptions, NamesRoundTripAndUnknownNamesListTheChoices) {
     EXPECT_EQ(to_string(kAllScores[k]), score_names[k]);
     EXPECT_EQ(parse_score_function(to_string(kAllScores[k])), kAllScores[k]);
   }
-  const std::vector<std::string> align_names = {"softmax", "sparsemax", "hard", "local", "uniform"};
+  const std::vector<std::string> align_names = {"softmax", "sparsemax", "hard",
+                                                "local",   "uniform",   "cardinality"};
   ASSERT_EQ(kAllAlignments.size(), align_names.size()) << alignment_names();
   for (std::size_t k = 0; k < kAllAlignments.size(); ++k) {
     EXPECT_EQ(to_string(kAllAlignments[k]), align_names[k]);

@@ -54,6 +54,8 @@ struct Shape {
   bool jumping_knowledge = false;
   std::int64_t mlp_hidden = 0;
   double mlp_dropout = 0.0;
+  ScoreFunction score = ScoreFunction::kGat;
+  Alignment align = Alignment::kSoftmax;
 };
 
 void check_gradients(PoolKind pool, std::int64_t d, bool training, Shape shape = {}) {
@@ -63,6 +65,8 @@ void check_gradients(PoolKind pool, std::int64_t d, bool training, Shape shape =
   o.jumping_knowledge = shape.jumping_knowledge;
   o.mlp_hidden = shape.mlp_hidden;
   o.mlp_dropout = training ? shape.mlp_dropout : 0.0;
+  o.score = shape.score;
+  o.align = shape.align;
   o.dropout = training ? 0.2 : 0.0;
   o.attention_dropout = training ? 0.2 : 0.0;
   GraphClassifier<double> model(o, 3);
@@ -113,6 +117,15 @@ TEST(GraphClassifier, GradientJumpingKnowledgeSumPoolWithMlpHead) {
 }
 TEST(GraphClassifier, GradientMlpHeadWithDropout) {
   check_gradients(PoolKind::kMean, 0, true, {1, false, 3, 0.4});
+}
+// Layers that are not the paper's: GATv2 scores (without edge features, which enter the gat
+// score only), and weights that sum to the in-degree (Alignment::kCardinality), with dropout
+// and jumping knowledge, and with edge features.
+TEST(GraphClassifier, GradientGatV2CardinalityLayers) {
+  check_gradients(PoolKind::kSum, 0, true,
+                  {2, true, 3, 0.2, ScoreFunction::kGatV2, Alignment::kCardinality});
+  check_gradients(PoolKind::kAttention, 2, false,
+                  {2, false, 0, 0.0, ScoreFunction::kGat, Alignment::kCardinality});
 }
 // No GAT layer: the structure-agnostic baseline (sum of the input features, then an MLP), and
 // attention pooling straight over the input.

@@ -43,13 +43,15 @@ std::vector<ParameterShape> graph_classifier_layout(const GraphClassifierOptions
   auto width_of = [&](int l) { return l == 0 ? o.in_features : width; };
   for (int l = 0; l < o.layers; ++l) {
     // Only the fields that shape a layer's parameters; the rest keep GatConvOptions' defaults,
-    // as GraphClassifier's layers do (bias, the gat score, softmax).
+    // as GraphClassifier's layers do (bias, one weight per edge and head).
     GatConvOptions c;
     c.in_features = width_of(l);
     c.out_features = o.hidden;
     c.heads = o.heads;
     c.residual = o.residual;
     c.edge_features = o.edge_features;
+    c.score = o.score;
+    c.align = o.align;
     for (auto& shape : GatConv<float>::parameter_shapes(c, l)) out.push_back(std::move(shape));
   }
   std::int64_t readout = 0;  // R: the widths of the readouts, summed

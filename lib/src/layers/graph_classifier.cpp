@@ -18,6 +18,8 @@ GatConvOptions conv_options(const GraphClassifierOptions& o, int layer) {
   c.heads = o.heads;
   c.concat = true;
   c.negative_slope = o.negative_slope;
+  c.score = o.score;
+  c.align = o.align;
   c.input_dropout = o.dropout;
   c.attention_dropout = o.attention_dropout;
   c.residual = o.residual;

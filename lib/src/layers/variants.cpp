@@ -22,7 +22,8 @@
   X(sparsemax)                \
   X(hard)                     \
   X(local)                    \
-  X(uniform)
+  X(uniform)                  \
+  X(cardinality)
 
 namespace gat {
 

@@ -7,8 +7,8 @@
 //
 // Tensors, in the order of GraphClassifier::parameters(), with W = H·F (heads × hidden):
 //   layers.L.weight       (in_L, W)   GAT layer L = 0 .. layers-1; in_0 = in_features, then W
-//   layers.L.att_src      (H, F)      as in checkpoint.hpp
-//   layers.L.att_dst      (H, F)
+//   layers.L.att_src      (H, F)      as in checkpoint.hpp (the gat score; other scores have
+//   layers.L.att_dst      (H, F)       their own tensors, as checkpoint.hpp lists them)
 //   layers.L.bias         (1, W)
 //   layers.L.res_weight   (in_L, W)   only when residual and in_L != W (else the identity)
 //   layers.L.edge_weight  (D, W)      only when edge_features D > 0: W_e of the edge score term
@@ -68,6 +68,8 @@ void for_each_graph_option(Options& o, Visit&& visit) {
         o.attention_dropout);
   visit(OptionInfo{"negative_slope", "--negative-slope", "LeakyReLU slope of edge scores"},
         o.negative_slope);
+  visit(OptionInfo{"score", "--score", "Edge score of every GAT layer"}, o.score);
+  visit(OptionInfo{"align", "--align", "How scores become weights in every GAT layer"}, o.align);
   visit(OptionInfo{"residual", "", "Residual connection in every GAT layer"}, o.residual);
   visit(OptionInfo{"self_loops", "--self-loops", "Self loops: add (one per node), keep, remove"},
         o.self_loops);

@@ -1,6 +1,8 @@
 #pragma once
 // GraphClassifier: graph-level prediction from a batch of graphs (one disjoint union):
 //   h_0 = x → h_l = ELU(GatConv_l(h_{l-1}))  (H heads × F, concat, edge features), l = 1..L
+//     (every layer with the options' score function and alignment: the gat score and softmax
+//     by default)
 //   → readout: pool over each graph's nodes (attention, mean, sum or max) of h_L, or with
 //     jumping knowledge of every h_0 .. h_L, each by its own pool, concatenated (Xu et al.,
 //     ICML 2018: a graph is seen at every radius, so depth is not a bet)
@@ -32,6 +34,11 @@ struct GraphClassifierOptions {
   double dropout = 0.0;            // input dropout of every GAT layer
   double attention_dropout = 0.0;
   double negative_slope = 0.2;
+  // Every layer's score function and alignment (gat/layers/variant.hpp). With
+  // Alignment::kCardinality a layer's weights sum to the in-degree: it can count neighbours,
+  // which a softmax (an average) cannot.
+  ScoreFunction score = ScoreFunction::kGat;
+  Alignment align = Alignment::kSoftmax;
   bool residual = true;  // GatConv residual connections (x·W_r, or x when widths match)
   SelfLoops self_loops = SelfLoops::kAdd;
   EdgeFillOptions edge_fill;             // edge features of the added self loops

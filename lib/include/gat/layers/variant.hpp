@@ -62,11 +62,11 @@ inline constexpr ScoreFunction ScoreFunction::kBiasedGeneral{"biased-general"};
 inline constexpr ScoreFunction ScoreFunction::kActivatedGeneral{"activated-general"};
 
 /// @brief The name of a registered alignment ("softmax", "sparsemax", "hard", "local",
-/// "uniform"; see alignment_variants()). Cheap to copy; compares by name.
+/// "uniform", "cardinality"; see alignment_variants()). Cheap to copy; compares by name.
 class Alignment {
  public:
   constexpr Alignment() = default;  // softmax
-  static const Alignment kSoftmax, kSparsemax, kHard, kLocal, kUniform;
+  static const Alignment kSoftmax, kSparsemax, kHard, kLocal, kUniform, kCardinality;
   const char* name() const { return name_; }
   friend bool operator==(Alignment a, Alignment b) { return std::strcmp(a.name_, b.name_) == 0; }
   friend bool operator!=(Alignment a, Alignment b) { return !(a == b); }
@@ -81,6 +81,7 @@ inline constexpr Alignment Alignment::kSparsemax{"sparsemax"};
 inline constexpr Alignment Alignment::kHard{"hard"};
 inline constexpr Alignment Alignment::kLocal{"local"};
 inline constexpr Alignment Alignment::kUniform{"uniform"};
+inline constexpr Alignment Alignment::kCardinality{"cardinality"};
 
 /// @brief The registered name ("gat", "scaled-dot", ...).
 inline const char* to_string(ScoreFunction score) { return score.name(); }
