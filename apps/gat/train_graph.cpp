@@ -173,12 +173,22 @@ std::string history_csv(const std::vector<GraphEpochStats>& history) {
 }
 
 // ", score gatv2, align cardinality" for a model whose layers are not the paper's (nothing for
-// the gat score with softmax, or without GAT layers).
-std::string attention_note(const GraphClassifierOptions& m) {
+// the gat score with softmax, or without GAT layers); what --grid varies is left out.
+std::string attention_note(const GraphClassifierOptions& m, const std::vector<std::string>& grid) {
+  auto varied = [&](const std::string& key) {
+    for (const std::string& spec : grid) {
+      if (spec.rfind(key + "=", 0) == 0) return true;
+    }
+    return false;
+  };
   std::string out;
   if (m.layers == 0) return out;
-  if (m.score != ScoreFunction::kGat) out += std::string(", score ") + to_string(m.score);
-  if (m.align != Alignment::kSoftmax) out += std::string(", align ") + to_string(m.align);
+  if (m.score != ScoreFunction::kGat && !varied("score")) {
+    out += std::string(", score ") + to_string(m.score);
+  }
+  if (m.align != Alignment::kSoftmax && !varied("align")) {
+    out += std::string(", align ") + to_string(m.align);
+  }
   return out;
 }
 
@@ -406,14 +416,14 @@ void run_train_graph(GraphRunFlags& f) {
                  "model %s, pool %s, edge features %s%s)\n",
                  f.selection.folds, 100 * mean, 100 * stddev, f.model_kind.c_str(),
                  pool_kind_name(base.model.pool), base.model.edge_features > 0 ? "on" : "off",
-                 attention_note(base.model).c_str());
+                 attention_note(base.model, f.grid).c_str());
   } else {
     std::fprintf(report(),
                  "%d-fold test accuracy: %.2f ± %.2f %% (mean ± std over folds; model %s, pool "
                  "%s, edge features %s%s, %d epochs)\n",
                  f.folds, 100 * mean, 100 * stddev, f.model_kind.c_str(),
                  pool_kind_name(base.model.pool), base.model.edge_features > 0 ? "on" : "off",
-                 attention_note(base.model).c_str(), base.train.epochs);
+                 attention_note(base.model, f.grid).c_str(), base.train.epochs);
   }
   const double rss = peak_rss_mib();
   std::fprintf(report(),
