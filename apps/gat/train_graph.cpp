@@ -307,12 +307,16 @@ void run_train_graph(GraphRunFlags& f) {
   // layers refuse fails now, not in the first fold.
   for (const Candidate& c : grid) {
     const GraphClassifierOptions& m = c.c.model;
-    GAT_USAGE_CHECK(m.layers == 0 || m.edge_features == 0 ||
-                        (m.score == ScoreFunction::kGat && m.align != Alignment::kUniform),
-                    "--score " << to_string(m.score) << " --align " << to_string(m.align)
-                               << ": edge features enter the gat score only, and " << data.name
-                               << " has " << m.edge_features
-                               << "; add --no-edge-features (or keep --score gat)");
+    const bool edges = m.layers > 0 && m.edge_features > 0;
+    GAT_USAGE_CHECK(!edges || m.score == ScoreFunction::kGat,
+                    "--score " << to_string(m.score) << ": edge features enter the gat score only, "
+                               << "and " << data.name << " has " << m.edge_features
+                               << ": add --no-edge-features, or keep --score gat");
+    GAT_USAGE_CHECK(!edges || m.align != Alignment::kUniform,
+                    "--align uniform computes no score for " << data.name << "'s "
+                                                             << m.edge_features
+                                                             << " edge features to enter: add "
+                                                                "--no-edge-features");
     (void)GraphClassifier<float>(m, 0);
   }
   print_dataset(data, base.model.edge_features > 0);

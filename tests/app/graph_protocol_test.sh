@@ -122,7 +122,7 @@ expect_usage "baseline with GAT flags" "--model baseline has no GAT layer" -- \
 expect_usage "gatv2 with edge features" "edge features enter the gat score only, and MUTAG has 4" -- \
   "$gat" train --task graph --dataset MUTAG --score gatv2
 expect_usage "a grid candidate with uniform weights and edge features" \
-  "--align uniform: edge features enter the gat score only" -- \
+  "--align uniform computes no score for MUTAG's 4 edge features to enter" -- \
   "$gat" train "${errica[@]}" --grid align=softmax,uniform
 expect_usage "baseline with an alignment" "--model baseline has no GAT layer" -- \
   "$gat" train --task graph --dataset MUTAG --model baseline --align cardinality
