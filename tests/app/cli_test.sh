@@ -137,8 +137,8 @@ expect_usage "unknown score lists the choices" \
   "$gat" train --dataset "$sample" --epochs 2 --score softplus
 expect_error "dense attention refuses other scores" "dense attention" -- \
   "$gat" train --dataset "$sample" --epochs 2 --attention dense --score dot
-expect_usage "variant flags refused for graph classification" "applies to --task node" -- \
-  "$gat" train --task graph --dataset MUTAG --align sparsemax
+expect_usage "node-only variant flags refused for graph classification" "applies to --task node" -- \
+  "$gat" train --task graph --dataset MUTAG --multi-dim
 
 # 4. Bad input: each is one clear line and a non-zero exit.
 expect_error "unknown dataset" "not found" -- "$gat" train --dataset nosuchset --data-dir "$work"
