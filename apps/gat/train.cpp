@@ -65,6 +65,7 @@ struct TrainFlags : ModelFlags {
   int shards = 2;
   int lr_step = 0;
   double lr_decay = 0.5;
+  double ema = 0.0;
 };
 
 // The per-epoch history as CSV, one row per epoch of every run, for tools/plot_train.py.
@@ -445,6 +446,7 @@ void run_graph_task(const TrainFlags& f, const CLI::App& cmd) {
   g.train.shards = f.shards;
   g.train.lr_step = f.lr_step;
   g.train.lr_decay = f.lr_decay;
+  g.train.ema = f.ema;
   g.save = f.save;
   g.model.gate_hidden = f.gate_hidden;
   g.train.batch_size = f.batch_size;
@@ -509,6 +511,7 @@ constexpr TaskOnlyFlag kTaskFlags[] = {
     {"--shards", "graph", "node classification trains on the whole graph at once"},
     {"--lr-step", "graph", "node classification keeps its learning rate"},
     {"--lr-decay", "graph", "node classification keeps its learning rate"},
+    {"--ema", "graph", "node classification keeps the weights Adam moves"},
 };
 
 }  // namespace
@@ -591,7 +594,7 @@ void register_train(CLI::App& app) {
                   "--protocol errica: KEY=V1,V2,... (repeatable; every combination is a "
                   "candidate) with KEY one of layers, hidden, heads, dropout, attn-dropout, "
                   "score, align, mlp-hidden, mlp-dropout, jk, pool, lr, weight-decay, batch-size, "
-                  "lr-step")
+                  "lr-step, ema")
       ->take_all();
   cmd->add_option("--outer-folds", f.outer_folds, "--protocol errica: outer folds")
       ->capture_default_str()
@@ -638,6 +641,11 @@ void register_train(CLI::App& app) {
   cmd->add_option("--lr-decay", f.lr_decay, "--task graph: see --lr-step")
       ->capture_default_str()
       ->check(CLI::Range(1e-6, 1.0));
+  cmd->add_option("--ema", f.ema,
+                  "--task graph: validate, early-stop and keep an exponential moving average "
+                  "of the weights with this decay per step (0: off, the weights as trained)")
+      ->capture_default_str()
+      ->check(CLI::Range(0.0, 0.9999));
   cmd->callback([flags, cmd] {
     keep_freed_memory();
     refuse_other_task_flags(kTaskFlags, flags->task, *cmd);

@@ -100,6 +100,7 @@ const std::vector<GridKey>& grid_keys() {
        [](auto& c, auto& s, auto& v) { c.train.batch_size = parse_count(s, v, 1, 1 << 20); }},
       {"lr-step",
        [](auto& c, auto& s, auto& v) { c.train.lr_step = parse_count(s, v, 0, 1 << 30); }},
+      {"ema", [](auto& c, auto& s, auto& v) { c.train.ema = parse_rate(s, v, 1); }},
   };
   return keys;
 }
@@ -213,6 +214,7 @@ nlohmann::json options_json(const GraphRunFlags& f, const GraphCandidate& c) {
           {"lr", c.train.adam.lr},
           {"lr_step", c.train.lr_step},
           {"lr_decay", c.train.lr_decay},
+          {"ema", c.train.ema},
           {"weight_decay", c.train.adam.weight_decay},
           {"seed", f.seed},
           {"raw_attributes", f.raw_attributes},

@@ -95,7 +95,26 @@ else
   fail "--score and a grid over --align: $(cat "$work/out" "$work/err")"
 fi
 
-# 5. Refusals: one line each, nothing trained.
+# 5. Weight averaging: --ema in the options of --json, and as a grid key whose candidates
+# differ (the average is what the holdout scores).
+if "$gat" train "${small[@]}" --ema 0.5 --json "$work/m1.json" >"$work/out" 2>"$work/err" &&
+  "$gat" train "${small[@]}" --grid ema=0,0.9 --json "$work/m2.json" >"$work/out" 2>"$work/err" &&
+  python3 - "$work/m1.json" "$work/m2.json" <<'PY'; then
+import json, sys
+one, grid = (json.load(open(p)) for p in sys.argv[1:])
+assert one["options"]["ema"] == 0.5, one["options"]
+for f in grid["folds"]:
+    c = f["candidates"]
+    assert [x["config"] for x in c] == ["ema=0", "ema=0.9"], c
+assert any(f["candidates"][0]["holdout_loss"] != f["candidates"][1]["holdout_loss"]
+           for f in grid["folds"]), "averaging changed nothing"
+PY
+  pass "--ema and a grid over it"
+else
+  fail "--ema and a grid over it: $(cat "$work/out" "$work/err")"
+fi
+
+# 6. Refusals: one line each, nothing trained.
 expect_usage "--grid under --protocol cv" "--grid apply to --protocol errica" -- \
   "$gat" train --task graph --dataset MUTAG --grid lr=0.1,0.2
 expect_usage "--patience under --protocol cv" "apply to --protocol errica" -- \
@@ -112,6 +131,10 @@ expect_usage "a grid key given twice" "key 'lr' given twice" -- \
   "$gat" train "${small[@]}" --grid lr=0.1 --grid lr=0.2
 expect_usage "a grid without values" "expected KEY=V1,V2" -- \
   "$gat" train "${small[@]}" --grid lr=
+expect_usage "a grid average of decay 1" "--grid ema=0,1: '1' must be in" -- \
+  "$gat" train "${small[@]}" --grid ema=0,1
+expect_usage "--ema for the node task" "--ema applies to --task graph only" -- \
+  "$gat" train --dataset cora --ema 0.9
 errica=(--task graph --dataset MUTAG --protocol errica)
 expect_usage "a holdout that is not 1/k" "must be 1/k" -- \
   "$gat" train "${errica[@]}" --holdout 0.3

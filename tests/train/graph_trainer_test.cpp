@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <set>
 #include <utility>
 #include <vector>
@@ -97,6 +98,62 @@ TEST(GraphTrainer, EarlyStoppingRestoresTheBestEpoch) {
   for (const auto& s : r.history) {
     EXPECT_LE(s.val_acc, r.best_val_acc) << "epoch " << s.epoch;
   }
+}
+
+// Weight averaging: with one optimiser step per epoch (the whole training set in one batch),
+// the average after two steps is (d·θ_1 + θ_2)/(1 + d), where θ_1 and θ_2 are the weights
+// after one and two epochs without averaging (the same steps: Adam's trajectory does not
+// depend on the average). After one step it is θ_1 itself.
+TEST(GraphTrainer, WeightAverageIsTheBiasCorrectedMovingAverage) {
+  GAT_REQUIRE_REAL_DATA(dir);
+  const GraphDataset data = load_tu(dir + "/MUTAG", "MUTAG");
+  GraphClassifierOptions o = mutag_options(data);
+  o.dropout = 0.1;
+  std::vector<std::int64_t> train(60);
+  for (int k = 0; k < 60; ++k) train[k] = 3 * k;
+  auto weights = [&](int epochs, double ema) {
+    GraphClassifier<float> model(o, 11);
+    GraphTrainOptions t;
+    t.epochs = epochs;
+    t.batch_size = 60;
+    t.adam.lr = 0.05;  // steps large enough that θ_1 and θ_2 differ clearly
+    t.ema = ema;
+    train_graph_classifier(model, data, train, t);
+    std::vector<Matrix<float>> w;
+    for (auto* p : model.parameters()) w.push_back(p->value);
+    return w;
+  };
+  const double d = 0.8;
+  const auto theta1 = weights(1, 0), theta2 = weights(2, 0);
+  const auto one = weights(1, d), two = weights(2, d);
+  ASSERT_EQ(theta1.size(), two.size());
+  double moved = 0;
+  for (std::size_t k = 0; k < theta1.size(); ++k) {
+    const Matrix<float> expected = (float(d) * theta1[k] + theta2[k]) / float(1 + d);
+    EXPECT_LT((two[k] - expected).cwiseAbs().maxCoeff(), 1e-6F) << "parameter " << k;
+    EXPECT_LT((one[k] - theta1[k]).cwiseAbs().maxCoeff(), 1e-6F) << "parameter " << k;
+    moved = std::max(moved, double((two[k] - theta2[k]).cwiseAbs().maxCoeff()));
+  }
+  EXPECT_GT(moved, 1e-3) << "the average should differ from the last weights";
+}
+
+// With validation graphs the average is what is evaluated and kept: evaluating the model
+// again gives the best epoch's accuracy and loss.
+TEST(GraphTrainer, EarlyStoppingKeepsTheAveragedWeights) {
+  GAT_REQUIRE_REAL_DATA(dir);
+  const GraphDataset data = load_tu(dir + "/MUTAG", "MUTAG");
+  GraphClassifier<float> model(mutag_options(data), 4);
+  GraphTrainOptions t;
+  t.epochs = 12;
+  t.patience = 4;
+  t.adam.lr = 0.03;
+  t.ema = 0.9;
+  std::vector<std::int64_t> train, val;
+  for (std::int64_t g = 0; g < 120; ++g) (g % 4 == 0 ? val : train).push_back(g);
+  const GraphTrainResult r = train_graph_classifier(model, data, train, val, t);
+  const GraphEvaluation again = evaluate_graphs(model, data, val);
+  EXPECT_EQ(again.accuracy, r.best_val_acc);
+  EXPECT_EQ(again.loss, r.best_val_loss);
 }
 
 // Evaluation shares batches among threads; the result does not depend on how many.
@@ -211,7 +268,9 @@ TEST(GraphTrainer, RejectsMismatchedModelAndBadOptions) {
   for (auto bad : {+[](GraphTrainOptions& bad_options) { bad_options.shards = 0; },
                    +[](GraphTrainOptions& bad_options) { bad_options.patience = -1; },
                    +[](GraphTrainOptions& bad_options) { bad_options.lr_decay = 0; },
-                   +[](GraphTrainOptions& bad_options) { bad_options.lr_step = -2; }}) {
+                   +[](GraphTrainOptions& bad_options) { bad_options.lr_step = -2; },
+                   +[](GraphTrainOptions& bad_options) { bad_options.ema = 1; },
+                   +[](GraphTrainOptions& bad_options) { bad_options.ema = -0.5; }}) {
     GraphTrainOptions options;
     bad(options);
     EXPECT_THROW(train_graph_classifier(model, data, {0, 1}, options), Error);

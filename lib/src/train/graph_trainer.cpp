@@ -136,6 +136,52 @@ double stddev_of(const std::vector<double>& v) {
   return v.empty() ? 0.0 : std::sqrt(sq / double(v.size()));
 }
 
+// The exponential moving average of the weights (GraphTrainOptions::ema). swap() exchanges the
+// parameters' values with the bias-corrected average, and a second swap() restores them; with
+// decay 0 it does nothing, so training without averaging runs exactly as before.
+class WeightAverage {
+ public:
+  WeightAverage(const std::vector<Parameter<float>*>& params, double decay)
+      : params_(params), decay_(decay) {
+    if (decay_ == 0) return;
+    for (const auto* p : params_)
+      sum_.push_back(Matrix<float>::Zero(p->value.rows(), p->value.cols()));
+  }
+
+  // S_t = d·S_{t−1} + (1 − d)·θ_t after the optimiser's step t.
+  void update() {
+    if (decay_ == 0) return;
+    ++steps_;
+    const auto d = static_cast<float>(decay_);
+    for (std::size_t k = 0; k < params_.size(); ++k) {
+      sum_[k] = d * sum_[k] + (1 - d) * params_[k]->value;
+    }
+  }
+
+  void swap() {
+    if (decay_ == 0 || steps_ == 0) return;
+    if (!swapped_) {
+      // θ̄_t = S_t / (1 − d^t), computed into the slot that held the live weights.
+      const auto scale = static_cast<float>(1.0 / (1.0 - std::pow(decay_, double(steps_))));
+      live_.resize(params_.size());
+      for (std::size_t k = 0; k < params_.size(); ++k) {
+        live_[k].swap(params_[k]->value);
+        params_[k]->value = sum_[k] * scale;
+      }
+    } else {
+      for (std::size_t k = 0; k < params_.size(); ++k) params_[k]->value.swap(live_[k]);
+    }
+    swapped_ = !swapped_;
+  }
+
+ private:
+  std::vector<Parameter<float>*> params_;
+  double decay_;
+  std::vector<Matrix<float>> sum_, live_;
+  long steps_ = 0;
+  bool swapped_ = false;
+};
+
 // The selection rule of early stopping: better accuracy, or equal accuracy and lower loss.
 bool better(double acc, double loss, double best_acc, double best_loss) {
   return acc > best_acc || (acc == best_acc && loss < best_loss);
@@ -163,6 +209,8 @@ GraphTrainResult train_graph_classifier(GraphClassifier<float>& model, const Gra
   GAT_CHECK(options.lr_step >= 0 && options.lr_decay > 0 && options.lr_decay <= 1,
             "learning-rate schedule: lr_step must be 0 or more and lr_decay in (0, 1], got "
                 << options.lr_step << " and " << options.lr_decay);
+  GAT_CHECK(options.ema >= 0 && options.ema < 1,
+            "weight averaging: ema must be in [0, 1) (0: off), got " << options.ema);
   GAT_CHECK(!train.empty(), "no training graphs");
   for (const auto* set : {&train, &validation}) {
     for (const std::int64_t g : *set) {
@@ -180,6 +228,7 @@ GraphTrainResult train_graph_classifier(GraphClassifier<float>& model, const Gra
   replica_params.reserve(replicas.size());
   for (auto& r : replicas) replica_params.push_back(r.parameters());
   std::vector<Matrix<float>> best;  // the best epoch's weights (with validation)
+  WeightAverage average(params, options.ema);
   GraphTrainResult result;
   std::vector<std::int64_t> order = train;
   std::uint64_t step = 0;
@@ -246,6 +295,7 @@ GraphTrainResult train_graph_classifier(GraphClassifier<float>& model, const Gra
       }
       detail::check_finite_gradients(params, epoch);
       adam.step();
+      average.update();
       loss_sum += loss;
     }
     s.train_ms = ms_since(t0);
@@ -253,6 +303,7 @@ GraphTrainResult train_graph_classifier(GraphClassifier<float>& model, const Gra
     s.train_acc = double(correct) / double(order.size());
     bool stop = false;
     if (!validation.empty()) {
+      average.swap();  // evaluate (and keep) the averaged weights
       const GraphEvaluation ev = evaluate_graphs(model, data, validation);
       s.val_acc = ev.accuracy;
       s.val_loss = ev.loss;
@@ -267,6 +318,7 @@ GraphTrainResult train_graph_classifier(GraphClassifier<float>& model, const Gra
       } else {
         stop = options.patience > 0 && ++waited >= options.patience;
       }
+      average.swap();  // back to the weights Adam moves
     } else {
       result.best_epoch = epoch;
     }
@@ -276,6 +328,8 @@ GraphTrainResult train_graph_classifier(GraphClassifier<float>& model, const Gra
   }
   if (!best.empty()) {
     for (std::size_t k = 0; k < params.size(); ++k) params[k]->value = best[k];
+  } else {
+    average.swap();  // without validation the model keeps the last average
   }
   return result;
 }

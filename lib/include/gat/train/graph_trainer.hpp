@@ -36,6 +36,13 @@ struct GraphTrainOptions {
   // Learning rate: multiplied by lr_decay every lr_step epochs (0: constant).
   int lr_step = 0;
   double lr_decay = 0.5;
+  // Weight averaging (Polyak & Juditsky 1992, in its exponential form): with ema = d in (0, 1),
+  // the model evaluated, early-stopped and kept is the average θ̄_t = S_t / (1 − d^t) with
+  // S_t = d·S_{t−1} + (1 − d)·θ_t over the optimiser's steps t = 1, 2, … (S_0 = 0; the
+  // division removes the bias towards zero, as Adam's moments do). The weights Adam moves are
+  // unchanged; what a noisy step adds reaches the kept model damped, so the epoch early
+  // stopping picks depends less on where the last mini-batch left the weights. 0: off.
+  double ema = 0.0;
 };
 
 /// @brief What one epoch measured. Times are wall-clock milliseconds.
