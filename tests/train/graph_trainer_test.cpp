@@ -154,6 +154,16 @@ TEST(GraphTrainer, EarlyStoppingKeepsTheAveragedWeights) {
   const GraphEvaluation again = evaluate_graphs(model, data, val);
   EXPECT_EQ(again.accuracy, r.best_val_acc);
   EXPECT_EQ(again.loss, r.best_val_loss);
+  // Validating the average leaves the weights Adam moves where they were: the training losses
+  // are those of the same run without averaging, to the bit, epoch by epoch.
+  GraphClassifier<float> plain(mutag_options(data), 4);
+  t.ema = 0;
+  const GraphTrainResult p = train_graph_classifier(plain, data, train, val, t);
+  const std::size_t common = std::min(r.history.size(), p.history.size());
+  ASSERT_GE(common, 2u);
+  for (std::size_t e = 0; e < common; ++e) {
+    EXPECT_EQ(r.history[e].train_loss, p.history[e].train_loss) << "epoch " << e + 1;
+  }
 }
 
 // Evaluation shares batches among threads; the result does not depend on how many.
