@@ -2,6 +2,7 @@
 
 #include <cstdio>
 #include <cstdlib>
+#include <exception>
 #include <iostream>
 #include <map>
 #include <memory>
@@ -594,7 +595,7 @@ void register_train(CLI::App& app) {
                   "--protocol errica: KEY=V1,V2,... (repeatable; every combination is a "
                   "candidate) with KEY one of layers, hidden, heads, dropout, attn-dropout, "
                   "score, align, mlp-hidden, mlp-dropout, jk, pool, lr, weight-decay, batch-size, "
-                  "lr-step, ema")
+                  "lr-step, ema, degree-features")
       ->take_all();
   cmd->add_option("--outer-folds", f.outer_folds, "--protocol errica: outer folds")
       ->capture_default_str()
@@ -645,7 +646,20 @@ void register_train(CLI::App& app) {
                   "--task graph: validate, early-stop and keep an exponential moving average "
                   "of the weights with this decay per step (0: off, the weights as trained)")
       ->capture_default_str()
-      ->check(CLI::Range(0.0, 0.9999));
+      ->check(CLI::Validator(
+          [](std::string& value) -> std::string {
+            // [0, 1), as the library and --grid ema= take it: 1 would never move the average.
+            double d = -1;
+            std::size_t used = 0;
+            try {
+              d = std::stod(value, &used);
+            } catch (const std::exception&) {
+              used = 0;
+            }
+            if (used == value.size() && d >= 0 && d < 1) return "";
+            return "Value " + value + " not in range [0, 1)";
+          },
+          "FLOAT in [0, 1)"));
   cmd->callback([flags, cmd] {
     keep_freed_memory();
     refuse_other_task_flags(kTaskFlags, flags->task, *cmd);

@@ -8,6 +8,8 @@
 #include <chrono>
 #include <cstdio>
 #include <functional>
+#include <map>
+#include <memory>
 #include <nlohmann/json.hpp>
 #include <sstream>
 #include <string>
@@ -68,39 +70,54 @@ double parse_rate(const std::string& spec, const std::string& value, double hi) 
   return v;
 }
 
+// A configuration of the grid and its label ("lr=0.01 hidden=32"; "as given" alone), with
+// the degree-feature cap its inputs get (c.data is built from it once the grid is known).
+struct Candidate {
+  GraphCandidate c;
+  int degree_features = 0;
+  std::string label;
+};
+
 struct GridKey {
   const char* name;
-  std::function<void(GraphCandidate&, const std::string& spec, const std::string& value)> set;
+  std::function<void(Candidate&, const std::string& spec, const std::string& value)> set;
 };
 
 const std::vector<GridKey>& grid_keys() {
   static const std::vector<GridKey> keys = {
-      {"layers", [](auto& c, auto& s, auto& v) { c.model.layers = parse_count(s, v, 0, 64); }},
-      {"hidden", [](auto& c, auto& s, auto& v) { c.model.hidden = parse_count(s, v, 1, 65536); }},
-      {"heads", [](auto& c, auto& s, auto& v) { c.model.heads = parse_count(s, v, 1, 1024); }},
-      {"dropout", [](auto& c, auto& s, auto& v) { c.model.dropout = parse_rate(s, v, 1); }},
+      {"layers",
+       [](Candidate& d, auto& s, auto& v) { d.c.model.layers = parse_count(s, v, 0, 64); }},
+      {"hidden",
+       [](Candidate& d, auto& s, auto& v) { d.c.model.hidden = parse_count(s, v, 1, 65536); }},
+      {"heads",
+       [](Candidate& d, auto& s, auto& v) { d.c.model.heads = parse_count(s, v, 1, 1024); }},
+      {"dropout", [](Candidate& d, auto& s, auto& v) { d.c.model.dropout = parse_rate(s, v, 1); }},
       {"attn-dropout",
-       [](auto& c, auto& s, auto& v) { c.model.attention_dropout = parse_rate(s, v, 1); }},
+       [](Candidate& d, auto& s, auto& v) { d.c.model.attention_dropout = parse_rate(s, v, 1); }},
       {"mlp-hidden",
-       [](auto& c, auto& s, auto& v) { c.model.mlp_hidden = parse_count(s, v, 0, 65536); }},
-      {"mlp-dropout", [](auto& c, auto& s, auto& v) { c.model.mlp_dropout = parse_rate(s, v, 1); }},
-      {"jk",
-       [](auto& c, auto& s, auto& v) { c.model.jumping_knowledge = parse_count(s, v, 0, 1); }},
-      {"pool", [](auto& c, auto&, auto& v) { c.model.pool = parse_pool_kind(v); }},
-      {"score", [](auto& c, auto&, auto& v) { c.model.score = parse_score_function(v); }},
-      {"align", [](auto& c, auto&, auto& v) { c.model.align = parse_alignment(v); }},
+       [](Candidate& d, auto& s, auto& v) { d.c.model.mlp_hidden = parse_count(s, v, 0, 65536); }},
+      {"mlp-dropout",
+       [](Candidate& d, auto& s, auto& v) { d.c.model.mlp_dropout = parse_rate(s, v, 1); }},
+      {"jk", [](Candidate& d, auto& s,
+                auto& v) { d.c.model.jumping_knowledge = parse_count(s, v, 0, 1); }},
+      {"pool", [](Candidate& d, auto&, auto& v) { d.c.model.pool = parse_pool_kind(v); }},
+      {"score", [](Candidate& d, auto&, auto& v) { d.c.model.score = parse_score_function(v); }},
+      {"align", [](Candidate& d, auto&, auto& v) { d.c.model.align = parse_alignment(v); }},
       {"lr",
-       [](auto& c, auto& s, auto& v) {
-         c.train.adam.lr = parse_number(s, v);
-         GAT_USAGE_CHECK(c.train.adam.lr > 0, "--grid " << s << ": lr must be positive");
+       [](Candidate& d, auto& s, auto& v) {
+         d.c.train.adam.lr = parse_number(s, v);
+         GAT_USAGE_CHECK(d.c.train.adam.lr > 0, "--grid " << s << ": lr must be positive");
        }},
       {"weight-decay",
-       [](auto& c, auto& s, auto& v) { c.train.adam.weight_decay = parse_rate(s, v, 1e9); }},
-      {"batch-size",
-       [](auto& c, auto& s, auto& v) { c.train.batch_size = parse_count(s, v, 1, 1 << 20); }},
+       [](Candidate& d, auto& s, auto& v) { d.c.train.adam.weight_decay = parse_rate(s, v, 1e9); }},
+      {"batch-size", [](Candidate& d, auto& s,
+                        auto& v) { d.c.train.batch_size = parse_count(s, v, 1, 1 << 20); }},
       {"lr-step",
-       [](auto& c, auto& s, auto& v) { c.train.lr_step = parse_count(s, v, 0, 1 << 30); }},
-      {"ema", [](auto& c, auto& s, auto& v) { c.train.ema = parse_rate(s, v, 1); }},
+       [](Candidate& d, auto& s, auto& v) { d.c.train.lr_step = parse_count(s, v, 0, 1 << 30); }},
+      {"ema", [](Candidate& d, auto& s, auto& v) { d.c.train.ema = parse_rate(s, v, 1); }},
+      // The inputs themselves: each value is its own copy of the dataset's node features.
+      {"degree-features",
+       [](Candidate& d, auto& s, auto& v) { d.degree_features = parse_count(s, v, 0, 1024); }},
   };
   return keys;
 }
@@ -111,15 +128,8 @@ std::string key_list() {
   return out;
 }
 
-// A configuration of the grid and its label ("lr=0.01 hidden=32"; "the given flags" alone).
-struct Candidate {
-  GraphCandidate c;
-  std::string label;
-};
-
-std::vector<Candidate> expand_grid(const GraphCandidate& base,
-                                   const std::vector<std::string>& specs) {
-  std::vector<Candidate> out{{base, ""}};
+std::vector<Candidate> expand_grid(const Candidate& base, const std::vector<std::string>& specs) {
+  std::vector<Candidate> out{base};
   std::vector<std::string> seen;
   for (const std::string& spec : specs) {
     const auto eq = spec.find('=');
@@ -144,7 +154,7 @@ std::vector<Candidate> expand_grid(const GraphCandidate& base,
     for (const Candidate& c : out) {
       for (const std::string& v : values) {
         Candidate d = c;
-        k->set(d.c, spec, v);
+        k->set(d, spec, v);
         d.label += (d.label.empty() ? "" : " ") + key + "=" + v;
         next.push_back(std::move(d));
       }
@@ -266,7 +276,8 @@ struct Reporter {
 // The metadata a saved graph model carries: where its test accuracy comes from, so that
 // `gat eval --task graph` reproduces it.
 CheckpointMetadata save_extras(const GraphRunFlags& f, const GraphDataset& data, bool standardized,
-                               int fold, const std::vector<std::int64_t>& test, double acc) {
+                               int degree_features, int fold, const std::vector<std::int64_t>& test,
+                               double acc) {
   char buf[32];
   const auto end = std::to_chars(buf, buf + sizeof buf, acc).ptr;  // shortest round trip
   return {{"dataset", data.name},
@@ -277,7 +288,7 @@ CheckpointMetadata save_extras(const GraphRunFlags& f, const GraphDataset& data,
           {"test_accuracy", std::string(buf, end)},
           {"seed", std::to_string(f.seed)},
           {"standardized_attributes", standardized ? "true" : "false"},
-          {"degree_features", std::to_string(f.degree_features)}};
+          {"degree_features", std::to_string(degree_features)}};
 }
 
 }  // namespace
@@ -287,24 +298,49 @@ void run_train_graph(GraphRunFlags& f) {
   const bool errica = f.protocol == "errica";
   // Refuse before training, not after it, when a result cannot be written.
   check_outputs({{f.json, "--json"}, {f.history, "--history"}, {f.save, "--save"}});
-  GraphDataset data = load_tu_dataset(f.data);
-  const std::int64_t attributes = data.num_node_attributes();
+  const auto raw = std::make_shared<GraphDataset>(load_tu_dataset(f.data));
+  const std::int64_t attributes = raw->num_node_attributes();
   const bool standardized = attributes > 0 && !f.raw_attributes;
-  if (standardized) standardize_node_attributes(data);
-  if (f.degree_features > 0) add_degree_features(data, f.degree_features);
-  GraphCandidate base{f.model, f.train};
-  base.model.in_features = data.num_features();
-  base.model.num_classes = data.num_classes();
-  base.model.pool = parse_pool_kind(f.pool);
-  base.model.edge_features = f.no_edge_features ? 0 : data.edge_feature_size();
+  if (standardized) standardize_node_attributes(*raw);
+  Candidate base{{f.model, f.train, nullptr}, f.degree_features, ""};
+  GraphClassifierOptions& bm = base.c.model;
+  bm.num_classes = raw->num_classes();
+  bm.pool = parse_pool_kind(f.pool);
+  bm.edge_features = f.no_edge_features ? 0 : raw->edge_feature_size();
   if (f.model_kind == "baseline") {
     // Errica et al.'s structure-agnostic baseline: no message passing and no edges, the sum of
     // each graph's node features through an MLP.
-    base.model.layers = 0;
-    base.model.edge_features = 0;
+    bm.layers = 0;
+    bm.edge_features = 0;
   }
-  base.train.seed = f.seed;
-  const std::vector<Candidate> grid = expand_grid(base, f.grid);
+  base.c.train.seed = f.seed;
+  std::vector<Candidate> grid = expand_grid(base, f.grid);
+  // The inputs of each degree-feature cap the grid names, built once: the standardised dataset
+  // itself for 0, a copy with the degree columns appended for each other cap (the dataset
+  // itself when it is the only one).
+  std::map<int, std::shared_ptr<const GraphDataset>> inputs;
+  for (const Candidate& c : grid) {
+    GAT_USAGE_CHECK(c.degree_features == 0 || f.model_kind == "gat",
+                    "--grid degree-features: --model baseline sees no structure; its inputs are "
+                    "the node features as read");
+    inputs[c.degree_features] = nullptr;
+  }
+  for (auto& [cap, d] : inputs) {
+    if (cap == 0) {
+      d = raw;
+      continue;
+    }
+    const std::shared_ptr<GraphDataset> x =
+        inputs.size() == 1 ? raw : std::make_shared<GraphDataset>(*raw);
+    add_degree_features(*x, cap);
+    d = x;
+  }
+  for (Candidate& c : grid) {
+    c.c.data = inputs.at(c.degree_features);
+    c.c.model.in_features = c.c.data->num_features();
+  }
+  // The dataset line shows the inputs when there is one kind, the features as read otherwise.
+  const GraphDataset& data = inputs.size() == 1 ? *grid.front().c.data : *raw;
   // Every candidate is built once before anything is printed or trained: a combination the
   // layers refuse fails now, not in the first fold.
   for (const Candidate& c : grid) {
@@ -321,15 +357,22 @@ void run_train_graph(GraphRunFlags& f) {
                                                                 "--no-edge-features");
     (void)GraphClassifier<float>(m, 0);
   }
-  print_dataset(data, base.model.edge_features > 0);
+  print_dataset(data, bm.edge_features > 0);
   if (standardized) {
     std::fprintf(report(),
                  "node attributes: %lld columns standardised (--raw-attributes: as read)\n",
                  static_cast<long long>(attributes));
   }
-  if (f.degree_features > 0) {
+  if (inputs.size() > 1) {
+    std::string caps;
+    for (const auto& [cap, d] : inputs) caps += (caps.empty() ? "" : ", ") + std::to_string(cap);
+    std::fprintf(report(),
+                 "degree features: one-hot neighbour count 0 .. K+ (K + 1 columns), K chosen by "
+                 "the grid among %s (0: none)\n",
+                 caps.c_str());
+  } else if (grid.front().degree_features > 0) {
     std::fprintf(report(), "degree features: one-hot neighbour count 0 .. %d+ (%d columns)\n",
-                 f.degree_features, f.degree_features + 1);
+                 grid.front().degree_features, grid.front().degree_features + 1);
   }
   if (errica) {
     std::fprintf(report(),
@@ -337,16 +380,20 @@ void run_train_graph(GraphRunFlags& f) {
                  "holdout; the choice retrained %d times, early-stopped (patience %d, at most "
                  "%d epochs), tested once\n",
                  f.selection.folds, grid.size(), grid.size() == 1 ? "" : "s",
-                 100.0 / f.selection.holdout_folds, f.selection.final_runs, base.train.patience,
-                 base.train.epochs);
+                 100.0 / f.selection.holdout_folds, f.selection.final_runs, base.c.train.patience,
+                 base.c.train.epochs);
   }
   std::fflush(report());
-  Reporter reporter(f, base.train.epochs, errica ? base.train.patience : 0);
+  Reporter reporter(f, base.c.train.epochs, errica ? base.c.train.patience : 0);
   const GraphEpochCallback log = [&](const GraphEpochStats& s) { reporter(s); };
-  const AssessedModelCallback save = [&](int fold, const GraphClassifier<float>& model,
+  const AssessedModelCallback save = [&](int fold, int candidate,
+                                         const GraphClassifier<float>& model,
                                          const std::vector<std::int64_t>& test, double acc) {
     if (fold == 0 && !f.save.empty()) {
-      save_graph_classifier(f.save, model, save_extras(f, data, standardized, fold, test, acc));
+      const Candidate& c = grid[static_cast<std::size_t>(candidate)];
+      save_graph_classifier(
+          f.save, model,
+          save_extras(f, *c.c.data, standardized, c.degree_features, fold, test, acc));
     }
   };
   const auto t0 = std::chrono::steady_clock::now();
@@ -402,8 +449,8 @@ void run_train_graph(GraphRunFlags& f) {
     stddev = a.stddev;
     epoch_ms = a.epoch_ms;
   } else {
-    const CrossValidation cv =
-        cross_validate(data, base.model, base.train, f.folds, f.seed, log, save);
+    const CrossValidation cv = cross_validate(data, grid.front().c.model, grid.front().c.train,
+                                              f.folds, f.seed, log, save);
     reporter.end();
     for (int k = 0; k < f.folds; ++k) {
       std::fprintf(report(), "fold %2d/%d: test accuracy %.4f\n", k + 1, f.folds,
@@ -421,15 +468,15 @@ void run_train_graph(GraphRunFlags& f) {
                  "errica %d-fold test accuracy: %.2f ± %.2f %% (mean ± std over outer folds; "
                  "model %s, pool %s, edge features %s%s)\n",
                  f.selection.folds, 100 * mean, 100 * stddev, f.model_kind.c_str(),
-                 pool_kind_name(base.model.pool), base.model.edge_features > 0 ? "on" : "off",
-                 attention_note(base.model, f.grid).c_str());
+                 pool_kind_name(bm.pool), bm.edge_features > 0 ? "on" : "off",
+                 attention_note(bm, f.grid).c_str());
   } else {
     std::fprintf(report(),
                  "%d-fold test accuracy: %.2f ± %.2f %% (mean ± std over folds; model %s, pool "
                  "%s, edge features %s%s, %d epochs)\n",
-                 f.folds, 100 * mean, 100 * stddev, f.model_kind.c_str(),
-                 pool_kind_name(base.model.pool), base.model.edge_features > 0 ? "on" : "off",
-                 attention_note(base.model, f.grid).c_str(), base.train.epochs);
+                 f.folds, 100 * mean, 100 * stddev, f.model_kind.c_str(), pool_kind_name(bm.pool),
+                 bm.edge_features > 0 ? "on" : "off", attention_note(bm, f.grid).c_str(),
+                 base.c.train.epochs);
   }
   const double rss = peak_rss_mib();
   std::fprintf(report(),
@@ -450,7 +497,7 @@ void run_train_graph(GraphRunFlags& f) {
     out["seconds"] = seconds;
     out["threads"] = num_threads();
     out["peak_rss_mib"] = rss;
-    out["options"] = options_json(f, base);
+    out["options"] = options_json(f, base.c);
     write_json(f.json, out);
   }
 }

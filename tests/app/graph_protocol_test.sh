@@ -114,7 +114,35 @@ else
   fail "--ema and a grid over it: $(cat "$work/out" "$work/err")"
 fi
 
-# 6. Refusals: one line each, nothing trained.
+# 6. The inputs as a grid key: with and without degree features, each candidate its own
+# feature width; the saved model records the choice fold 1 made, and gat eval rebuilds those
+# inputs and gives back the stored accuracy.
+if "$gat" train "${small[@]}" --grid degree-features=0,3 --json "$work/d.json" \
+  --save "$work/d.safetensors" >"$work/out" 2>"$work/err" &&
+  grep -q "^degree features: .* chosen by the grid among 0, 3" "$work/out" &&
+  "$gat" eval --task graph "$work/d.safetensors" >"$work/eval" 2>>"$work/err" &&
+  python3 - "$work/d.json" "$work/d.safetensors" <<'PY'; then
+import json, struct, sys
+r = json.load(open(sys.argv[1]))
+for f in r["folds"]:
+    assert [c["config"] for c in f["candidates"]] == ["degree-features=0", "degree-features=3"], f
+raw = open(sys.argv[2], "rb").read()
+n = struct.unpack("<Q", raw[:8])[0]
+meta = json.loads(raw[8:8 + n])["__metadata__"]
+chosen = r["folds"][0]["selected"].split("=")[1]
+assert meta["degree_features"] == chosen, (meta["degree_features"], chosen)
+PY
+  if grep -Eq "^test accuracy ([0-9.]+) \(63 graphs; stored at training: \1\)" "$work/eval"; then
+    pass "a grid over --degree-features: saved with fold 1's choice, eval reproduces it"
+  else
+    fail "a grid over --degree-features: eval: $(cat "$work/eval")"
+  fi
+else
+  fail "a grid over --degree-features: $(cat "$work/out" "$work/err")"
+fi
+
+# 7. Refusals: one line each, nothing trained.
+errica=(--task graph --dataset MUTAG --protocol errica)
 expect_usage "--grid under --protocol cv" "--grid apply to --protocol errica" -- \
   "$gat" train --task graph --dataset MUTAG --grid lr=0.1,0.2
 expect_usage "--patience under --protocol cv" "apply to --protocol errica" -- \
@@ -133,9 +161,13 @@ expect_usage "a grid without values" "expected KEY=V1,V2" -- \
   "$gat" train "${small[@]}" --grid lr=
 expect_usage "a grid average of decay 1" "--grid ema=0,1: '1' must be in" -- \
   "$gat" train "${small[@]}" --grid ema=0,1
+expect_usage "an average of decay 1" "--ema: Value 1 not in range" -- \
+  "$gat" train "${small[@]}" --ema 1
+expect_usage "degree features in the baseline's grid" \
+  "--grid degree-features: --model baseline sees no structure" -- \
+  "$gat" train "${errica[@]}" --model baseline --grid degree-features=0,4
 expect_usage "--ema for the node task" "--ema applies to --task graph only" -- \
   "$gat" train --dataset cora --ema 0.9
-errica=(--task graph --dataset MUTAG --protocol errica)
 expect_usage "a holdout that is not 1/k" "must be 1/k" -- \
   "$gat" train "${errica[@]}" --holdout 0.3
 expect_usage "more final runs than holdout folds" "exceeds the 5 holdout folds" -- \

@@ -5,12 +5,14 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <memory>
 #include <set>
 #include <utility>
 #include <vector>
 
 #include "gat/core/error.hpp"
 #include "gat/core/threads.hpp"
+#include "gat/data/graph_dataset.hpp"
 #include "gat/io/tu.hpp"
 #include "gat/train/folds.hpp"
 #include "support/data.hpp"
@@ -209,18 +211,22 @@ TEST(GraphTrainer, ModelSelectionProtocol) {
     set_num_threads(threads);
     std::vector<int> tested(188, 0);
     std::set<std::pair<int, int>> trained;  // (fold, candidate) pairs seen by the callback
+    std::vector<int> handed;                // the candidate of each fold's model
     results.push_back(assess_graph_classifier(
         data, {a, b}, sel,
         [&](const GraphEpochStats& s) {
           trained.insert({s.fold, s.candidate});
         },
-        [&](int fold, const GraphClassifier<float>& net, const std::vector<std::int64_t>& test,
-            double acc) {
+        [&](int fold, int candidate, const GraphClassifier<float>& net,
+            const std::vector<std::int64_t>& test, double acc) {
           for (std::int64_t g : test) ++tested[static_cast<std::size_t>(g)];
           EXPECT_EQ(evaluate_graphs(net, data, test).accuracy, acc) << "fold " << fold;
+          handed.push_back(candidate);
         }));
     for (int n : tested) EXPECT_EQ(n, 1);
     EXPECT_EQ(trained.size(), 3u * 3u);  // per fold: candidates 0 and 1, then the runs (-1)
+    ASSERT_EQ(handed.size(), 3u);
+    for (std::size_t k = 0; k < 3; ++k) EXPECT_EQ(handed[k], results.back().folds[k].selected);
   }
   set_num_threads(1);
   const ModelAssessment& r = results[0];
@@ -241,6 +247,48 @@ TEST(GraphTrainer, ModelSelectionProtocol) {
     EXPECT_EQ(results[0].folds[k].run_test_acc, results[1].folds[k].run_test_acc);
     EXPECT_EQ(results[0].folds[k].candidate_val_acc, results[1].folds[k].candidate_val_acc);
   }
+}
+
+// A candidate may bring its own inputs (here: degree features, so a wider first layer): it is
+// trained and tested on them, the folds still come from the shared dataset, and the result is
+// that of assessing its dataset directly. A dataset of other graphs is refused.
+TEST(GraphTrainer, ModelSelectionWithACandidatesOwnInputs) {
+  GAT_REQUIRE_REAL_DATA(dir);
+  const GraphDataset data = load_tu(dir + "/MUTAG", "MUTAG");
+  auto wide = std::make_shared<GraphDataset>(data);
+  add_degree_features(*wide, 3);
+  GraphCandidate a{mutag_options(data), {}};
+  a.model.layers = 1;
+  a.model.hidden = 4;
+  a.train.epochs = 4;
+  a.train.patience = 2;
+  GraphCandidate b = a;
+  b.model.in_features = wide->num_features();
+  b.data = wide;
+  ModelSelectionOptions sel;
+  sel.folds = 3;
+  sel.holdout_folds = 5;
+  sel.final_runs = 1;
+  // Without its own data, b's first layer would not fit MUTAG's features: training it at all
+  // shows the candidate's inputs were used.
+  const ModelAssessment both = assess_graph_classifier(data, {a, b}, sel);
+  ASSERT_EQ(both.folds.size(), 3u);
+  GraphCandidate b_plain = b;
+  b_plain.data = nullptr;
+  const ModelAssessment alone = assess_graph_classifier(data, {b}, sel);
+  const ModelAssessment direct = assess_graph_classifier(*wide, {b_plain}, sel);
+  for (std::size_t k = 0; k < 3; ++k) {
+    EXPECT_EQ(alone.folds[k].run_test_acc, direct.folds[k].run_test_acc) << "fold " << k;
+  }
+  auto relabelled = std::make_shared<GraphDataset>(*wide);
+  relabelled->labels[0] = 1 - relabelled->labels[0];
+  b.data = relabelled;
+  EXPECT_THROW(assess_graph_classifier(data, {a, b}, sel), Error);
+  auto fewer = std::make_shared<GraphDataset>(*wide);
+  fewer->labels.pop_back();
+  fewer->node_offsets.pop_back();
+  b.data = fewer;
+  EXPECT_THROW(assess_graph_classifier(data, {a, b}, sel), Error);
 }
 
 TEST(GraphTrainer, ModelSelectionRejectsBadOptions) {

@@ -398,7 +398,7 @@ CrossValidation cross_validate(const GraphDataset& data, const GraphClassifierOp
       if (on_epoch) on_epoch(s);
     });
     cv.fold_accuracy.push_back(evaluate_graphs(net, data, split[f]).accuracy);
-    if (on_model) on_model(f, net, split[f], cv.fold_accuracy.back());
+    if (on_model) on_model(f, 0, net, split[f], cv.fold_accuracy.back());
   }
   cv.mean = mean_of(cv.fold_accuracy);
   cv.stddev = stddev_of(cv.fold_accuracy);
@@ -454,6 +454,19 @@ ModelAssessment assess_graph_classifier(const GraphDataset& data,
   GAT_CHECK(options.final_runs >= 1 && options.final_runs <= options.holdout_folds,
             "final runs must be between 1 and the holdout folds ("
                 << options.holdout_folds << "), got " << options.final_runs);
+  // Each candidate's inputs: its own dataset must be the same graphs (the folds index them)
+  // under other node features.
+  std::vector<const GraphDataset*> inputs;
+  for (std::size_t c = 0; c < candidates.size(); ++c) {
+    const GraphDataset* d = candidates[c].data ? candidates[c].data.get() : &data;
+    GAT_CHECK(d->labels == data.labels && d->node_offsets == data.node_offsets &&
+                  d->graph.row_ptr() == data.graph.row_ptr(),
+              "model selection: candidate " << c + 1 << "'s dataset '" << d->name
+                                            << "' is not the same graphs, in the same order and "
+                                               "with the same labels, as '"
+                                            << data.name << "'");
+    inputs.push_back(d);
+  }
   const auto outer = stratified_folds(data.labels, options.folds, options.seed);
   ModelAssessment out;
   for (int f = 0; f < options.folds; ++f) {
@@ -494,7 +507,8 @@ ModelAssessment assess_graph_classifier(const GraphDataset& data,
         GraphClassifier<float> net(candidates[c].model, key);
         GraphTrainOptions t = candidates[c].train;
         t.seed = key;
-        const GraphTrainResult r = train_graph_classifier(net, data, train, hold, t, timed(ci, 0));
+        const GraphTrainResult r =
+            train_graph_classifier(net, *inputs[c], train, hold, t, timed(ci, 0));
         fold.candidate_val_acc.push_back(r.best_val_acc);
         fold.candidate_val_loss.push_back(r.best_val_loss);
         fold.candidate_epoch.push_back(r.best_epoch);
@@ -508,17 +522,19 @@ ModelAssessment assess_graph_classifier(const GraphDataset& data,
     // Model assessment: the selected configuration retrained, early-stopped on holdout r,
     // tested once.
     const GraphCandidate& chosen = candidates[static_cast<std::size_t>(fold.selected)];
+    const GraphDataset& chosen_data = *inputs[static_cast<std::size_t>(fold.selected)];
     for (int r = 0; r < options.final_runs; ++r) {
       split(r, train, hold);
       const std::uint64_t key = run_seed(options.seed, f, -1, r);
       GraphClassifier<float> net(chosen.model, key);
       GraphTrainOptions t = chosen.train;
       t.seed = key;
-      const GraphTrainResult res = train_graph_classifier(net, data, train, hold, t, timed(-1, r));
-      const double acc = evaluate_graphs(net, data, outer[fi]).accuracy;
+      const GraphTrainResult res =
+          train_graph_classifier(net, chosen_data, train, hold, t, timed(-1, r));
+      const double acc = evaluate_graphs(net, chosen_data, outer[fi]).accuracy;
       fold.run_test_acc.push_back(acc);
       fold.run_epoch.push_back(res.best_epoch);
-      if (r == 0 && on_model) on_model(f, net, outer[fi], acc);
+      if (r == 0 && on_model) on_model(f, fold.selected, net, outer[fi], acc);
     }
     fold.test_acc = mean_of(fold.run_test_acc);
     out.folds.push_back(std::move(fold));

@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <functional>
 #include <limits>
+#include <memory>
 #include <vector>
 
 #include "gat/data/graph_dataset.hpp"
@@ -108,6 +109,10 @@ struct CrossValidation {
 struct GraphCandidate {
   GraphClassifierOptions model;
   GraphTrainOptions train;  // train.seed is replaced by the protocol's own keys
+  // The candidate's own inputs, when the choice is about them (e.g. with or without degree
+  // features): the same graphs, in the same order, with the same labels and structure, and
+  // other node features. Null: the dataset the protocol is given.
+  std::shared_ptr<const GraphDataset> data = nullptr;
 };
 
 /// @brief The protocol of Errica et al. (ICLR 2020) for graph classification.
@@ -141,9 +146,10 @@ struct ModelAssessment {
 };
 
 /// @brief Called with a fold's model after its test evaluation (e.g. to save it): the fold
-/// (0-based), the model, the test graphs and their accuracy. The protocol passes run 0's.
+/// (0-based), the candidate it was built from (the selected one; 0 in cross-validation), the
+/// model, the test graphs and their accuracy. The protocol passes run 0's.
 using AssessedModelCallback =
-    std::function<void(int fold, const GraphClassifier<float>& model,
+    std::function<void(int fold, int candidate, const GraphClassifier<float>& model,
                        const std::vector<std::int64_t>& test, double test_acc)>;
 
 /// @brief Stratified k-fold cross-validation: for each fold, a fresh model (initialised from
@@ -160,7 +166,8 @@ CrossValidation cross_validate(const GraphDataset& data, const GraphClassifierOp
 /// on that holdout; the best is retrained final_runs times (another holdout each time) and
 /// tested once on the outer fold. With one candidate the selection is skipped (nothing to
 /// choose). Outer folds: stratified_folds(labels, folds, seed); the holdout of run r is fold r
-/// of stratified_folds(training labels, holdout_folds, seed + 1 + fold).
+/// of stratified_folds(training labels, holdout_folds, seed + 1 + fold). A candidate with its
+/// own `data` trains and is tested on that; `data` decides the folds.
 ModelAssessment assess_graph_classifier(const GraphDataset& data,
                                         const std::vector<GraphCandidate>& candidates,
                                         const ModelSelectionOptions& options,
