@@ -289,6 +289,14 @@ TEST(GraphTrainer, ModelSelectionWithACandidatesOwnInputs) {
   fewer->node_offsets.pop_back();
   b.data = fewer;
   EXPECT_THROW(assess_graph_classifier(data, {a, b}, sel), Error);
+  // The same degrees, another edge: node 0's first in-neighbour replaced by node 0 itself.
+  auto other = std::make_shared<GraphDataset>(*wide);
+  std::vector<NodeId> src = data.graph.src();
+  ASSERT_NE(src[0], 0);
+  src[0] = 0;
+  other->graph = CsrGraph(data.graph.num_nodes(), data.graph.row_ptr(), std::move(src));
+  b.data = other;
+  EXPECT_THROW(assess_graph_classifier(data, {a, b}, sel), Error);
 }
 
 TEST(GraphTrainer, ModelSelectionRejectsBadOptions) {

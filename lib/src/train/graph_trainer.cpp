@@ -460,7 +460,7 @@ ModelAssessment assess_graph_classifier(const GraphDataset& data,
   for (std::size_t c = 0; c < candidates.size(); ++c) {
     const GraphDataset* d = candidates[c].data ? candidates[c].data.get() : &data;
     GAT_CHECK(d->labels == data.labels && d->node_offsets == data.node_offsets &&
-                  d->graph.row_ptr() == data.graph.row_ptr(),
+                  d->graph.row_ptr() == data.graph.row_ptr() && d->graph.src() == data.graph.src(),
               "model selection: candidate " << c + 1 << "'s dataset '" << d->name
                                             << "' is not the same graphs, in the same order and "
                                                "with the same labels, as '"
