@@ -141,7 +141,23 @@ else
   fail "a grid over --degree-features: $(cat "$work/out" "$work/err")"
 fi
 
-# 7. Refusals: one line each, nothing trained.
+# 7. A set without node data (MUTAG's graphs and labels alone, as IMDB-BINARY comes): the
+# reader's constant feature is a placeholder, not an attribute to standardise into zeros.
+mkdir -p "$work/tu/BARE"
+for f in A graph_indicator graph_labels; do
+  cp "$GAT_DATA_DIR/MUTAG/MUTAG_$f.txt" "$work/tu/BARE/BARE_$f.txt"
+done
+if "$gat" train --task graph --data-dir "$work/tu" --dataset BARE --protocol errica \
+  --outer-folds 3 --final-runs 1 --epochs 6 --patience 3 --layers 1 --hidden 4 --heads 2 \
+  >"$work/out" 2>"$work/err" &&
+  grep -q "^dataset BARE: 188 graphs, 3371 nodes, 7442 edges, 6 node features" "$work/out" &&
+  ! grep -q "standardised" "$work/out"; then
+  pass "a set without node data: the constant feature is not standardised"
+else
+  fail "a set without node data: $(cat "$work/out" "$work/err")"
+fi
+
+# 8. Refusals: one line each, nothing trained.
 errica=(--task graph --dataset MUTAG --protocol errica)
 expect_usage "--grid under --protocol cv" "--grid apply to --protocol errica" -- \
   "$gat" train --task graph --dataset MUTAG --grid lr=0.1,0.2

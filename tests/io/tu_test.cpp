@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "gat/core/error.hpp"
+#include "gat/data/graph_dataset.hpp"
 #include "support/data.hpp"
 #include "support/io_fixtures.hpp"
 #include "support/temp_dir.hpp"
@@ -161,6 +162,12 @@ TEST_F(TuReader, LoadsWithoutOptionalFiles) {
   ASSERT_EQ(d.num_features(), 1);
   EXPECT_TRUE((d.node_features.array() == 1.0f).all());
   EXPECT_EQ(d.node_features.rows(), 5);
+  // ... a placeholder, not an attribute: standardising leaves it (it would become zeros).
+  EXPECT_TRUE(d.constant_node_feature);
+  EXPECT_EQ(d.num_node_attributes(), 0);
+  GraphDataset s = d;
+  standardize_node_attributes(s);
+  EXPECT_TRUE(s.node_features == d.node_features);
   EXPECT_EQ(d.edge_feature_size(), 0);
   EXPECT_EQ(d.edge_features.rows(), 7);
 }
@@ -173,6 +180,8 @@ TEST_F(TuReader, OptionsSelectFiles) {
   const GraphDataset d = load_tu(dir(), "tiny", options);
   ASSERT_EQ(d.num_features(), 1);
   EXPECT_THAT(row(d.node_features, 3), ElementsAre(40));
+  EXPECT_FALSE(d.constant_node_feature);  // an attribute column, read from its file
+  EXPECT_EQ(d.num_node_attributes(), 1);
   ASSERT_EQ(d.edge_feature_size(), 3);
   EXPECT_THAT(row(d.edge_features, 4), ElementsAre(1, 0, 0));
 

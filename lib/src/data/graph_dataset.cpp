@@ -11,7 +11,8 @@ void standardize_node_attributes(GraphDataset& data) {
   const auto first = static_cast<Eigen::Index>(data.node_label_values.size());
   const Eigen::Index n = data.node_features.rows();
   if (n == 0) return;
-  for (Eigen::Index c = first; c < data.node_features.cols(); ++c) {
+  const Eigen::Index end = first + data.num_node_attributes();
+  for (Eigen::Index c = first; c < end; ++c) {
     auto col = data.node_features.col(c);
     // Two passes in double: the mean, then the (population) variance about it.
     double mean = 0;

@@ -338,7 +338,10 @@ GraphDataset load_tu(const std::string& dir, const std::string& name, const TuOp
   data.node_features =
       read_item_features(base, name, "node", n, indicator_path, options.node_labels,
                          options.node_attributes, nullptr, data.node_label_values);
-  if (data.node_features.cols() == 0) data.node_features = Matrix<float>::Ones(n, 1);
+  if (data.node_features.cols() == 0) {
+    data.node_features = Matrix<float>::Ones(n, 1);
+    data.constant_node_feature = true;
+  }
 
   // Edges, in file order.
   std::vector<NodeId> src;

@@ -29,6 +29,10 @@ struct GraphDataset {
   // The label value behind each one-hot column, ascending; empty when labels are not used.
   std::vector<std::int64_t> node_label_values;  // node_features columns [0, size)
   std::vector<std::int64_t> edge_label_values;  // edge_features columns [0, size)
+  // True when node_features is the single column of ones a reader gives nodes that have no
+  // data: a placeholder, not an attribute (standardising it would leave zeros, and a sum over
+  // a graph's ones is its node count: something to learn from).
+  bool constant_node_feature = false;
 
   std::int64_t num_graphs() const { return static_cast<std::int64_t>(labels.size()); }
   int num_classes() const { return static_cast<int>(class_names.size()); }
@@ -38,8 +42,10 @@ struct GraphDataset {
   std::int64_t num_features() const { return node_features.cols(); }
   /// D: width of an edge feature row; 0 when the dataset has no edge labels or attributes.
   std::int64_t edge_feature_size() const { return edge_features.cols(); }
-  /// Number of continuous attribute columns of node_features (after the one-hot labels).
+  /// Number of continuous attribute columns of node_features (after the one-hot labels); 0
+  /// for the constant placeholder.
   std::int64_t num_node_attributes() const {
+    if (constant_node_feature) return 0;
     return num_features() - static_cast<std::int64_t>(node_label_values.size());
   }
   /// Number of nodes of graph g.
