@@ -1,5 +1,5 @@
 # shellcheck shell=bash disable=SC2154  # $work is the caller's
-# The checks the command-line tests share (sourced by cli_test.sh and graph_checkpoint_test.sh):
+# The checks the command-line tests share (sourced by the app tests):
 # counters, pass / fail, and the shape of every error: exactly one stderr line starting with
 # "gat: error:", exit status 2 for a usage error (the command line is wrong), 1 for an error
 # while running (data, model, files). The caller sets $work, a scratch folder.
@@ -28,6 +28,13 @@ expect_status() {
 expect_error() { expect_status 1 "$@"; }
 # A usage error (the command line itself is wrong, nothing ran): exit 2.
 expect_usage() { expect_status 2 "$@"; }
+
+# metadata FILE KEY: the value of metadata KEY in the checkpoint FILE.
+metadata() {
+  python3 -c 'import json, struct, sys
+d = open(sys.argv[1], "rb").read()
+print(json.loads(d[8:8 + struct.unpack("<Q", d[:8])[0]])["__metadata__"][sys.argv[2]])' "$1" "$2"
+}
 
 # The summary line, and the script's status: 0 when nothing failed.
 finish() {

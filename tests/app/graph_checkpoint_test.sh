@@ -43,12 +43,6 @@ text += b" " * (-len(text) % 8)  # the data stays 8-byte aligned
 open(dst, "wb").write(struct.pack("<Q", len(text)) + text + data[8 + n:])
 PY
 }
-# metadata FILE KEY: the value of metadata KEY in the checkpoint FILE.
-metadata() {
-  python3 -c 'import json, struct, sys
-d = open(sys.argv[1], "rb").read()
-print(json.loads(d[8:8 + struct.unpack("<Q", d[:8])[0]])["__metadata__"][sys.argv[2]])' "$1" "$2"
-}
 
 # G1. Train two folds for two epochs and save.
 "$gat" train --task graph --dataset MUTAG --folds 2 --epochs 2 --threads 1 -q --save "$m" \
