@@ -534,7 +534,7 @@ void register_bench(CLI::App& app) {
   cmd->add_option("--graph", f.graph, "Generator: er (Erdos-Renyi) or rmat (power law)")
       ->capture_default_str()
       ->check(CLI::IsMember({"er", "rmat"}));
-  cmd->add_option("--mode", f.mode, "sparse, dense or both (with --device cuda: sparse)")
+  cmd->add_option("--mode", f.mode, "sparse, dense or both")
       ->capture_default_str()
       ->check(CLI::IsMember({"sparse", "dense", "both"}));
   cmd->add_option("--heads", f.heads, "Heads H (list)")
@@ -558,7 +558,7 @@ void register_bench(CLI::App& app) {
       ->check(CLI::Range(1, 4096));
   add_device_flag(*cmd, f.device)
       ->description(
-          "Where to time: cpu, or cuda (an NVIDIA GPU, sparse mode only; the training step is "
+          "Where to time: cpu, or cuda (an NVIDIA GPU; the training step is "
           "timed whole, and peak memory is the host's)");
   cmd->add_option("--seed", f.seed, "Seed of graphs, features and weights")
       ->capture_default_str()
@@ -580,9 +580,6 @@ void register_bench(CLI::App& app) {
                              "without --dataset, --edges or --ogb gat bench generates its graphs "
                              "(the width per head is --hidden)");
     }
-    // The GPU runs sparse attention only (check_cuda_options): there the default sweep is
-    // sparse, where the CPU's is both modes; a --mode dense given with it is refused.
-    if (flags->device == Device::kCuda && cmd->count("--mode") == 0) flags->mode = "sparse";
     run_bench(*flags);
   });
 }

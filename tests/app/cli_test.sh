@@ -744,6 +744,11 @@ if grep -q "^cuda .*cannot run" "$work/out"; then
     "$gat" train --dataset "$sample" --epochs 2 --device cuda
   expect_error "bench --device cuda without a usable GPU" "--device cuda: " -- \
     "$gat" bench --nodes 50 --degree 4 --reps 1 --warmup 0 --device cuda
+  # Dense attention runs on the GPU too: refused here for the device, not for the mode.
+  expect_error "train --attention dense --device cuda gets as far as the device" "--device cuda: " -- \
+    "$gat" train --dataset "$sample" --epochs 2 --attention dense --device cuda
+  expect_error "bench --mode dense --device cuda gets as far as the device" "--device cuda: " -- \
+    "$gat" bench --nodes 50 --degree 4 --mode dense --reps 1 --warmup 0 --device cuda
 else
   echo "skip: --device cuda refusals (a GPU is usable here; tools/gpu-check.sh tests it)"
 fi
@@ -753,8 +758,6 @@ expect_error "graph classification stays on the CPU" "--device cuda: graph class
   "$gat" train --task graph --dataset MUTAG --device cuda
 expect_error "train --device cuda refuses a variant first, naming it" "--score dot runs on the CPU only" -- \
   "$gat" train --dataset "$sample" --score dot --device cuda
-expect_error "bench --device cuda refuses dense attention" "--mode dense: .*--attention dense runs on the CPU only" -- \
-  "$gat" bench --nodes 50 --degree 4 --mode dense --device cuda
 if "$gat" train --dataset "$sample" --epochs 3 --quiet --device cpu --json "$work/dev_train.json" \
   >/dev/null 2>"$work/err" && grep -q '"device": "cpu"' "$work/dev_train.json"; then
   pass "train --device cpu records the device"

@@ -101,7 +101,7 @@ TEST(CudaTrainer, RefusesWhatOnlyTheCpuRuns) {
   };
   GatModelOptions dense = o;
   dense.attention = AttentionMode::kDense;
-  refused(dense, "--attention dense");
+  EXPECT_NO_THROW(check_cuda_options(dense));  // dense attention runs on the GPU too
   GatModelOptions dot = o;
   dot.score = ScoreFunction::kDot;
   refused(dot, "--score dot");
@@ -170,11 +170,46 @@ TEST(CudaTrainer, MatchesTheCpuOnDenseFeatures) {
   compare_with_cpu(d, o, "synthetic dense, residual, no bias");
 }
 
-// Same seed, same bits: two trainers from the same model take the same steps.
-TEST(CudaTrainer, SameBitsFromRunToRun) {
+// Dense attention ((N, N) weights per head, cuBLAS products) against the CPU's dense path:
+// the paper's model on Cora, and averaged heads, residual and nodes without in-edges on a
+// graph with dense features.
+TEST(CudaTrainer, MatchesTheCpuWithDenseAttention) {
   GAT_SKIP_WITHOUT_CUDA();
-  const Dataset d = load_linqs(test::bundled_data_dir() + "/cora", "cora");
-  const GatModel<float> model(options_for(d), 7);
+  const Dataset cora = load_linqs(test::bundled_data_dir() + "/cora", "cora");
+  GatModelOptions o = options_for(cora);
+  o.attention = AttentionMode::kDense;
+  compare_with_cpu(cora, o, "cora, dense attention");
+  const Dataset d = test::synthetic_dataset(300, 4, 3);
+  GatModelOptions s = options_for(d);
+  s.attention = AttentionMode::kDense;
+  s.heads = 3;
+  s.hidden = 5;
+  s.out_heads = 2;  // averaged
+  s.residual = true;
+  s.self_loops = SelfLoops::kKeep;  // nodes without in-edges: rows of zeros
+  compare_with_cpu(d, s, "synthetic, dense attention, averaged heads, residual");
+}
+
+// Dense attention that cannot fit is refused before it is allocated, with what it needs.
+TEST(CudaTrainer, RefusesDenseAttentionThatDoesNotFit) {
+  GAT_SKIP_WITHOUT_CUDA();
+  const Dataset d = test::synthetic_dataset(200, 3, 1);
+  GatModelOptions o = options_for(d);
+  o.attention = AttentionMode::kDense;
+  o.dense_memory_limit = 1024;  // bytes: far below 200² values
+  const GatModel<float> model(o, 1);
+  try {
+    CudaTrainer gpu(model, d.graph, d.feature_view(), d.labels, split_of(d), AdamOptions{});
+    ADD_FAILURE() << "dense attention over the limit was accepted";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("dense attention needs"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("are allowed"), std::string::npos) << e.what();
+  }
+}
+
+// Five steps from the same model twice: every parameter the same bits.
+void expect_same_bits_twice(const Dataset& d, const GatModelOptions& o, const std::string& what) {
+  const GatModel<float> model(o, 7);
   std::vector<std::vector<RowMatrix>> runs;
   for (int run = 0; run < 2; ++run) {
     CudaTrainer gpu(model, d.graph, d.feature_view(), d.labels, split_of(d), AdamOptions{});
@@ -186,7 +221,19 @@ TEST(CudaTrainer, SameBitsFromRunToRun) {
     runs.push_back(std::move(values));
   }
   for (std::size_t k = 0; k < runs[0].size(); ++k) {
-    EXPECT_TRUE(same_bits(runs[0][k], runs[1][k])) << "parameter " << k;
+    EXPECT_TRUE(same_bits(runs[0][k], runs[1][k])) << what << ", parameter " << k;
+  }
+}
+
+// Same seed, same bits: two trainers from the same model take the same steps, with sparse
+// and with dense attention.
+TEST(CudaTrainer, SameBitsFromRunToRun) {
+  GAT_SKIP_WITHOUT_CUDA();
+  const Dataset d = load_linqs(test::bundled_data_dir() + "/cora", "cora");
+  for (const AttentionMode mode : {AttentionMode::kSparse, AttentionMode::kDense}) {
+    GatModelOptions o = options_for(d);
+    o.attention = mode;
+    expect_same_bits_twice(d, o, to_string(mode));
   }
 }
 

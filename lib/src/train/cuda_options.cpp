@@ -8,10 +8,8 @@ namespace gat {
 
 void check_cuda_options(const GatModelOptions& o) {
   const char* why =
-      "--device cuda runs the paper's layer (sparse attention, the gat score, "
-      "softmax alignment); ";
-  GAT_CHECK(o.attention == AttentionMode::kSparse,
-            why << "--attention " << to_string(o.attention) << " runs on the CPU only");
+      "--device cuda runs the paper's layer (the gat score, softmax alignment; sparse or dense "
+      "attention); ";
   GAT_CHECK(o.score == ScoreFunction::kGat,
             why << "--score " << to_string(o.score) << " runs on the CPU only");
   GAT_CHECK(o.align == Alignment::kSoftmax,

@@ -8,11 +8,14 @@
 // run to run, because every sum has a fixed order (no floating-point atomics; the backward of
 // a sparse product runs on the transpose, never on cuSPARSE's transposed operation).
 //
-// What runs: the paper's layer as GatModel builds it (sparse attention, the gat score, the
-// softmax alignment, single-dimensional), any number of layers and heads, concatenated or
-// averaged heads, input, attention and feature dropout, bias, residual, ELU, the loss, Adam with
-// weight decay. Anything else (the survey's variants, dense attention, double precision) is
-// refused by check_cuda_options with the option named.
+// What runs: the paper's layer as GatModel builds it (the gat score, the softmax alignment,
+// single-dimensional), with sparse attention (CSR) or dense attention ((N, N) weights per head
+// masked by the edge counts, aggregated by cuBLAS: the baseline sparse attention is measured
+// against, refused before allocating when it would not fit the device's free memory or the
+// model's dense_memory_limit), any number of layers and heads, concatenated or averaged heads,
+// input, attention and feature dropout, bias, residual, ELU, the loss, Adam with weight decay.
+// Anything else (the survey's variants, double precision) is refused by check_cuda_options with
+// the option named.
 //
 // In a build without CUDA (-DGAT_WITH_CUDA=OFF) constructing a CudaTrainer throws gat::Error
 // saying so (see require_device).

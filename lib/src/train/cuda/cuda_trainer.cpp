@@ -10,6 +10,8 @@
 //   z_used = dropout(z)                    (N, H·F)  feature dropout
 //   α, α' = softmax, dropout               (H, E)    one thread per (node, head)
 //   agg = Σ_p α'·z_used[src]               (N, H·F)  one thread per (node, channel), slot order
+//   (dense attention: α, α' (H·N, N) masked by the edge counts, one block per row; agg per
+//   head α'_h·z_used_h by cuBLAS, one strided batch for all heads)
 //   out = agg or mean of heads, + residual, + bias; ELU between layers
 // and the backward in reverse, the scattered sums (into sources) on the transposed graph so
 // that each output is one thread's sum in a fixed order.
@@ -159,7 +161,38 @@ struct LayerState {
   const float* values() const { return feature_drop.active ? z_used.get() : z.get(); }
   const float* weights() const { return attention_drop.active ? alpha_used.get() : alpha.get(); }
   bool averaged() const { return !o.concat && h > 1; }
+  bool dense() const { return o.attention == AttentionMode::kDense; }
 };
+
+/// Bytes of float that dense attention keeps on the device for N nodes: the edge counts (N²),
+/// each dense layer's weights and, with attention dropout, those after it (H·N² each: all of
+/// them live from the forward to the backward), and one gradient of the widest layer's (H·N²).
+/// 2^64 - 1 when that overflows.
+std::uint64_t dense_device_bytes(const std::vector<LayerState>& layers, std::int64_t nodes) {
+  const auto n = static_cast<std::uint64_t>(nodes);
+  std::uint64_t n2 = 0;
+  if (__builtin_mul_overflow(n, n, &n2)) return UINT64_MAX;
+  std::uint64_t matrices = 1, widest = 0;
+  for (const LayerState& s : layers) {
+    if (!s.dense()) continue;
+    const auto h = static_cast<std::uint64_t>(s.h);
+    matrices += h * (s.o.attention_dropout > 0.0 ? 2 : 1);
+    widest = std::max(widest, h);
+  }
+  std::uint64_t values = 0, bytes = 0;
+  if (__builtin_mul_overflow(matrices + widest, n2, &values) ||
+      __builtin_mul_overflow(values, std::uint64_t{sizeof(float)}, &bytes)) {
+    return UINT64_MAX;
+  }
+  return bytes;
+}
+
+std::string gib(std::uint64_t bytes) {
+  std::ostringstream out;
+  out.precision(3);
+  out << double(bytes) / double(1ULL << 30) << " GiB";
+  return out.str();
+}
 
 DeviceDropout device_dropout(bool active, double rate, const CounterRng& rng) {
   DeviceDropout d;
@@ -194,6 +227,7 @@ struct CudaTrainer::Impl {
   Buffer<float> x_val;
   Buffer<std::int64_t> x_t_source;
   Buffer<float> x_dense;  // (N, in), packed
+  Buffer<float> adj;      // edge counts (N, N) when a layer runs dense attention
 
   Buffer<std::int32_t> labels, train, val, test;
   std::vector<DeviceParam> params;
@@ -204,6 +238,7 @@ struct CudaTrainer::Impl {
   // Backward scratch, sized at the first backward.
   Buffer<float> grad_logits, grad_agg, grad_z, grad_alpha_used, grad_score, alpha_t;
   Buffer<float> grad_s_src, grad_s_dst, partial;
+  Buffer<float> grad_dense;  // dense attention: the weights' gradient (H·N, N)
   Buffer<double> node_loss, sum;
   Buffer<std::int32_t> node_correct, flags;
   Buffer<std::int64_t> correct_sum;
@@ -239,6 +274,35 @@ struct CudaTrainer::Impl {
                              int(nn), a, int(nn), &beta, out, int(k)),
                  "sgemm (input gradient)");
   }
+  // Dense attention, per head h of H with Aₕ the (N, N) block h of alpha (H·N, N) and Xₕ the
+  // columns h·F .. h·F + F of a row-major (N, H·F) matrix: one strided batch of H products.
+  // In cuBLAS's column-major view a row-major Xₕ (ld H·F) is Xₕᵀ (F, N), and Aₕ is Aₕᵀ (ld N).
+  // outₕ = Aₕ·valuesₕ: outₕᵀ = valuesₕᵀ·Aₕᵀ.
+  void dense_aggregate(const float* alpha, const float* values, float* out, int h, int f) {
+    const float one = 1.0f, zero = 0.0f;
+    const int nn = static_cast<int>(n), hf = h * f;
+    check_cublas(cublasSgemmStridedBatched(blas, CUBLAS_OP_N, CUBLAS_OP_N, f, nn, nn, &one, values,
+                                           hf, f, alpha, nn, n * n, &zero, out, hf, f, h),
+                 "batched sgemm (dense aggregation)");
+  }
+  // gradₕ = g_aggₕ·valuesₕᵀ (N, N), g_agg the aggregation's gradient: gradₕᵀ =
+  // valuesₕ·g_aggₕᵀ, the first operand transposed.
+  void dense_weight_grad(const float* g_agg, const float* values, float* grad, int h, int f) {
+    const float one = 1.0f, zero = 0.0f;
+    const int nn = static_cast<int>(n), hf = h * f;
+    check_cublas(cublasSgemmStridedBatched(blas, CUBLAS_OP_T, CUBLAS_OP_N, nn, nn, f, &one, values,
+                                           hf, f, g_agg, hf, f, &zero, grad, nn, n * n, h),
+                 "batched sgemm (dense attention gradient)");
+  }
+  // g_zₕ = Aₕᵀ·g_aggₕ (N, F), overwritten: g_zₕᵀ = g_aggₕᵀ·Aₕ.
+  void dense_values_grad(const float* alpha, const float* g_agg, float* g_z, int h, int f) {
+    const float one = 1.0f, zero = 0.0f;
+    const int nn = static_cast<int>(n), hf = h * f;
+    check_cublas(cublasSgemmStridedBatched(blas, CUBLAS_OP_N, CUBLAS_OP_T, f, nn, nn, &one, g_agg,
+                                           hf, f, alpha, nn, n * n, &zero, g_z, hf, f, h),
+                 "batched sgemm (dense values gradient)");
+  }
+
   // Row-major C (rows, n) = A·B + beta·C for CSR A (rows, cols) with `val`, B (cols, n). Never
   // the transposed operation (cuSPARSE documents it as not reproducible): the weight gradient
   // multiplies by the stored transpose instead.
@@ -325,22 +389,33 @@ struct CudaTrainer::Impl {
         s.z_used.resize(n * s.hf);
         cuda::dropout(s.z.get(), s.z_used.get(), n * s.hf, s.feature_drop, nullptr);
       }
-      s.alpha.resize(s.h * e);
-      if (s.attention_drop.active) s.alpha_used.resize(s.h * e);
-      cuda::attention_softmax(row_ptr.get(), src.get(), s.s_src.get(), s.s_dst.get(),
-                              static_cast<float>(s.o.negative_slope), n, e, h, s.attention_drop,
-                              s.alpha.get(), s.attention_drop.active ? s.alpha_used.get() : nullptr,
-                              nullptr);
       s.out.resize(n * s.width);
-      if (s.averaged()) {
-        s.agg.resize(n * s.hf);
-        cuda::heads_spmm(row_ptr.get(), src.get(), s.weights(), s.values(), s.agg.get(), n, e, h, f,
-                         nullptr);
-        cuda::mean_heads(s.agg.get(), s.out.get(), n, h, f, nullptr);
+      if (s.averaged()) s.agg.resize(n * s.hf);
+      float* agg = s.averaged() ? s.agg.get() : s.out.get();
+      if (s.dense()) {
+        // The CPU's dense path: weights (H·N, N), dropout on them with the flat index of each
+        // entry as its counter (gat::ops::dropout of the matrix), one product per head.
+        const std::int64_t entries = s.h * n * n;
+        s.alpha.resize(entries);
+        cuda::dense_attention_softmax(adj.get(), s.s_src.get(), s.s_dst.get(),
+                                      static_cast<float>(s.o.negative_slope), n, h, s.alpha.get(),
+                                      nullptr);
+        if (s.attention_drop.active) {
+          s.alpha_used.resize(entries);
+          cuda::dropout(s.alpha.get(), s.alpha_used.get(), entries, s.attention_drop, nullptr);
+        }
+        dense_aggregate(s.weights(), s.values(), agg, h, f);
       } else {
-        cuda::heads_spmm(row_ptr.get(), src.get(), s.weights(), s.values(), s.out.get(), n, e, h, f,
+        s.alpha.resize(s.h * e);
+        if (s.attention_drop.active) s.alpha_used.resize(s.h * e);
+        cuda::attention_softmax(row_ptr.get(), src.get(), s.s_src.get(), s.s_dst.get(),
+                                static_cast<float>(s.o.negative_slope), n, e, h, s.attention_drop,
+                                s.alpha.get(),
+                                s.attention_drop.active ? s.alpha_used.get() : nullptr, nullptr);
+        cuda::heads_spmm(row_ptr.get(), src.get(), s.weights(), s.values(), agg, n, e, h, f,
                          nullptr);
       }
+      if (s.averaged()) cuda::mean_heads(s.agg.get(), s.out.get(), n, h, f, nullptr);
       if (s.o.residual) {
         if (s.res >= 0) {
           const float* wr = params[s.res].value.get();
@@ -409,51 +484,85 @@ struct CudaTrainer::Impl {
         cuda::mean_heads_backward(grad_out, grad_agg.get(), n, h, f, nullptr);
         grad_agg_ptr = grad_agg.get();
       }
-      // out = Σ_p α'[p]·values[src p]: the weights' gradient per slot, and the values' gradient
-      // by source rows on the transpose, with the weights gathered into its order.
-      grad_alpha_used.resize(s.h * e);
-      cuda::attention_weight_grad(dst.get(), src.get(), grad_agg_ptr, s.values(), e, h, f,
-                                  grad_alpha_used.get(), nullptr);
-      alpha_t.resize(s.h * e);
-      for (std::int64_t k = 0; k < s.h; ++k) {
-        cuda::gather(s.weights() + k * e, t_slot.get(), alpha_t.get() + k * e, e, nullptr);
-      }
       grad_z.resize(n * s.hf);
-      cuda::heads_spmm(t_row_ptr.get(), t_dst.get(), alpha_t.get(), grad_agg_ptr, grad_z.get(), n,
-                       e, h, f, nullptr);
-      // Through feature dropout (the same mask), in place, before the scores' gradient joins.
-      if (s.feature_drop.active) {
-        cuda::dropout(grad_z.get(), grad_z.get(), n * s.hf, s.feature_drop, nullptr);
-      }
-      grad_score.resize(s.h * e);
       grad_s_src.resize(n * s.h);
       grad_s_dst.resize(n * s.h);
-      cuda::attention_softmax_backward(row_ptr.get(), src.get(), s.s_src.get(), s.s_dst.get(),
-                                       static_cast<float>(s.o.negative_slope), n, e, h,
-                                       s.attention_drop, s.alpha.get(), grad_alpha_used.get(),
-                                       grad_score.get(), grad_s_dst.get(), nullptr);
-      cuda::source_score_grad(t_row_ptr.get(), t_slot.get(), grad_score.get(), n, e, h,
-                              grad_s_src.get(), nullptr);
-      cuda::head_dot_weight_grad(s.z.get(), grad_s_src.get(), n, h, f, partial.get(),
-                                 params[s.att_src].grad.get(), nullptr);
-      cuda::head_dot_weight_grad(s.z.get(), grad_s_dst.get(), n, h, f, partial.get(),
-                                 params[s.att_dst].grad.get(), nullptr);
-      cuda::node_scores_backward(grad_s_src.get(), grad_s_dst.get(), params[s.att_src].value.get(),
-                                 params[s.att_dst].value.get(), n, h, f, grad_z.get(), nullptr);
-      // z = x_used·W.
-      DeviceParam& w = params[s.weight];
-      if (s.x == nullptr) {
-        spmm(x_csr_t, s.sparse_used_t.get(), grad_z.get(), s.hf, w.grad.get(), 1.0f);
+      if (s.dense()) {
+        // agg_h = α'_h·values_h: the weights' gradient (H·N, N) and the values' gradient per
+        // head; then through the dropout's mask and the masked softmax, as the CPU does.
+        const std::int64_t entries = s.h * n * n;
+        grad_dense.resize(entries);
+        dense_weight_grad(grad_agg_ptr, s.values(), grad_dense.get(), h, f);
+        dense_values_grad(s.weights(), grad_agg_ptr, grad_z.get(), h, f);
+        if (s.feature_drop.active) {
+          cuda::dropout(grad_z.get(), grad_z.get(), n * s.hf, s.feature_drop, nullptr);
+        }
+        if (s.attention_drop.active) {
+          cuda::dropout(grad_dense.get(), grad_dense.get(), entries, s.attention_drop, nullptr);
+        }
+        cuda::dense_attention_backward(
+            s.s_src.get(), s.s_dst.get(), static_cast<float>(s.o.negative_slope), s.alpha.get(),
+            grad_dense.get(), n, h, grad_s_src.get(), grad_s_dst.get(), nullptr);
       } else {
-        gemm_tn_add(n, s.hf, s.in, s.x, grad_z.get(), w.grad.get());
+        sparse_attention_backward(s, grad_agg_ptr);
       }
-      if (want_input) {
-        gemm_nt(n, s.hf, s.in, grad_z.get(), w.value.get(), grad_x, input_written ? 1.0f : 0.0f);
-        // Back through the input dropout (the same mask) and the ELU before this layer.
-        if (s.input_drop.active) cuda::dropout(grad_x, grad_x, n * s.in, s.input_drop, nullptr);
-        cuda::elu_backward(act[l - 1].get(), grad_x, grad_x, n * s.in, nullptr);
-        grad_out = grad_x;
-      }
+      scores_and_projection_backward(s, l, grad_x, input_written);
+      if (want_input) grad_out = grad_x;
+    }
+  }
+
+  // The sparse attention's backward: into grad_z (written), grad_s_src and grad_s_dst.
+  void sparse_attention_backward(const LayerState& s, const float* grad_agg_ptr) {
+    const int h = static_cast<int>(s.h), f = static_cast<int>(s.f);
+    // out = Σ_p α'[p]·values[src p]: the weights' gradient per slot, and the values' gradient
+    // by source rows on the transpose, with the weights gathered into its order.
+    grad_alpha_used.resize(s.h * e);
+    cuda::attention_weight_grad(dst.get(), src.get(), grad_agg_ptr, s.values(), e, h, f,
+                                grad_alpha_used.get(), nullptr);
+    alpha_t.resize(s.h * e);
+    for (std::int64_t k = 0; k < s.h; ++k) {
+      cuda::gather(s.weights() + k * e, t_slot.get(), alpha_t.get() + k * e, e, nullptr);
+    }
+    cuda::heads_spmm(t_row_ptr.get(), t_dst.get(), alpha_t.get(), grad_agg_ptr, grad_z.get(), n, e,
+                     h, f, nullptr);
+    // Through feature dropout (the same mask), in place, before the scores' gradient joins.
+    if (s.feature_drop.active) {
+      cuda::dropout(grad_z.get(), grad_z.get(), n * s.hf, s.feature_drop, nullptr);
+    }
+    grad_score.resize(s.h * e);
+    cuda::attention_softmax_backward(row_ptr.get(), src.get(), s.s_src.get(), s.s_dst.get(),
+                                     static_cast<float>(s.o.negative_slope), n, e, h,
+                                     s.attention_drop, s.alpha.get(), grad_alpha_used.get(),
+                                     grad_score.get(), grad_s_dst.get(), nullptr);
+    cuda::source_score_grad(t_row_ptr.get(), t_slot.get(), grad_score.get(), n, e, h,
+                            grad_s_src.get(), nullptr);
+  }
+
+  // The node scores' gradient (grad_s_src, grad_s_dst) into the attention vectors and grad_z,
+  // then z = x_used·W: the weight's gradient, and the input's into grad_x (layers after the
+  // first), back through the input dropout and the ELU before the layer.
+  void scores_and_projection_backward(const LayerState& s, std::size_t l, float* grad_x,
+                                      bool input_written) {
+    const int h = static_cast<int>(s.h), f = static_cast<int>(s.f);
+    const bool want_input = l > 0;
+    cuda::head_dot_weight_grad(s.z.get(), grad_s_src.get(), n, h, f, partial.get(),
+                               params[s.att_src].grad.get(), nullptr);
+    cuda::head_dot_weight_grad(s.z.get(), grad_s_dst.get(), n, h, f, partial.get(),
+                               params[s.att_dst].grad.get(), nullptr);
+    cuda::node_scores_backward(grad_s_src.get(), grad_s_dst.get(), params[s.att_src].value.get(),
+                               params[s.att_dst].value.get(), n, h, f, grad_z.get(), nullptr);
+    // z = x_used·W.
+    DeviceParam& w = params[s.weight];
+    if (s.x == nullptr) {
+      spmm(x_csr_t, s.sparse_used_t.get(), grad_z.get(), s.hf, w.grad.get(), 1.0f);
+    } else {
+      gemm_tn_add(n, s.hf, s.in, s.x, grad_z.get(), w.grad.get());
+    }
+    if (want_input) {
+      gemm_nt(n, s.hf, s.in, grad_z.get(), w.value.get(), grad_x, input_written ? 1.0f : 0.0f);
+      // Back through the input dropout (the same mask) and the ELU before this layer.
+      if (s.input_drop.active) cuda::dropout(grad_x, grad_x, n * s.in, s.input_drop, nullptr);
+      cuda::elu_backward(act[l - 1].get(), grad_x, grad_x, n * s.in, nullptr);
     }
   }
 
@@ -485,6 +594,26 @@ struct CudaTrainer::Impl {
     return {total * (1.0 / double(count)), double(correct) / double(count)};
   }
 };
+
+namespace {
+
+// Dense attention refused before anything of it is allocated when it would not fit: more than
+// the model's dense_memory_limit (when set), or more than the device has free now.
+void check_dense_fits(const std::vector<LayerState>& layers, std::int64_t n, std::uint64_t limit) {
+  const std::uint64_t need = dense_device_bytes(layers, n);
+  std::size_t free_bytes = 0, total_bytes = 0;
+  check_cuda(cudaMemGetInfo(&free_bytes, &total_bytes), "ask the device's free memory");
+  const bool by_limit = limit > 0 && limit < free_bytes;
+  const std::uint64_t allowed = by_limit ? limit : free_bytes;
+  GAT_CHECK(need <= allowed, "--device cuda: dense attention needs "
+                                 << gib(need) << " of device memory for N = " << n
+                                 << " nodes (N² values per head and layer), but only "
+                                 << gib(allowed)
+                                 << (by_limit ? " are allowed" : " are free on the device")
+                                 << "; use sparse attention for this graph");
+}
+
+}  // namespace
 
 CudaTrainer::CudaTrainer(const GatModel<float>& model, const CsrGraph& graph, FeatureView features,
                          std::span<const std::int32_t> labels, const Split& split,
@@ -610,6 +739,12 @@ CudaTrainer::CudaTrainer(const GatModel<float>& model, const CsrGraph& graph, Fe
     d.grad_in[l].resize(d.n * d.layers[l].width);
   }
   d.flags.resize(std::ssize(d.params));
+  if (std::any_of(d.layers.begin(), d.layers.end(),
+                  [](const LayerState& s) { return s.dense(); })) {
+    check_dense_fits(d.layers, d.n, o.dense_memory_limit);
+    d.adj.resize(d.n * d.n);
+    cuda::dense_adjacency(d.row_ptr.get(), d.src.get(), d.n, d.adj.get(), nullptr);
+  }
   check_cuda(cudaDeviceSynchronize(), "set up the model on the device");
 }
 

@@ -333,6 +333,116 @@ __global__ void flag_non_finite_kernel(const float* x, std::int64_t n, std::int3
   }
 }
 
+// ---- Dense masked attention: one block of kThreads per row of the (H·N, N) matrices ----------
+
+// The block's values combined by op in a tree over shared memory whose shape depends on
+// kThreads alone (a power of two), so every run sums in the same order. Every thread of the
+// block must call it; all get the result.
+template <typename Op>
+__device__ float block_reduce(float v, float* shared, Op op) {
+  shared[threadIdx.x] = v;
+  __syncthreads();
+  for (unsigned w = kThreads / 2; w > 0; w /= 2) {
+    if (threadIdx.x < w) shared[threadIdx.x] = op(shared[threadIdx.x], shared[threadIdx.x + w]);
+    __syncthreads();
+  }
+  const float out = shared[0];
+  __syncthreads();  // before the next call overwrites shared
+  return out;
+}
+
+struct MaxOp {
+  __device__ float operator()(float a, float b) const { return fmaxf(a, b); }
+};
+struct SumOp {
+  __device__ float operator()(float a, float b) const { return a + b; }
+};
+
+// One thread per destination row: the row is written by one thread, so counting a repeated
+// source twice needs no atomics.
+__global__ void dense_adjacency_kernel(const std::int64_t* row_ptr, const std::int64_t* src,
+                                       std::int64_t n, float* adj) {
+  for (std::int64_t i = thread_index(); i < n; i += grid_stride()) {
+    for (std::int64_t p = row_ptr[i]; p < row_ptr[i + 1]; ++p) adj[i * n + src[p]] += 1.0f;
+  }
+}
+
+// Row r = h·N + i. The masked entries (count 0) may score above the maximum; min(·, 0) keeps
+// their exp finite before the zero count multiplies it, as on the CPU.
+__global__ void dense_attention_softmax_kernel(const float* adj, const float* s_src,
+                                               const float* s_dst, float slope, std::int64_t n,
+                                               int h, float* alpha) {
+  __shared__ float shared[kThreads];
+  for (std::int64_t r = blockIdx.x; r < n * h; r += gridDim.x) {
+    const int hh = static_cast<int>(r / n);
+    const std::int64_t i = r % n;
+    const float* ai = adj + i * n;
+    float* y = alpha + r * n;
+    const float d = s_dst[i * h + hh];
+    float mx = -INFINITY;
+    for (std::int64_t j = threadIdx.x; j < n; j += kThreads) {
+      if (ai[j] > 0.0f) mx = fmaxf(mx, leaky_relu(d + s_src[j * h + hh], slope));
+    }
+    mx = block_reduce(mx, shared, MaxOp{});
+    if (mx == -INFINITY) {  // no in-edges (the same for the whole block): a zero row
+      for (std::int64_t j = threadIdx.x; j < n; j += kThreads) y[j] = 0.0f;
+      continue;
+    }
+    float sum = 0.0f;
+    for (std::int64_t j = threadIdx.x; j < n; j += kThreads) {
+      const float v = ai[j] * expf(fminf(leaky_relu(d + s_src[j * h + hh], slope) - mx, 0.0f));
+      y[j] = v;
+      sum += v;
+    }
+    const float inv = 1.0f / block_reduce(sum, shared, SumOp{});
+    for (std::int64_t j = threadIdx.x; j < n; j += kThreads) y[j] *= inv;
+  }
+}
+
+// The softmax's backward per row, in place in g, and the row sums into grad_s_dst. Each thread
+// reads and writes only its own entries j, so the in-place update needs no barrier beyond the
+// reductions'.
+__global__ void dense_attention_backward_kernel(const float* s_src, const float* s_dst, float slope,
+                                                const float* alpha, float* g, std::int64_t n, int h,
+                                                float* grad_s_dst) {
+  __shared__ float shared[kThreads];
+  for (std::int64_t r = blockIdx.x; r < n * h; r += gridDim.x) {
+    const int hh = static_cast<int>(r / n);
+    const std::int64_t i = r % n;
+    const float* y = alpha + r * n;
+    float* gr = g + r * n;
+    const float d = s_dst[i * h + hh];
+    float dot = 0.0f;
+    for (std::int64_t j = threadIdx.x; j < n; j += kThreads) dot += y[j] * gr[j];
+    dot = block_reduce(dot, shared, SumOp{});
+    float row_sum = 0.0f;
+    for (std::int64_t j = threadIdx.x; j < n; j += kThreads) {
+      const float v = y[j] * (gr[j] - dot) * leaky_relu_slope(d + s_src[j * h + hh], slope);
+      gr[j] = v;
+      row_sum += v;
+    }
+    row_sum = block_reduce(row_sum, shared, SumOp{});
+    if (threadIdx.x == 0) grad_s_dst[i * h + hh] = row_sum;
+  }
+}
+
+// grad_s_src[j, h] = Σ_i g[h·N + i, j], rows in order; thread t = h·N + j, so neighbouring
+// threads read neighbouring columns.
+__global__ void dense_column_grad_kernel(const float* g, std::int64_t n, int h, float* grad_s_src) {
+  for (std::int64_t t = thread_index(); t < n * h; t += grid_stride()) {
+    const std::int64_t hh = t / n, j = t % n;
+    const float* col = g + hh * n * n + j;
+    float acc = 0.0f;
+    for (std::int64_t i = 0; i < n; ++i) acc += col[i * n];
+    grad_s_src[j * h + hh] = acc;
+  }
+}
+
+// Blocks for `rows` rows of one block each, capped (the kernels loop over rows beyond it).
+unsigned row_blocks(std::int64_t rows) {
+  return static_cast<unsigned>(std::clamp<std::int64_t>(rows, 1, 1 << 20));
+}
+
 }  // namespace
 
 void dropout(const float* x, float* y, std::int64_t n, const DeviceDropout& drop,
@@ -512,6 +622,36 @@ void flag_non_finite(const float* x, std::int64_t n, std::int32_t* flag, cudaStr
   if (n <= 0) return;
   flag_non_finite_kernel<<<grid_for(n), kThreads, 0, stream>>>(x, n, flag);
   check_launch("flag_non_finite");
+}
+
+void dense_adjacency(const std::int64_t* row_ptr, const std::int64_t* src, std::int64_t n,
+                     float* adj, cudaStream_t stream) {
+  if (n <= 0) return;
+  const cudaError_t err =
+      cudaMemsetAsync(adj, 0, static_cast<std::size_t>(n * n) * sizeof(float), stream);
+  GAT_CHECK(err == cudaSuccess,
+            "CUDA: memset (dense adjacency) failed: " << cudaGetErrorString(err));
+  dense_adjacency_kernel<<<grid_for(n), kThreads, 0, stream>>>(row_ptr, src, n, adj);
+  check_launch("dense_adjacency");
+}
+
+void dense_attention_softmax(const float* adj, const float* s_src, const float* s_dst, float slope,
+                             std::int64_t n, int h, float* alpha, cudaStream_t stream) {
+  if (n <= 0) return;
+  dense_attention_softmax_kernel<<<row_blocks(n * h), kThreads, 0, stream>>>(adj, s_src, s_dst,
+                                                                             slope, n, h, alpha);
+  check_launch("dense_attention_softmax");
+}
+
+void dense_attention_backward(const float* s_src, const float* s_dst, float slope,
+                              const float* alpha, float* g, std::int64_t n, int h,
+                              float* grad_s_src, float* grad_s_dst, cudaStream_t stream) {
+  if (n <= 0) return;
+  dense_attention_backward_kernel<<<row_blocks(n * h), kThreads, 0, stream>>>(
+      s_src, s_dst, slope, alpha, g, n, h, grad_s_dst);
+  check_launch("dense_attention_backward");
+  dense_column_grad_kernel<<<grid_for(n * h), kThreads, 0, stream>>>(g, n, h, grad_s_src);
+  check_launch("dense_attention_backward");
 }
 
 }  // namespace gat::cuda

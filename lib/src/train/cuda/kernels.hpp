@@ -104,6 +104,22 @@ void source_score_grad(const std::int64_t* t_row_ptr, const std::int64_t* t_slot
 void node_scores_backward(const float* g_src, const float* g_dst, const float* a_src,
                           const float* a_dst, std::int64_t n, int h, int f, float* grad_z,
                           cudaStream_t stream);
+/// Dense masked attention (the CPU's gat/ops/dense_attention.hpp), per head stacked as an
+/// (H·N, N) matrix whose row h·N + i is head h's weights of destination i.
+/// adj (N, N) = 0, then adj[i, src[p]] += 1 over i's slots: edge counts, a doubled edge 2.
+void dense_adjacency(const std::int64_t* row_ptr, const std::int64_t* src, std::int64_t n,
+                     float* adj, cudaStream_t stream);
+/// alpha[h·N + i, j] = adj[i, j]·exp(min(e_ij - m, 0)) / Σ_k (the same), e_ij = LeakyReLU(s_dst[i,
+/// h] + s_src[j, h]), m = the largest e_ij over i's neighbours; a row without in-edges is zero.
+/// One block per row; the max and the sum are block trees in a fixed order.
+void dense_attention_softmax(const float* adj, const float* s_src, const float* s_dst, float slope,
+                             std::int64_t n, int h, float* alpha, cudaStream_t stream);
+/// From the weights alpha and their gradient g (H·N, N; after the dropout's mask), in place:
+/// g ← alpha ⊙ (g - rowsum(alpha ⊙ g)) ⊙ LeakyReLU'(s_dst[i, h] + s_src[j, h]), the scores'
+/// gradient; grad_s_dst[i, h] = its row sum, grad_s_src[j, h] = its column sum (rows in order).
+void dense_attention_backward(const float* s_src, const float* s_dst, float slope,
+                              const float* alpha, float* g, std::int64_t n, int h,
+                              float* grad_s_src, float* grad_s_dst, cudaStream_t stream);
 /// Adam with L2 decay on n entries: g = grad + wd·w; m, v updated; w -= lr·(m·inv_c1) /
 /// (sqrt(v·inv_c2) + eps), as gat::Adam does it.
 struct AdamStep {
