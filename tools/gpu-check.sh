@@ -5,7 +5,8 @@
 # from the repository root. It builds gat with the CUDA backend (build-gpu/, Release, every
 # core), runs the GPU tests (tests/cuda), trains the paper's GAT on Cora on the GPU and on the
 # CPU, times `gat bench` on Cora (sparse and dense attention) and on a generated graph of 1M
-# nodes (sparse) on both, and writes a
+# nodes (sparse; on the GPU with gat's aggregation kernel and with cuSPARSE's) on both, and
+# writes a
 # short Markdown report, gpu-report.md, with the raw logs and JSON beside it, into $OUT
 # (default build-gpu/); the report is printed at the end.
 #
@@ -150,6 +151,12 @@ if [ "$built" = 1 ]; then
     --json "$out/bench_cpu_cora.json"
   step bench_cuda_1m 150 "$gat" bench --device cuda --nodes 1000000 --degree 10 --mode sparse \
     --reps 5 --warmup 2 --json "$out/bench_cuda_1m.json"
+  # The aggregation by cuSPARSE (one SpMM per head) instead of gat's kernel, same workloads.
+  step bench_cuda_cora_cusparse 60 "$gat" bench --device cuda --dataset cora --mode sparse \
+    --aggregation cusparse --reps 30 --warmup 5 --json "$out/bench_cuda_cora_cusparse.json"
+  step bench_cuda_1m_cusparse 120 "$gat" bench --device cuda --nodes 1000000 --degree 10 \
+    --mode sparse --aggregation cusparse --reps 5 --warmup 2 \
+    --json "$out/bench_cuda_1m_cusparse.json"
   step bench_cpu_1m 150 "$gat" bench --nodes 1000000 --degree 10 --mode sparse --reps 3 \
     --warmup 1 --json "$out/bench_cpu_1m.json"
   # Dense attention on Cora, GPU and CPU: the (N, N) baseline sparse attention is measured
@@ -206,8 +213,10 @@ bench_row() {  # bench_row LABEL FILE: the first result's step and inference med
   echo "| workload | step ms (median) | inference ms (median) | peak host MiB | notes |"
   echo "| --- | --- | --- | --- | --- |"
   bench_row bench_cuda_cora.json "Cora, cuda"
+  bench_row bench_cuda_cora_cusparse.json "Cora, cuda, --aggregation cusparse (ran: $(json_get bench_cuda_cora_cusparse.json 'd["results"][0]["aggregation"]'))"
   bench_row bench_cpu_cora.json "Cora, cpu"
   bench_row bench_cuda_1m.json "ER 1M nodes degree 10, cuda"
+  bench_row bench_cuda_1m_cusparse.json "ER 1M nodes degree 10, cuda, --aggregation cusparse (ran: $(json_get bench_cuda_1m_cusparse.json 'd["results"][0]["aggregation"]'))"
   bench_row bench_cpu_1m.json "ER 1M nodes degree 10, cpu"
   bench_row bench_cuda_dense.json "Cora dense, cuda"
   bench_row bench_cpu_dense.json "Cora dense, cpu"

@@ -62,6 +62,7 @@ struct BenchFlags {
   std::uint64_t seed = 0;
   double dense_limit_gib = 0;
   Device device = Device::kCpu;
+  std::string aggregation = "kernel";  // the GPU's sparse aggregation (CudaAggregation)
   std::string csv, json_path;
 };
 
@@ -120,7 +121,8 @@ GatModelOptions config_options(const BenchFlags& f, const Config& c) {
 // so forward and backward stay empty there.
 struct Timings {
   std::vector<double> fwd, bwd, step, infer;
-  long step_faults = 0;  // minor page faults of the timed training steps
+  long step_faults = 0;          // minor page faults of the timed training steps
+  std::string aggregation = "";  // the GPU's aggregation in effect ("" on the CPU)
 };
 
 // One forward pass of the model on the configuration's graph and input.
@@ -171,6 +173,7 @@ Timings time_cpu(const BenchFlags& f, GatModel<float>& model, const CsrGraph& g,
 Timings time_cuda(const BenchFlags& f, const GatModel<float>& model, const CsrGraph& g,
                   FeatureView x, const std::vector<std::int32_t>& labels, const Split& split) {
   CudaTrainer trainer(model, g, x, labels, split, AdamOptions{});
+  trainer.set_aggregation(parse_cuda_aggregation(f.aggregation));
   Timings t;
   for (int r = 0; r < f.warmup + f.reps; ++r) {
     const long faults0 = minor_faults();
@@ -187,6 +190,8 @@ Timings time_cuda(const BenchFlags& f, const GatModel<float>& model, const CsrGr
     t.step.push_back(ms(t0, t1));
     t.infer.push_back(ms(t2, t3));
   }
+  // What ran: cuSPARSE may have refused the head layout, and the kernel ran instead.
+  t.aggregation = to_string(trainer.aggregation());
   return t;
 }
 
@@ -297,6 +302,7 @@ json run_config(const BenchFlags& f, const Config& c) {
           {"peak_mib", peak_rss_mib()},
           {"bytes_per_edge", e > 0 ? peak_rss_mib() * 1024 * 1024 / e : 0.0},  // 0: no edges
           {"faults_per_step", double(t.step_faults) / f.reps},
+          {"aggregation", t.aggregation.empty() ? json(nullptr) : json(t.aggregation)},
           {"status", "ok"}};
 }
 
@@ -560,6 +566,11 @@ void register_bench(CLI::App& app) {
       ->description(
           "Where to time: cpu, or cuda (an NVIDIA GPU; the training step is "
           "timed whole, and peak memory is the host's)");
+  cmd->add_option("--aggregation", f.aggregation,
+                  "With --device cuda: the sparse attention's aggregation, kernel (gat's) or "
+                  "cusparse (cusparseSpMM per head)")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"kernel", "cusparse"}));
   cmd->add_option("--seed", f.seed, "Seed of graphs, features and weights")
       ->capture_default_str()
       ->check(seed_value());
@@ -574,6 +585,8 @@ void register_bench(CLI::App& app) {
       ->check(non_empty_path());
   cmd->callback([flags, cmd] {
     keep_freed_memory();  // before the children fork: they inherit it
+    GAT_CHECK(cmd->count("--aggregation") == 0 || flags->device == Device::kCuda,
+              "--aggregation chooses the GPU's aggregation: it needs --device cuda");
     flags->use_dataset = cmd->count("--dataset") > 0 || flags->data.own_graph();
     if (!flags->use_dataset) {
       refuse_own_graph_flags(flags->data,

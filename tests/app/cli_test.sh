@@ -756,6 +756,8 @@ expect_usage "an unknown device names the choices" "unknown device 'gpu'; choose
   "$gat" train --dataset "$sample" --device gpu
 expect_error "graph classification stays on the CPU" "--device cuda: graph classification runs on the CPU only" -- \
   "$gat" train --task graph --dataset MUTAG --device cuda
+expect_error "bench --aggregation needs --device cuda" "--aggregation .*needs --device cuda" -- \
+  "$gat" bench --nodes 50 --degree 4 --reps 1 --warmup 0 --aggregation cusparse
 expect_error "train --device cuda refuses a variant first, naming it" "--score dot runs on the CPU only" -- \
   "$gat" train --dataset "$sample" --score dot --device cuda
 if "$gat" train --dataset "$sample" --epochs 3 --quiet --device cpu --json "$work/dev_train.json" \

@@ -52,9 +52,11 @@ GatModelOptions options_for(const Dataset& d) {
 
 // One configuration: forward (inference and training with every dropout) and backward on the
 // GPU against GatModel on the CPU, the gradient coming from the same loss on the same logits.
-void compare_with_cpu(const Dataset& d, const GatModelOptions& o, const std::string& what) {
+void compare_with_cpu(const Dataset& d, const GatModelOptions& o, const std::string& what,
+                      CudaAggregation aggregation = CudaAggregation::kKernel) {
   const GatModel<float> model(o, 5);
   CudaTrainer gpu(model, d.graph, d.feature_view(), d.labels, split_of(d), AdamOptions{});
+  gpu.set_aggregation(aggregation);
   const CsrGraph g = model.prepare_graph(d.graph);
   GatModel<float> cpu = model;
   GatModelCache<float> cache;
@@ -170,6 +172,31 @@ TEST(CudaTrainer, MatchesTheCpuOnDenseFeatures) {
   compare_with_cpu(d, o, "synthetic dense, residual, no bias");
 }
 
+// The aggregation by cuSPARSE (one SpMM per head, forward and on the transpose) against the
+// CPU, as the kernel is; and the same bits from run to run with it.
+TEST(CudaTrainer, MatchesTheCpuWithCusparseAggregation) {
+  GAT_SKIP_WITHOUT_CUDA();
+  const Dataset d = load_linqs(test::bundled_data_dir() + "/cora", "cora");
+  compare_with_cpu(d, options_for(d), "cora, cuSPARSE aggregation", CudaAggregation::kCusparse);
+  GatModelOptions o = options_for(d);
+  o.heads = 3;
+  o.hidden = 5;
+  o.out_heads = 4;  // averaged heads: column blocks of 5 floats, not 16-byte aligned
+  compare_with_cpu(d, o, "cora, cuSPARSE aggregation, odd widths", CudaAggregation::kCusparse);
+}
+
+TEST(CudaTrainer, AggregationNames) {
+  EXPECT_EQ(parse_cuda_aggregation("kernel"), CudaAggregation::kKernel);
+  EXPECT_EQ(parse_cuda_aggregation("cusparse"), CudaAggregation::kCusparse);
+  EXPECT_STREQ(to_string(CudaAggregation::kCusparse), "cusparse");
+  try {
+    (void)parse_cuda_aggregation("cublas");
+    ADD_FAILURE() << "an unknown aggregation was accepted";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("choose one of kernel, cusparse"), std::string::npos);
+  }
+}
+
 // Dense attention ((N, N) weights per head, cuBLAS products) against the CPU's dense path:
 // the paper's model on Cora, and averaged heads, residual and nodes without in-edges on a
 // graph with dense features.
@@ -208,11 +235,13 @@ TEST(CudaTrainer, RefusesDenseAttentionThatDoesNotFit) {
 }
 
 // Five steps from the same model twice: every parameter the same bits.
-void expect_same_bits_twice(const Dataset& d, const GatModelOptions& o, const std::string& what) {
+void expect_same_bits_twice(const Dataset& d, const GatModelOptions& o, const std::string& what,
+                            CudaAggregation aggregation = CudaAggregation::kKernel) {
   const GatModel<float> model(o, 7);
   std::vector<std::vector<RowMatrix>> runs;
   for (int run = 0; run < 2; ++run) {
     CudaTrainer gpu(model, d.graph, d.feature_view(), d.labels, split_of(d), AdamOptions{});
+    gpu.set_aggregation(aggregation);
     for (std::uint64_t step = 0; step < 5; ++step) gpu.train_step(3, step);
     GatModel<float> out = model;
     gpu.download(out);
@@ -226,7 +255,7 @@ void expect_same_bits_twice(const Dataset& d, const GatModelOptions& o, const st
 }
 
 // Same seed, same bits: two trainers from the same model take the same steps, with sparse
-// and with dense attention.
+// attention (either aggregation) and with dense attention.
 TEST(CudaTrainer, SameBitsFromRunToRun) {
   GAT_SKIP_WITHOUT_CUDA();
   const Dataset d = load_linqs(test::bundled_data_dir() + "/cora", "cora");
@@ -235,6 +264,7 @@ TEST(CudaTrainer, SameBitsFromRunToRun) {
     o.attention = mode;
     expect_same_bits_twice(d, o, to_string(mode));
   }
+  expect_same_bits_twice(d, options_for(d), "cuSPARSE aggregation", CudaAggregation::kCusparse);
 }
 
 // Training on the device follows the CPU run: the first epochs' losses agree to rounding, and

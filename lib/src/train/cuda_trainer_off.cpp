@@ -52,6 +52,12 @@ void CudaTrainer::backward(MatrixCRef<float> /*grad_logits*/) { no_backend("back
 
 std::vector<RowMatrix> CudaTrainer::gradients() const { no_backend("gradients"); }
 
+void CudaTrainer::set_aggregation(CudaAggregation /*aggregation*/) {
+  no_backend("set_aggregation");
+}
+
+CudaAggregation CudaTrainer::aggregation() const { no_backend("aggregation"); }
+
 void CudaTrainer::synchronize() const { no_backend("synchronize"); }
 
 std::string CudaTrainer::device_name() const { no_backend("device_name"); }

@@ -44,6 +44,18 @@ struct SplitScore {
   double acc = 0;
 };
 
+/// @brief How sparse attention aggregates on the GPU, out[i, h] = Σ_p α[h, p]·z[src p, h]:
+/// kKernel, gat's kernel (one thread per output entry, all heads in one launch, slots in order);
+/// kCusparse, cusparseSpMM per head with the head's weights as the values of the graph's CSR
+/// matrix (CSR_ALG2, which cuSPARSE documents as reproducible; the backward multiplies by the
+/// stored transpose). Both are deterministic; which is faster is for the GPU to say (gat bench
+/// --device cuda --aggregation). Where cuSPARSE refuses the strided head layout, the kernel runs.
+enum class CudaAggregation { kKernel, kCusparse };
+/// @brief "kernel" or "cusparse".
+const char* to_string(CudaAggregation aggregation);
+/// @brief Parses "kernel" or "cusparse"; throws gat::Error naming the choices otherwise.
+CudaAggregation parse_cuda_aggregation(const std::string& text);
+
 /// @brief A GatModel, its data and its optimiser resident on CUDA device 0.
 class CudaTrainer {
  public:
@@ -87,6 +99,10 @@ class CudaTrainer {
   void backward(MatrixCRef<float> grad_logits);
   /// @brief The parameter gradients, in the order of GatModel::parameters().
   std::vector<RowMatrix> gradients() const;
+  /// @brief The sparse attention's aggregation from now on (default kKernel).
+  void set_aggregation(CudaAggregation aggregation);
+  /// @brief The aggregation in effect: kKernel after cuSPARSE refused the layout.
+  CudaAggregation aggregation() const;
   /// @brief Waits for the device's queued work (for timing).
   void synchronize() const;
   /// @brief "NVIDIA H200 (sm_90, 139.8 GiB)".

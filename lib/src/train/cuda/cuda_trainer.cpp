@@ -211,6 +211,7 @@ struct CudaTrainer::Impl {
   cublasHandle_t blas = nullptr;
   cusparseHandle_t sparse = nullptr;
   Buffer<char> workspace;  // cuSPARSE's
+  CudaAggregation aggregation = CudaAggregation::kKernel;
 
   GatModelOptions options;
   AdamOptions adam;
@@ -303,9 +304,49 @@ struct CudaTrainer::Impl {
                  "batched sgemm (dense values gradient)");
   }
 
-  // Row-major C (rows, n) = A·B + beta·C for CSR A (rows, cols) with `val`, B (cols, n). Never
-  // the transposed operation (cuSPARSE documents it as not reproducible): the weight gradient
-  // multiplies by the stored transpose instead.
+  // Row-major C (rows, nn; leading dimension ldc) = A·B + beta·C for a CSR A (rows, cols) with
+  // nnz entries and `values`, B (cols, nn; ldb). Never the transposed operation (cuSPARSE
+  // documents it as not reproducible): the weight gradient multiplies by the stored transpose
+  // instead. Returns cuSPARSE's status; a layout it does not support is the caller's to handle.
+  cusparseStatus_t try_spmm(std::int64_t rows, std::int64_t cols, std::int64_t nnz,
+                            const std::int64_t* a_row_ptr, const std::int64_t* a_col,
+                            const float* a_values, const float* b, std::int64_t ldb,
+                            std::int64_t nn, float* out, std::int64_t ldc, float beta) {
+    cusparseConstSpMatDescr_t ma = nullptr;
+    cusparseConstDnMatDescr_t mb = nullptr;
+    cusparseDnMatDescr_t mc = nullptr;
+    cusparseStatus_t status =
+        cusparseCreateConstCsr(&ma, rows, cols, nnz, a_row_ptr, a_col, a_values, CUSPARSE_INDEX_64I,
+                               CUSPARSE_INDEX_64I, CUSPARSE_INDEX_BASE_ZERO, CUDA_R_32F);
+    if (status == CUSPARSE_STATUS_SUCCESS) {
+      status = cusparseCreateConstDnMat(&mb, cols, nn, ldb, b, CUDA_R_32F, CUSPARSE_ORDER_ROW);
+    }
+    if (status == CUSPARSE_STATUS_SUCCESS) {
+      status = cusparseCreateDnMat(&mc, rows, nn, ldc, out, CUDA_R_32F, CUSPARSE_ORDER_ROW);
+    }
+    const float one = 1.0f;
+    std::size_t bytes = 0;
+    // CSR_ALG2: the row-major algorithm; cuSPARSE documents its results as reproducible.
+    if (status == CUSPARSE_STATUS_SUCCESS) {
+      status = cusparseSpMM_bufferSize(sparse, CUSPARSE_OPERATION_NON_TRANSPOSE,
+                                       CUSPARSE_OPERATION_NON_TRANSPOSE, &one, ma, mb, &beta, mc,
+                                       CUDA_R_32F, CUSPARSE_SPMM_CSR_ALG2, &bytes);
+    }
+    if (status == CUSPARSE_STATUS_SUCCESS) {
+      if (static_cast<std::int64_t>(bytes) > workspace.size()) {
+        workspace.resize(static_cast<std::int64_t>(bytes));
+      }
+      status = cusparseSpMM(sparse, CUSPARSE_OPERATION_NON_TRANSPOSE,
+                            CUSPARSE_OPERATION_NON_TRANSPOSE, &one, ma, mb, &beta, mc, CUDA_R_32F,
+                            CUSPARSE_SPMM_CSR_ALG2, workspace.get());
+    }
+    if (ma != nullptr) (void)cusparseDestroySpMat(ma);
+    if (mb != nullptr) (void)cusparseDestroyDnMat(mb);
+    if (mc != nullptr) (void)cusparseDestroyDnMat(mc);
+    return status;
+  }
+  // The same for a DeviceCsr and packed B and C (the sparse-input projection and its weight
+  // gradient), every status but success an error.
   void spmm(const DeviceCsr& a, const float* a_values, const float* b, std::int64_t nn, float* out,
             float beta) {
     if (a.nnz == 0) {
@@ -315,35 +356,33 @@ struct CudaTrainer::Impl {
       }
       return;
     }
-    cusparseConstSpMatDescr_t ma = nullptr;
-    cusparseConstDnMatDescr_t mb = nullptr;
-    cusparseDnMatDescr_t mc = nullptr;
-    check_cusparse(cusparseCreateConstCsr(&ma, a.rows, a.cols, a.nnz, a.row_ptr.get(), a.col.get(),
-                                          a_values, CUSPARSE_INDEX_64I, CUSPARSE_INDEX_64I,
-                                          CUSPARSE_INDEX_BASE_ZERO, CUDA_R_32F),
-                   "create CSR descriptor");
-    check_cusparse(cusparseCreateConstDnMat(&mb, a.cols, nn, nn, b, CUDA_R_32F, CUSPARSE_ORDER_ROW),
-                   "create dense descriptor");
-    check_cusparse(cusparseCreateDnMat(&mc, a.rows, nn, nn, out, CUDA_R_32F, CUSPARSE_ORDER_ROW),
-                   "create dense descriptor");
-    const float one = 1.0f;
-    std::size_t bytes = 0;
-    // CSR_ALG2: the row-major algorithm; cuSPARSE documents its results as reproducible.
-    cusparseStatus_t status = cusparseSpMM_bufferSize(
-        sparse, CUSPARSE_OPERATION_NON_TRANSPOSE, CUSPARSE_OPERATION_NON_TRANSPOSE, &one, ma, mb,
-        &beta, mc, CUDA_R_32F, CUSPARSE_SPMM_CSR_ALG2, &bytes);
-    if (status == CUSPARSE_STATUS_SUCCESS) {
-      if (static_cast<std::int64_t>(bytes) > workspace.size()) {
-        workspace.resize(static_cast<std::int64_t>(bytes));
+    check_cusparse(try_spmm(a.rows, a.cols, a.nnz, a.row_ptr.get(), a.col.get(), a_values, b, nn,
+                            nn, out, nn, beta),
+                   "SpMM (sparse-input projection)");
+  }
+
+  // The sparse attention's aggregation out[i, h·F + c] = Σ_p values[h, p]·b[col[p], h·F + c]
+  // over the rows of a graph's CSR (row_ptr, col; E slots): the graph by destination in the
+  // forward, its transpose in the backward. With kCusparse one SpMM per head, head h's B and C
+  // the columns h·F .. h·F + F of the (N, H·F) matrices (leading dimension H·F); where cuSPARSE
+  // refuses that layout (not supported, or a column block it will not take), the kernel from
+  // then on, for this and every later call.
+  void aggregate_heads(const std::int64_t* a_row_ptr, const std::int64_t* a_col,
+                       const float* values, const float* b, float* out, int h, int f) {
+    if (aggregation == CudaAggregation::kCusparse && e > 0) {
+      const std::int64_t hf = std::int64_t{h} * f;
+      cusparseStatus_t status = CUSPARSE_STATUS_SUCCESS;
+      for (int k = 0; k < h && status == CUSPARSE_STATUS_SUCCESS; ++k) {
+        status = try_spmm(n, n, e, a_row_ptr, a_col, values + k * e, b + std::int64_t{k} * f, hf, f,
+                          out + std::int64_t{k} * f, hf, 0.0f);
       }
-      status = cusparseSpMM(sparse, CUSPARSE_OPERATION_NON_TRANSPOSE,
-                            CUSPARSE_OPERATION_NON_TRANSPOSE, &one, ma, mb, &beta, mc, CUDA_R_32F,
-                            CUSPARSE_SPMM_CSR_ALG2, workspace.get());
+      if (status == CUSPARSE_STATUS_SUCCESS) return;
+      GAT_CHECK(
+          status == CUSPARSE_STATUS_NOT_SUPPORTED || status == CUSPARSE_STATUS_INVALID_VALUE,
+          "cuSPARSE: SpMM (attention aggregation) failed: " << cusparseGetErrorString(status));
+      aggregation = CudaAggregation::kKernel;  // the heads done so far are written again below
     }
-    (void)cusparseDestroySpMat(ma);
-    (void)cusparseDestroyDnMat(mb);
-    (void)cusparseDestroyDnMat(mc);
-    check_cusparse(status, "SpMM (sparse-input projection)");
+    cuda::heads_spmm(a_row_ptr, a_col, values, b, out, n, e, h, f, nullptr);
   }
 
   // ---- Forward ---------------------------------------------------------------------------
@@ -412,8 +451,7 @@ struct CudaTrainer::Impl {
                                 static_cast<float>(s.o.negative_slope), n, e, h, s.attention_drop,
                                 s.alpha.get(),
                                 s.attention_drop.active ? s.alpha_used.get() : nullptr, nullptr);
-        cuda::heads_spmm(row_ptr.get(), src.get(), s.weights(), s.values(), agg, n, e, h, f,
-                         nullptr);
+        aggregate_heads(row_ptr.get(), src.get(), s.weights(), s.values(), agg, h, f);
       }
       if (s.averaged()) cuda::mean_heads(s.agg.get(), s.out.get(), n, h, f, nullptr);
       if (s.o.residual) {
@@ -523,8 +561,7 @@ struct CudaTrainer::Impl {
     for (std::int64_t k = 0; k < s.h; ++k) {
       cuda::gather(s.weights() + k * e, t_slot.get(), alpha_t.get() + k * e, e, nullptr);
     }
-    cuda::heads_spmm(t_row_ptr.get(), t_dst.get(), alpha_t.get(), grad_agg_ptr, grad_z.get(), n, e,
-                     h, f, nullptr);
+    aggregate_heads(t_row_ptr.get(), t_dst.get(), alpha_t.get(), grad_agg_ptr, grad_z.get(), h, f);
     // Through feature dropout (the same mask), in place, before the scores' gradient joins.
     if (s.feature_drop.active) {
       cuda::dropout(grad_z.get(), grad_z.get(), n * s.hf, s.feature_drop, nullptr);
@@ -860,6 +897,10 @@ std::vector<RowMatrix> CudaTrainer::gradients() const {
   }
   return out;
 }
+
+void CudaTrainer::set_aggregation(CudaAggregation aggregation) { impl_->aggregation = aggregation; }
+
+CudaAggregation CudaTrainer::aggregation() const { return impl_->aggregation; }
 
 void CudaTrainer::synchronize() const { check_cuda(cudaDeviceSynchronize(), "synchronize"); }
 
