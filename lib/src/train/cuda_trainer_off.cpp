@@ -58,6 +58,10 @@ void CudaTrainer::set_aggregation(CudaAggregation /*aggregation*/) {
 
 CudaAggregation CudaTrainer::aggregation() const { no_backend("aggregation"); }
 
+CudaTrainer::AggregationCalls CudaTrainer::aggregation_calls() const {
+  no_backend("aggregation_calls");
+}
+
 void CudaTrainer::synchronize() const { no_backend("synchronize"); }
 
 std::string CudaTrainer::device_name() const { no_backend("device_name"); }

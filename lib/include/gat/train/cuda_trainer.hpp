@@ -38,6 +38,14 @@ namespace gat {
 /// ("--device cuda runs the paper's layer only: --score dot is CPU-only"); returns otherwise.
 void check_cuda_options(const GatModelOptions& options);
 
+/// @brief Bytes of device memory a CudaTrainer's dense attention holds while it trains a model
+/// with `options` on N nodes: the edge counts (N²), every layer's weights and, with attention
+/// dropout, those after it (H·N² each: all live from the forward to the backward), and one
+/// gradient as wide as the widest layer's (H·N²), in float. 0 for sparse attention; 2^64 - 1
+/// when the count overflows. The trainer refuses, before allocating any of it, a model whose
+/// figure exceeds the device's free memory or options.dense_memory_limit.
+std::uint64_t cuda_dense_attention_bytes(const GatModelOptions& options, std::int64_t nodes);
+
 /// @brief Loss and accuracy over one set of nodes.
 struct SplitScore {
   double loss = 0;
@@ -49,7 +57,8 @@ struct SplitScore {
 /// kCusparse, cusparseSpMM per head with the head's weights as the values of the graph's CSR
 /// matrix (CSR_ALG2, which cuSPARSE documents as reproducible; the backward multiplies by the
 /// stored transpose). Both are deterministic; which is faster is for the GPU to say (gat bench
-/// --device cuda --aggregation). Where cuSPARSE refuses the strided head layout, the kernel runs.
+/// --device cuda --aggregation). cuSPARSE gets a layer only when its head blocks are 16-byte
+/// aligned (E, F and H·F multiples of 4); the kernel runs the others.
 enum class CudaAggregation { kKernel, kCusparse };
 /// @brief "kernel" or "cusparse".
 const char* to_string(CudaAggregation aggregation);
@@ -101,8 +110,13 @@ class CudaTrainer {
   std::vector<RowMatrix> gradients() const;
   /// @brief The sparse attention's aggregation from now on (default kKernel).
   void set_aggregation(CudaAggregation aggregation);
-  /// @brief The aggregation in effect: kKernel after cuSPARSE refused the layout.
+  /// @brief The aggregation asked for (set_aggregation).
   CudaAggregation aggregation() const;
+  /// @brief How many sparse aggregations (forward or backward, per layer) ran on each, so far.
+  struct AggregationCalls {
+    std::int64_t cusparse = 0, kernel = 0;
+  };
+  AggregationCalls aggregation_calls() const;
   /// @brief Waits for the device's queued work (for timing).
   void synchronize() const;
   /// @brief "NVIDIA H200 (sm_90, 139.8 GiB)".

@@ -26,6 +26,7 @@
 #include <cmath>
 #include <cstdint>
 #include <iterator>
+#include <limits>
 #include <sstream>
 #include <string>
 #include <utility>
@@ -33,6 +34,7 @@
 
 #include "gat/core/device.hpp"
 #include "gat/core/error.hpp"
+#include "gat/core/memory.hpp"
 #include "gat/core/random.hpp"
 #include "gat/core/sparse_matrix.hpp"
 #include "kernels.hpp"
@@ -63,19 +65,26 @@ class Buffer {
   Buffer(const Buffer&) = delete;
   Buffer& operator=(const Buffer&) = delete;
   Buffer(Buffer&& other) noexcept
-      : ptr_(std::exchange(other.ptr_, nullptr)), n_(std::exchange(other.n_, 0)) {}
+      : ptr_(std::exchange(other.ptr_, nullptr)),
+        n_(std::exchange(other.n_, 0)),
+        capacity_(std::exchange(other.capacity_, 0)) {}
   Buffer& operator=(Buffer&& other) noexcept {
     std::swap(ptr_, other.ptr_);
     std::swap(n_, other.n_);
+    std::swap(capacity_, other.capacity_);
     return *this;
   }
 
-  /// Holds n values afterwards (contents undefined when the size changed). Allocated once and
-  /// kept: the buffers of a step are sized at the first step and reused by every later one.
+  /// Holds n values afterwards (contents undefined when the size changed). Grows only: a
+  /// smaller size keeps the allocation, so that scratch shared by layers of different widths
+  /// (the dense weights' gradient, H·N² then N²) is allocated once, not freed and allocated
+  /// again each step (cudaFree waits for the device).
   void resize(std::int64_t n) {
-    if (n == n_) return;
+    if (n <= capacity_) {
+      n_ = std::max<std::int64_t>(n, 0);
+      return;
+    }
     release();
-    if (n <= 0) return;
     const auto bytes = static_cast<std::size_t>(n) * sizeof(T);
     const cudaError_t err = cudaMalloc(reinterpret_cast<void**>(&ptr_), bytes);
     if (err == cudaErrorMemoryAllocation) {
@@ -87,7 +96,7 @@ class Buffer {
                << " MiB free of " << double(total_bytes) / (1 << 20) << " MiB");
     }
     check_cuda(err, "cudaMalloc");
-    n_ = n;
+    n_ = capacity_ = n;
   }
   void upload(const T* host, std::int64_t n) {
     resize(n);
@@ -124,10 +133,11 @@ class Buffer {
   void release() {
     if (ptr_ != nullptr) (void)cudaFree(ptr_);
     ptr_ = nullptr;
-    n_ = 0;
+    n_ = capacity_ = 0;
   }
   T* ptr_ = nullptr;
-  std::int64_t n_ = 0;
+  std::int64_t n_ = 0;         // the values held
+  std::int64_t capacity_ = 0;  // the values allocated
 };
 
 /// 64-bit copies of 32-bit indices: cuSPARSE wants one index type for offsets and columns, and
@@ -164,36 +174,6 @@ struct LayerState {
   bool dense() const { return o.attention == AttentionMode::kDense; }
 };
 
-/// Bytes of float that dense attention keeps on the device for N nodes: the edge counts (N²),
-/// each dense layer's weights and, with attention dropout, those after it (H·N² each: all of
-/// them live from the forward to the backward), and one gradient of the widest layer's (H·N²).
-/// 2^64 - 1 when that overflows.
-std::uint64_t dense_device_bytes(const std::vector<LayerState>& layers, std::int64_t nodes) {
-  const auto n = static_cast<std::uint64_t>(nodes);
-  std::uint64_t n2 = 0;
-  if (__builtin_mul_overflow(n, n, &n2)) return UINT64_MAX;
-  std::uint64_t matrices = 1, widest = 0;
-  for (const LayerState& s : layers) {
-    if (!s.dense()) continue;
-    const auto h = static_cast<std::uint64_t>(s.h);
-    matrices += h * (s.o.attention_dropout > 0.0 ? 2 : 1);
-    widest = std::max(widest, h);
-  }
-  std::uint64_t values = 0, bytes = 0;
-  if (__builtin_mul_overflow(matrices + widest, n2, &values) ||
-      __builtin_mul_overflow(values, std::uint64_t{sizeof(float)}, &bytes)) {
-    return UINT64_MAX;
-  }
-  return bytes;
-}
-
-std::string gib(std::uint64_t bytes) {
-  std::ostringstream out;
-  out.precision(3);
-  out << double(bytes) / double(1ULL << 30) << " GiB";
-  return out.str();
-}
-
 DeviceDropout device_dropout(bool active, double rate, const CounterRng& rng) {
   DeviceDropout d;
   d.active = active && rate > 0.0;
@@ -212,6 +192,7 @@ struct CudaTrainer::Impl {
   cusparseHandle_t sparse = nullptr;
   Buffer<char> workspace;  // cuSPARSE's
   CudaAggregation aggregation = CudaAggregation::kKernel;
+  std::int64_t cusparse_calls = 0, kernel_calls = 0;  // sparse aggregations by each, so far
 
   GatModelOptions options;
   AdamOptions adam;
@@ -312,24 +293,35 @@ struct CudaTrainer::Impl {
                             const std::int64_t* a_row_ptr, const std::int64_t* a_col,
                             const float* a_values, const float* b, std::int64_t ldb,
                             std::int64_t nn, float* out, std::int64_t ldc, float beta) {
-    cusparseConstSpMatDescr_t ma = nullptr;
-    cusparseConstDnMatDescr_t mb = nullptr;
-    cusparseDnMatDescr_t mc = nullptr;
-    cusparseStatus_t status =
-        cusparseCreateConstCsr(&ma, rows, cols, nnz, a_row_ptr, a_col, a_values, CUSPARSE_INDEX_64I,
-                               CUSPARSE_INDEX_64I, CUSPARSE_INDEX_BASE_ZERO, CUDA_R_32F);
+    // The descriptors are destroyed however this returns (workspace.resize may throw).
+    struct Descriptors {
+      cusparseConstSpMatDescr_t a = nullptr;
+      cusparseConstDnMatDescr_t b = nullptr;
+      cusparseDnMatDescr_t c = nullptr;
+      Descriptors() = default;
+      Descriptors(const Descriptors&) = delete;
+      Descriptors& operator=(const Descriptors&) = delete;
+      ~Descriptors() {
+        if (a != nullptr) (void)cusparseDestroySpMat(a);
+        if (b != nullptr) (void)cusparseDestroyDnMat(b);
+        if (c != nullptr) (void)cusparseDestroyDnMat(c);
+      }
+    } m;
+    cusparseStatus_t status = cusparseCreateConstCsr(
+        &m.a, rows, cols, nnz, a_row_ptr, a_col, a_values, CUSPARSE_INDEX_64I, CUSPARSE_INDEX_64I,
+        CUSPARSE_INDEX_BASE_ZERO, CUDA_R_32F);
     if (status == CUSPARSE_STATUS_SUCCESS) {
-      status = cusparseCreateConstDnMat(&mb, cols, nn, ldb, b, CUDA_R_32F, CUSPARSE_ORDER_ROW);
+      status = cusparseCreateConstDnMat(&m.b, cols, nn, ldb, b, CUDA_R_32F, CUSPARSE_ORDER_ROW);
     }
     if (status == CUSPARSE_STATUS_SUCCESS) {
-      status = cusparseCreateDnMat(&mc, rows, nn, ldc, out, CUDA_R_32F, CUSPARSE_ORDER_ROW);
+      status = cusparseCreateDnMat(&m.c, rows, nn, ldc, out, CUDA_R_32F, CUSPARSE_ORDER_ROW);
     }
     const float one = 1.0f;
     std::size_t bytes = 0;
     // CSR_ALG2: the row-major algorithm; cuSPARSE documents its results as reproducible.
     if (status == CUSPARSE_STATUS_SUCCESS) {
       status = cusparseSpMM_bufferSize(sparse, CUSPARSE_OPERATION_NON_TRANSPOSE,
-                                       CUSPARSE_OPERATION_NON_TRANSPOSE, &one, ma, mb, &beta, mc,
+                                       CUSPARSE_OPERATION_NON_TRANSPOSE, &one, m.a, m.b, &beta, m.c,
                                        CUDA_R_32F, CUSPARSE_SPMM_CSR_ALG2, &bytes);
     }
     if (status == CUSPARSE_STATUS_SUCCESS) {
@@ -337,12 +329,9 @@ struct CudaTrainer::Impl {
         workspace.resize(static_cast<std::int64_t>(bytes));
       }
       status = cusparseSpMM(sparse, CUSPARSE_OPERATION_NON_TRANSPOSE,
-                            CUSPARSE_OPERATION_NON_TRANSPOSE, &one, ma, mb, &beta, mc, CUDA_R_32F,
-                            CUSPARSE_SPMM_CSR_ALG2, workspace.get());
+                            CUSPARSE_OPERATION_NON_TRANSPOSE, &one, m.a, m.b, &beta, m.c,
+                            CUDA_R_32F, CUSPARSE_SPMM_CSR_ALG2, workspace.get());
     }
-    if (ma != nullptr) (void)cusparseDestroySpMat(ma);
-    if (mb != nullptr) (void)cusparseDestroyDnMat(mb);
-    if (mc != nullptr) (void)cusparseDestroyDnMat(mc);
     return status;
   }
   // The same for a DeviceCsr and packed B and C (the sparse-input projection and its weight
@@ -363,25 +352,26 @@ struct CudaTrainer::Impl {
 
   // The sparse attention's aggregation out[i, h·F + c] = Σ_p values[h, p]·b[col[p], h·F + c]
   // over the rows of a graph's CSR (row_ptr, col; E slots): the graph by destination in the
-  // forward, its transpose in the backward. With kCusparse one SpMM per head, head h's B and C
-  // the columns h·F .. h·F + F of the (N, H·F) matrices (leading dimension H·F); where cuSPARSE
-  // refuses that layout (not supported, or a column block it will not take), the kernel from
-  // then on, for this and every later call.
+  // forward, its transpose in the backward. With kCusparse, one SpMM per head: head h's values
+  // the row h·E.. of the (H, E) weights, B and C the columns h·F .. h·F + F of the (N, H·F)
+  // matrices (leading dimension H·F). Only where every such start and row is 16 bytes aligned
+  // (E, F and H·F multiples of 4 floats): cuSPARSE's kernels use 16-byte accesses, and a
+  // misaligned one would fault asynchronously, after cusparseSpMM has returned success,
+  // instead of being refused; the kernel runs the other calls (counted in kernel_calls).
   void aggregate_heads(const std::int64_t* a_row_ptr, const std::int64_t* a_col,
                        const float* values, const float* b, float* out, int h, int f) {
-    if (aggregation == CudaAggregation::kCusparse && e > 0) {
-      const std::int64_t hf = std::int64_t{h} * f;
-      cusparseStatus_t status = CUSPARSE_STATUS_SUCCESS;
-      for (int k = 0; k < h && status == CUSPARSE_STATUS_SUCCESS; ++k) {
-        status = try_spmm(n, n, e, a_row_ptr, a_col, values + k * e, b + std::int64_t{k} * f, hf, f,
-                          out + std::int64_t{k} * f, hf, 0.0f);
+    const std::int64_t hf = std::int64_t{h} * f;
+    const bool aligned = e % 4 == 0 && f % 4 == 0 && hf % 4 == 0;
+    if (aggregation == CudaAggregation::kCusparse && e > 0 && aligned) {
+      for (int k = 0; k < h; ++k) {
+        check_cusparse(try_spmm(n, n, e, a_row_ptr, a_col, values + k * e, b + std::int64_t{k} * f,
+                                hf, f, out + std::int64_t{k} * f, hf, 0.0f),
+                       "SpMM (attention aggregation)");
       }
-      if (status == CUSPARSE_STATUS_SUCCESS) return;
-      GAT_CHECK(
-          status == CUSPARSE_STATUS_NOT_SUPPORTED || status == CUSPARSE_STATUS_INVALID_VALUE,
-          "cuSPARSE: SpMM (attention aggregation) failed: " << cusparseGetErrorString(status));
-      aggregation = CudaAggregation::kKernel;  // the heads done so far are written again below
+      ++cusparse_calls;
+      return;
     }
+    ++kernel_calls;
     cuda::heads_spmm(a_row_ptr, a_col, values, b, out, n, e, h, f, nullptr);
   }
 
@@ -636,18 +626,21 @@ namespace {
 
 // Dense attention refused before anything of it is allocated when it would not fit: more than
 // the model's dense_memory_limit (when set), or more than the device has free now.
-void check_dense_fits(const std::vector<LayerState>& layers, std::int64_t n, std::uint64_t limit) {
-  const std::uint64_t need = dense_device_bytes(layers, n);
+void check_dense_fits(const GatModelOptions& o, std::int64_t n) {
+  const std::uint64_t need = cuda_dense_attention_bytes(o, n);
+  const std::uint64_t limit = o.dense_memory_limit;
   std::size_t free_bytes = 0, total_bytes = 0;
   check_cuda(cudaMemGetInfo(&free_bytes, &total_bytes), "ask the device's free memory");
   const bool by_limit = limit > 0 && limit < free_bytes;
   const std::uint64_t allowed = by_limit ? limit : free_bytes;
-  GAT_CHECK(need <= allowed, "--device cuda: dense attention needs "
-                                 << gib(need) << " of device memory for N = " << n
-                                 << " nodes (N² values per head and layer), but only "
-                                 << gib(allowed)
-                                 << (by_limit ? " are allowed" : " are free on the device")
-                                 << "; use sparse attention for this graph");
+  const bool overflows = need == std::numeric_limits<std::uint64_t>::max();
+  GAT_CHECK(need <= allowed,
+            "--device cuda: dense attention needs "
+                << (overflows ? std::string("more bytes than 64 bits count") : format_bytes(need))
+                << " of device memory for N = " << n
+                << " nodes (N² values per head and layer), but only " << format_bytes(allowed)
+                << (by_limit ? " are allowed" : " are free on the device")
+                << "; use sparse attention for this graph");
 }
 
 }  // namespace
@@ -776,9 +769,8 @@ CudaTrainer::CudaTrainer(const GatModel<float>& model, const CsrGraph& graph, Fe
     d.grad_in[l].resize(d.n * d.layers[l].width);
   }
   d.flags.resize(std::ssize(d.params));
-  if (std::any_of(d.layers.begin(), d.layers.end(),
-                  [](const LayerState& s) { return s.dense(); })) {
-    check_dense_fits(d.layers, d.n, o.dense_memory_limit);
+  if (o.attention == AttentionMode::kDense) {
+    check_dense_fits(o, d.n);
     d.adj.resize(d.n * d.n);
     cuda::dense_adjacency(d.row_ptr.get(), d.src.get(), d.n, d.adj.get(), nullptr);
   }
@@ -901,6 +893,10 @@ std::vector<RowMatrix> CudaTrainer::gradients() const {
 void CudaTrainer::set_aggregation(CudaAggregation aggregation) { impl_->aggregation = aggregation; }
 
 CudaAggregation CudaTrainer::aggregation() const { return impl_->aggregation; }
+
+CudaTrainer::AggregationCalls CudaTrainer::aggregation_calls() const {
+  return {impl_->cusparse_calls, impl_->kernel_calls};
+}
 
 void CudaTrainer::synchronize() const { check_cuda(cudaDeviceSynchronize(), "synchronize"); }
 
