@@ -133,77 +133,76 @@ void matmul_backward(MatrixCRef<T> x, MatrixCRef<T> w, MatrixCRef<T> grad_y, Mat
 
 namespace {
 
-// A row of kW values in registers, and rows of matrices seen as such.
-template <typename T, int kW>
-using WideRow = Eigen::Array<T, kW, 1>;
-template <typename T, int kW>
-using WideRowMap = Eigen::Map<WideRow<T, kW>>;
-template <typename T, int kW>
-using ConstWideRowMap = Eigen::Map<const WideRow<T, kW>>;
-
 // The surviving entries of one sparse row, gathered before its products: input dropout zeroes
 // about half of a row's values at random, and testing each value in the product loop was a
-// branch the predictor lost every other time. The gather is branch-free (every entry is
-// written, the end advances only past the non-zeros), and the products then run over the
-// survivors in their original order: the same sums as skipping the zeros in place, the same
-// bits.
+// coin flip per value, which no branch predictor learns. The gather is branch-free (every
+// entry is written, the end advances only past the non-zeros), and the products then run over
+// the survivors in their original order: the same sums as skipping the zeros in place, the
+// same bits.
 template <typename T>
 struct RowSurvivors {
   std::vector<T> values;
   std::vector<std::int64_t> index;  // the column (forward) or row (backward) of each survivor
-  // Entries k = b..e-1 with value value(k) and index at(k); returns how many survived.
+  std::int64_t count = 0;           // how many survived the last gather
+
+  // Entries k = b..e-1 with value value(k) and index at(k).
   template <typename Value, typename At>
-  std::int64_t gather(EdgeId b, EdgeId e, const Value& value, const At& at) {
+  void gather(EdgeId b, EdgeId e, const Value& value, const At& at) {
     const auto len = static_cast<std::size_t>(e - b);
     if (values.size() < len) {
       values.resize(len);
       index.resize(len);
     }
-    std::int64_t kept = 0;
+    count = 0;
     for (EdgeId k = b; k < e; ++k) {
       const T v = value(k);
-      values[kept] = v;
-      index[kept] = at(k);
-      kept += v != T(0) ? 1 : 0;
+      values[count] = v;
+      index[count] = at(k);
+      count += v != T(0) ? 1 : 0;
     }
-    return kept;
+  }
+
+  // out[:] += Σ_q values[q] · rows[index[q], :] over the survivors in order, rows of `width`
+  // values `stride` apart. kW > 0: the width at compile time, the row accumulated in a
+  // fixed-size Eigen array (whole vector registers, v·w then +, as the scalar loop rounds; left
+  // to itself GCC unrolled the entries and ran the columns scalar); 0: run-time width.
+  template <int kW>
+  void add_products(const T* rows, Eigen::Index stride, Eigen::Index width,
+                    T* __restrict out) const {
+    if constexpr (kW > 0) {
+      using Row = Eigen::Array<T, kW, 1>;
+      Row acc = Eigen::Map<const Row>(out);
+      for (std::int64_t q = 0; q < count; ++q) {
+        acc += values[q] * Eigen::Map<const Row>(rows + index[q] * stride);
+      }
+      Eigen::Map<Row>{out} = acc;
+    } else {
+      for (std::int64_t q = 0; q < count; ++q) {
+        const T v = values[q];
+        const T* __restrict r = rows + index[q] * stride;
+        for (Eigen::Index c = 0; c < width; ++c) out[c] += v * r[c];
+      }
+    }
   }
 };
 
-// y[i, :] = Σ_k values[k] · w[col[k], :] over row i's entries (zeros, dropped by input dropout,
-// skipped). kW > 0: compile-time output width, so the row accumulates in vector registers; 0:
-// run-time width.
+// y[i, :] = Σ_k values[k] · w[col[k], :] over row i's entries (zeros, dropped by input
+// dropout, skipped). kW > 0: compile-time output width; 0: run-time width.
 template <typename T, int kW>
 void spmm_forward_kernel(const SparseMatrix<T>& x, const std::vector<T>& values,
                          const MatrixCRef<T>& w, MatrixRef<T>& y) {
   const Eigen::Index out = kW > 0 ? kW : w.cols();
-  const T* w_data = w.data();
-  const Eigen::Index w_stride = w.outerStride();
 #pragma omp parallel
   {
     RowSurvivors<T> kept;
 #pragma omp for schedule(dynamic, 64)
     for (std::int64_t i = 0; i < x.rows; ++i) {
-      T* __restrict yi = row(y, i);
-      const std::int64_t count = kept.gather(
+      T* yi = row(y, i);
+      kept.gather(
           x.row_ptr[i], x.row_ptr[i + 1], [&](EdgeId k) { return values[k]; },
           [&](EdgeId k) { return static_cast<std::int64_t>(x.col[k]); });
-      if constexpr (kW > 0) {
-        // A fixed-size Eigen array: whole vector registers, v·w then +, as the scalar loop
-        // would round (left to itself, GCC unrolled the entries and ran the columns scalar).
-        WideRow<T, kW> acc = WideRow<T, kW>::Zero();
-        for (std::int64_t q = 0; q < count; ++q) {
-          acc += kept.values[q] * ConstWideRowMap<T, kW>(w_data + kept.index[q] * w_stride);
-        }
-        WideRowMap<T, kW>{yi} = acc;
-      } else {
-        std::fill(yi, yi + out, T(0));
-        for (std::int64_t q = 0; q < count; ++q) {
-          const T v = kept.values[q];
-          const T* __restrict wk = w_data + kept.index[q] * w_stride;
-          for (Eigen::Index c = 0; c < out; ++c) yi[c] += v * wk[c];
-        }
-      }
+      std::fill(yi, yi + out, T(0));
+      kept.template add_products<kW>(w.data(), w.outerStride(), out, yi);
     }
   }
 }
@@ -214,30 +213,15 @@ void spmm_backward_weight_kernel(const SparseTranspose<T>& xt, const std::vector
                                  const MatrixCRef<T>& grad_y, MatrixRef<T>& grad_w) {
   const auto& m = xt.matrix;
   const Eigen::Index out = kW > 0 ? kW : grad_y.cols();
-  const T* g_data = grad_y.data();
-  const Eigen::Index g_stride = grad_y.outerStride();
 #pragma omp parallel
   {
     RowSurvivors<T> kept;
 #pragma omp for schedule(dynamic, 64)
     for (std::int64_t k = 0; k < m.rows; ++k) {
-      T* __restrict gk = row(grad_w, k);
-      const std::int64_t count = kept.gather(
+      kept.gather(
           m.row_ptr[k], m.row_ptr[k + 1], [&](EdgeId q) { return values[xt.source_slot[q]]; },
           [&](EdgeId q) { return static_cast<std::int64_t>(m.col[q]); });
-      if constexpr (kW > 0) {
-        WideRow<T, kW> acc = WideRowMap<T, kW>(gk);
-        for (std::int64_t q = 0; q < count; ++q) {
-          acc += kept.values[q] * ConstWideRowMap<T, kW>(g_data + kept.index[q] * g_stride);
-        }
-        WideRowMap<T, kW>{gk} = acc;
-      } else {
-        for (std::int64_t q = 0; q < count; ++q) {
-          const T v = kept.values[q];
-          const T* __restrict gi = g_data + kept.index[q] * g_stride;
-          for (Eigen::Index c = 0; c < out; ++c) gk[c] += v * gi[c];
-        }
-      }
+      kept.template add_products<kW>(grad_y.data(), grad_y.outerStride(), out, row(grad_w, k));
     }
   }
 }
