@@ -224,7 +224,6 @@ TEST_P(SpmmWidths, ForwardEqualsDenseProduct) {
 TEST_P(SpmmWidths, BackwardWeightGradient) {
   const int out = GetParam();
   const SparseMatrix<double> x = random_sparse();
-  const SparseTranspose<double> xt = transpose(x);
   // Values differing from x.val, one of them dropped to zero.
   std::vector<double> values = x.val;
   for (std::size_t k = 0; k < values.size(); ++k) values[k] *= 1.0 + 0.1 * static_cast<double>(k);
@@ -238,17 +237,32 @@ TEST_P(SpmmWidths, BackwardWeightGradient) {
   };
   const MatrixD grad_w0 = random_matrix(5, out, 62);
   MatrixD grad_w = grad_w0;  // accumulated
-  spmm_backward_weight<double>(xt, values, wl, grad_w);
+  spmm_backward_weight<double>(x, values, wl, grad_w);
   expect_gradient("spmm grad_w", w, grad_w - grad_w0, loss);
   // Row 4 of w multiplies the empty column 4 of X: its gradient is exactly zero.
   EXPECT_EQ(grad_w.row(4), grad_w0.row(4));
 
   // Float agrees with double, including the accumulation.
   Matrix<float> grad_w_f = grad_w0.cast<float>();
-  spmm_backward_weight<float>(transpose(cast<float>(x)),
-                              std::vector<float>(values.begin(), values.end()), wl.cast<float>(),
-                              grad_w_f);
+  spmm_backward_weight<float>(cast<float>(x), std::vector<float>(values.begin(), values.end()),
+                              wl.cast<float>(), grad_w_f);
   expect_matrix_near(grad_w_f.cast<double>(), grad_w, 1e-5);
+
+  // Each entry's terms in ascending row order, v·g rounded then added: exactly the plain
+  // loop's bits (the sums do not depend on how the columns are split among threads).
+  Matrix<float> plain = grad_w0.cast<float>();
+  const Matrix<float> wl_f = wl.cast<float>();
+  for (std::int64_t i = 0; i < x.rows; ++i) {
+    for (auto k = x.row_ptr[i]; k < x.row_ptr[i + 1]; ++k) {
+      const auto v = static_cast<float>(values[static_cast<std::size_t>(k)]);
+      if (v == 0.0f) continue;
+      for (int c = 0; c < out; ++c) {
+        const float term = v * wl_f(i, c);
+        plain(x.col[k], c) = plain(x.col[k], c) + term;
+      }
+    }
+  }
+  EXPECT_EQ(grad_w_f, plain);
 }
 
 INSTANTIATE_TEST_SUITE_P(OutputWidth, SpmmWidths, ::testing::Values(3, 8, 16, 24, 64),

@@ -583,7 +583,7 @@ void GatConv<T>::projection_backward(const GatConvCache<T>& cache, const Matrix<
                                      Matrix<T>& grad_w, MatrixCRef<T> grad_y, Matrix<T>* grad_input,
                                      bool& input_written) const {
   if (cache.sparse_input) {
-    ops::spmm_backward_weight<T>(cache.sparse_input->transposed, cache.sparse_values, grad_y,
+    ops::spmm_backward_weight<T>(cache.sparse_input->matrix, cache.sparse_values, grad_y,
                                  grad_w);
     return;
   }
@@ -672,7 +672,7 @@ void GatConv<T>::backward(const CsrGraph& graph, const GatConvCache<T>& cache,
     grad_s << grad_s_src, grad_s_dst;
     Matrix<T> m = Matrix<T>::Zero(options_.in_features, 2 * h);
     if (cache.sparse_input) {
-      ops::spmm_backward_weight<T>(cache.sparse_input->transposed, cache.sparse_values, grad_s, m);
+      ops::spmm_backward_weight<T>(cache.sparse_input->matrix, cache.sparse_values, grad_s, m);
     } else {
       ops::matmul_tn<T>(cache.dense_input(), grad_s, m, input_dropout(cache));
     }

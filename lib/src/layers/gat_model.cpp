@@ -80,8 +80,10 @@ std::uint64_t GatModel<T>::estimate_training_bytes(const GatModelOptions& o, std
         out, static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max())));
   }
   std::uint64_t bytes = add(mul(scalars, sizeof(T)), extra_bytes);
+  // Sparse features: the matrix (a value and a column index per entry) and the step's dropped
+  // copy of its values, counted at 8 bytes of index each.
   bytes = add(bytes, dense_features ? mul(nonneg(nnz_features), sizeof(T))
-                                    : mul(mul(3, nonneg(nnz_features)), sizeof(T) + 8));
+                                    : mul(mul(2, nonneg(nnz_features)), sizeof(T) + 8));
   bytes = add(bytes, mul(2, add(mul(8, n), mul(12, e))));
   return bytes;
 }

@@ -1,5 +1,7 @@
 #include "gat/ops/linear.hpp"
 
+#include <omp.h>
+
 #include <algorithm>
 #include <cassert>
 #include <cstdint>
@@ -142,7 +144,7 @@ namespace {
 template <typename T>
 struct RowSurvivors {
   std::vector<T> values;
-  std::vector<std::int64_t> index;  // the column (forward) or row (backward) of each survivor
+  std::vector<std::int64_t> index;  // the column of each survivor
   std::int64_t count = 0;           // how many survived the last gather
 
   // Entries k = b..e-1 with value value(k) and index at(k).
@@ -207,21 +209,62 @@ void spmm_forward_kernel(const SparseMatrix<T>& x, const std::vector<T>& values,
   }
 }
 
-// grad_w[k, :] += Σ_q values[slot(q)] · grad_y[col(q), :] over row k of Xᵀ (zeros skipped).
+// grad_w[k, c0 .. c0 + width) += values[slot] · grad_y[i, c0 .. c0 + width) for every
+// surviving entry (i, k) of X, rows i in order: each entry of grad_w receives its terms in
+// ascending i, the order of column k of X, whichever block or thread computes it. The rows of
+// X and grad_y are read in order (a row of grad_y once for all of its row's entries); the
+// scattered rows are grad_w's, (in, out), which stays in cache for the usual bag-of-words
+// widths. kW > 0: the block's width at compile time; 0: run-time width.
 template <typename T, int kW>
-void spmm_backward_weight_kernel(const SparseTranspose<T>& xt, const std::vector<T>& values,
-                                 const MatrixCRef<T>& grad_y, MatrixRef<T>& grad_w) {
-  const auto& m = xt.matrix;
-  const Eigen::Index out = kW > 0 ? kW : grad_y.cols();
+void spmm_weight_block(const SparseMatrix<T>& x, const std::vector<T>& values,
+                       const MatrixCRef<T>& grad_y, MatrixRef<T>& grad_w, Eigen::Index c0,
+                       Eigen::Index width, RowSurvivors<T>& kept) {
+  const Eigen::Index stride = grad_w.outerStride();
+  T* w = grad_w.data() + c0;
+  for (std::int64_t i = 0; i < x.rows; ++i) {
+    kept.gather(
+        x.row_ptr[i], x.row_ptr[i + 1], [&](EdgeId k) { return values[k]; },
+        [&](EdgeId k) { return static_cast<std::int64_t>(x.col[k]); });
+    const T* gy = row(grad_y, i) + c0;
+    if constexpr (kW > 0) {
+      using Row = Eigen::Array<T, kW, 1>;
+      const Row g = Eigen::Map<const Row>(gy);
+      for (std::int64_t q = 0; q < kept.count; ++q) {
+        Eigen::Map<Row> out(w + kept.index[q] * stride);
+        out = out + kept.values[q] * g;  // v·g then +, as the per-column sum rounds
+      }
+    } else {
+      for (std::int64_t q = 0; q < kept.count; ++q) {
+        const T v = kept.values[q];
+        T* __restrict out = w + kept.index[q] * stride;
+        for (Eigen::Index c = 0; c < width; ++c) out[c] += v * gy[c];
+      }
+    }
+  }
+}
+
+// The weight gradient split into blocks of columns, one per thread: a thread scans all of X
+// (the gathers are cheap next to the products) and owns its columns of grad_w outright, so
+// there is nothing to reduce and the bits do not depend on the thread count.
+template <typename T>
+void spmm_weight_kernel(const SparseMatrix<T>& x, const std::vector<T>& values,
+                        const MatrixCRef<T>& grad_y, MatrixRef<T>& grad_w) {
+  const Eigen::Index out = grad_y.cols();
+  // Blocks are whole 8-float vectors: narrower ones would waste the vector width.
+  constexpr Eigen::Index kVector = 8;
 #pragma omp parallel
   {
+    const Eigen::Index threads = omp_get_num_threads();
+    const Eigen::Index per = (out + threads - 1) / threads;
+    const Eigen::Index width = std::max(kVector, (per + kVector - 1) / kVector * kVector);
+    const Eigen::Index blocks = (out + width - 1) / width;
     RowSurvivors<T> kept;
-#pragma omp for schedule(dynamic, 64)
-    for (std::int64_t k = 0; k < m.rows; ++k) {
-      kept.gather(
-          m.row_ptr[k], m.row_ptr[k + 1], [&](EdgeId q) { return values[xt.source_slot[q]]; },
-          [&](EdgeId q) { return static_cast<std::int64_t>(m.col[q]); });
-      kept.template add_products<kW>(grad_y.data(), grad_y.outerStride(), out, row(grad_w, k));
+#pragma omp for schedule(static)
+    for (Eigen::Index blk = 0; blk < blocks; ++blk) {
+      const Eigen::Index c0 = blk * width, len = std::min(width, out - c0);
+      detail::dispatch_width(len, [&](auto w) {
+        spmm_weight_block<T, decltype(w)::value>(x, values, grad_y, grad_w, c0, len, kept);
+      });
     }
   }
 }
@@ -246,24 +289,19 @@ void spmm_forward(const SparseMatrix<T>& x, const std::vector<T>& values, Matrix
 }
 
 template <typename T>
-void spmm_backward_weight(const SparseTranspose<T>& xt, const std::vector<T>& values,
+void spmm_backward_weight(const SparseMatrix<T>& x, const std::vector<T>& values,
                           MatrixCRef<T> grad_y, MatrixRef<T> grad_w) {
   constexpr const char* fn = "spmm_backward_weight";
-  const auto& m = xt.matrix;  // Xᵀ: (in, N)
-  GAT_CHECK(m.row_ptr.size() == static_cast<std::size_t>(m.rows) + 1 &&
-                xt.source_slot.size() == m.col.size(),
-            fn << ": the transpose is malformed (" << m.rows << " rows, " << m.row_ptr.size()
-               << " row pointers, " << m.col.size() << " entries, " << xt.source_slot.size()
-               << " source slots); build it with transpose(X)");
-  GAT_CHECK(static_cast<std::int64_t>(values.size()) == m.nnz(),
-            fn << ": values has " << values.size() << " entries but X has " << m.nnz()
-               << " non-zeros; pass one value per entry of X, in X's order");
-  GAT_CHECK(grad_y.rows() == m.cols, fn << ": grad_y has " << grad_y.rows() << " rows but X has "
-                                        << m.cols << "; grad_y must be (N, out)");
-  check_shape(fn, "grad_w", grad_w.rows(), grad_w.cols(), "(in, out)", m.rows, grad_y.cols());
-  detail::dispatch_width(grad_y.cols(), [&](auto width) {
-    spmm_backward_weight_kernel<T, decltype(width)::value>(xt, values, grad_y, grad_w);
-  });
+  GAT_CHECK(x.row_ptr.size() == static_cast<std::size_t>(x.rows) + 1,
+            fn << ": x has " << x.rows << " rows but " << x.row_ptr.size()
+               << " row pointers; a sparse matrix needs rows + 1");
+  GAT_CHECK(static_cast<std::int64_t>(values.size()) == x.nnz(),
+            fn << ": values has " << values.size() << " entries but x has " << x.nnz()
+               << " non-zeros; pass one value per entry of x, in x's order");
+  GAT_CHECK(grad_y.rows() == x.rows, fn << ": grad_y has " << grad_y.rows() << " rows but x has "
+                                        << x.rows << "; grad_y must be (N, out)");
+  check_shape(fn, "grad_w", grad_w.rows(), grad_w.cols(), "(in, out)", x.cols, grad_y.cols());
+  spmm_weight_kernel<T>(x, values, grad_y, grad_w);
 }
 
 template <typename T>
@@ -288,7 +326,7 @@ void column_sum_backward(MatrixCRef<T> grad_y, MatrixRef<T> grad_b) {
                                    Matrix<T>*, const DropoutSpec&);                                \
   template void spmm_forward<T>(const SparseMatrix<T>&, const std::vector<T>&, MatrixCRef<T>,      \
                                 MatrixRef<T>);                                                     \
-  template void spmm_backward_weight<T>(const SparseTranspose<T>&, const std::vector<T>&,          \
+  template void spmm_backward_weight<T>(const SparseMatrix<T>&, const std::vector<T>&,             \
                                         MatrixCRef<T>, MatrixRef<T>);                              \
   template void column_sum_backward<T>(MatrixCRef<T>, MatrixRef<T>);
 GAT_INSTANTIATE(float)

@@ -70,15 +70,15 @@ SparseMatrix<U> cast(const SparseMatrix<T>& m) {
 
 namespace gat {
 
-/// @brief A sparse input matrix together with its transpose, built once: layers whose input
-/// is constant across steps (bag-of-words features) need Xᵀ for every weight gradient.
+/// @brief A sparse input matrix (bag-of-words features), the type that tells a model its
+/// input is sparse. The weight gradient runs over its rows (spmm_backward_weight), so no
+/// transpose is kept.
 template <typename T>
 struct SparseInput {
-  SparseMatrix<T> matrix;         // (N, in)
-  SparseTranspose<T> transposed;  // (in, N)
+  SparseMatrix<T> matrix;  // (N, in)
 
   SparseInput() = default;
-  explicit SparseInput(SparseMatrix<T> m) : matrix(std::move(m)), transposed(transpose(matrix)) {}
+  explicit SparseInput(SparseMatrix<T> m) : matrix(std::move(m)) {}
 };
 
 }  // namespace gat

@@ -44,12 +44,13 @@ template <typename T>
 void spmm_forward(const SparseMatrix<T>& x, const std::vector<T>& values, MatrixCRef<T> w,
                   MatrixRef<T> y);
 
-/// @brief Weight gradient of spmm_forward: grad_w[k, :] += Σ_{i} X[i, k] · grad_y[i, :],
-/// computed per row k of the cached transpose Xᵀ, so it is a plain row loop (no atomics).
-/// @param xt transpose of X, @param values (nnz) in X's entry order, @param grad_y (N, out),
-/// @param grad_w (in, out) accumulated.
+/// @brief Weight gradient of spmm_forward: grad_w[k, :] += Σ_i X[i, k] · grad_y[i, :], the
+/// terms of each entry in ascending i whatever the thread count (threads own blocks of grad_w's
+/// columns; no atomics, no transpose of X).
+/// @param x (N, in), @param values (nnz) in x's entry order (zeros skipped), @param grad_y
+/// (N, out), @param grad_w (in, out) accumulated.
 template <typename T>
-void spmm_backward_weight(const SparseTranspose<T>& xt, const std::vector<T>& values,
+void spmm_backward_weight(const SparseMatrix<T>& x, const std::vector<T>& values,
                           MatrixCRef<T> grad_y, MatrixRef<T> grad_w);
 
 /// @brief Bias gradient: grad_b += Σ_n grad_y[n, :], summed in fixed chunks of rows.
