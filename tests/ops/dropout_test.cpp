@@ -212,3 +212,65 @@ TEST(DropoutRowsMap, ABlockGetsTheWholesMaskOnItsRows) {
 
 }  // namespace
 }  // namespace gat::ops
+
+namespace gat::ops {
+namespace {
+
+// DropoutSpec::mask: decisions drawn once by dropout_mask and read back give exactly the values
+// the generator gives, for widths that fill whole bytes and widths that do not, for a whole
+// matrix, a block of its rows and rows taken from a larger whole.
+TEST(DropoutMask, ReadBackGivesTheDrawnValues) {
+  const CounterRng rng(6, 3, 1, kStreamInputDropout);
+  for (const Eigen::Index cols : {1, 7, 8, 13, 64}) {
+    const MatrixD x = random_matrix(37, cols, 90, 0.5, 2.0);
+    MatrixD drawn = x;
+    dropout<double>(drawn, 0.4, rng);
+    DropoutMask mask;
+    dropout_mask(37, cols, DropoutSpec{0.4, rng}, mask);
+    EXPECT_EQ(mask.size(), static_cast<std::size_t>(37 * ((cols + 7) / 8)));
+    const DropoutSpec read{0.4, rng, {}, mask};
+    MatrixD from_bits = x;
+    dropout<double>(from_bits, read);
+    EXPECT_TRUE(from_bits == drawn) << cols << " columns";
+    MatrixD block(10, cols);
+    dropout_rows<double>(x.middleRows(20, 10), 20, read, block);
+    EXPECT_TRUE(block == drawn.middleRows(20, 10)) << cols << " columns, rows 20..29";
+    // Float, where the kernels that read masks run.
+    Matrix<float> xf = x.cast<float>(), drawn_f = xf;
+    dropout<float>(drawn_f, 0.4, rng);
+    dropout<float>(xf, read);
+    EXPECT_TRUE(xf == drawn_f) << cols << " columns, float";
+  }
+  // Rows {7, 2, 5} of a whole: the mask of the block holds the whole's decisions on them.
+  const std::vector<std::int64_t> rows = {7, 2, 5};
+  const MatrixD whole_in = random_matrix(10, 11, 91, 0.5, 2.0);
+  MatrixD whole = whole_in;
+  dropout<double>(whole, 0.5, rng);
+  MatrixD block(3, 11);
+  for (int r = 0; r < 3; ++r) block.row(r) = whole_in.row(rows[r]);
+  DropoutMask mask;
+  dropout_mask(3, 11, DropoutSpec{0.5, rng, rows}, mask);
+  dropout<double>(block, DropoutSpec{0.5, rng, rows, mask});
+  for (int r = 0; r < 3; ++r) EXPECT_EQ(block.row(r), whole.row(rows[r])) << "row " << rows[r];
+}
+
+TEST(DropoutMask, RateZeroShortMasksAndFlatArrays) {
+  const CounterRng rng(6, 3, 1, kStreamInputDropout);
+  DropoutMask mask(5, 0xff);
+  dropout_mask(4, 9, DropoutSpec{0.0, rng}, mask);
+  EXPECT_TRUE(mask.empty()) << "rate 0 drops nothing: no mask";
+  EXPECT_THROW(dropout_mask(4, 9, DropoutSpec{1.0, rng}, mask), Error);
+  const std::vector<std::int64_t> rows = {1, 2};
+  EXPECT_THROW(dropout_mask(4, 9, DropoutSpec{0.5, rng, rows}, mask), Error);
+  dropout_mask(4, 9, DropoutSpec{0.5, rng}, mask);  // 2 bytes per row
+  MatrixD five(5, 9);
+  EXPECT_THROW(dropout<double>(five, DropoutSpec{0.5, rng, {}, mask}), Error);
+  MatrixD out(2, 9);
+  EXPECT_THROW(dropout_rows<double>(five.middleRows(3, 2), 3, DropoutSpec{0.5, rng, {}, mask}, out),
+               Error);
+  std::vector<double> flat(8, 1.0);
+  EXPECT_THROW(dropout<double>(flat, DropoutSpec{0.5, rng, {}, mask}), Error);
+}
+
+}  // namespace
+}  // namespace gat::ops

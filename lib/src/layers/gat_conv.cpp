@@ -283,6 +283,10 @@ Matrix<T> GatConv<T>::forward(const CsrGraph& graph, MatrixCRef<T> x, GatConvCac
   cache.dense_rows = x.rows();
   cache.dense_cols = x.cols();
   cache.dense_stride = x.outerStride();
+  cache.input_mask.clear();  // input_dropout() below draws its decisions afresh
+  if (const ops::DropoutSpec drop = input_dropout(cache); drop.rate > 0) {
+    ops::dropout_mask(x.rows(), x.cols(), drop, cache.input_mask);
+  }
   return forward_cached(graph, cache, ctx);
 }
 
@@ -297,6 +301,7 @@ Matrix<T> GatConv<T>::forward(const CsrGraph& graph, const SparseInput<T>& x,
             "GatConv layer " << layer_index_ << ": input has " << x.matrix.cols
                              << " columns, expected " << options_.in_features);
   cache.sparse_input = &x;
+  cache.input_mask.clear();
   cache.dense_data = nullptr;
   check_halo(graph, cache, ctx);
   cache.training = ctx.training;
@@ -330,7 +335,7 @@ Matrix<T> GatConv<T>::projection_forward(const GatConvCache<T>& cache, const Mat
 template <typename T>
 ops::DropoutSpec GatConv<T>::input_dropout(const GatConvCache<T>& cache) const {
   return {cache.training ? options_.input_dropout : 0.0, cache.input_rng,
-          cache.halo ? cache.halo->node_ids() : std::span<const std::int64_t>{}};
+          cache.halo ? cache.halo->node_ids() : std::span<const std::int64_t>{}, cache.input_mask};
 }
 
 template <typename T>
@@ -583,8 +588,7 @@ void GatConv<T>::projection_backward(const GatConvCache<T>& cache, const Matrix<
                                      Matrix<T>& grad_w, MatrixCRef<T> grad_y, Matrix<T>* grad_input,
                                      bool& input_written) const {
   if (cache.sparse_input) {
-    ops::spmm_backward_weight<T>(cache.sparse_input->matrix, cache.sparse_values, grad_y,
-                                 grad_w);
+    ops::spmm_backward_weight<T>(cache.sparse_input->matrix, cache.sparse_values, grad_y, grad_w);
     return;
   }
   const ops::DropoutSpec drop = input_dropout(cache);

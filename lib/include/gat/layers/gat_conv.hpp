@@ -156,6 +156,10 @@ class GatConvCache {
   // unassignable: Map's assignment copies values); dense_data is null for sparse input.
   const T* dense_data = nullptr;
   Eigen::Index dense_rows = 0, dense_cols = 0, dense_stride = 0;
+  // The dense input's dropout decisions (N·ceil(in / 8) bytes), drawn once per training pass:
+  // the product, the weight gradient and the input gradient read them instead of drawing
+  // them three times. Empty without input dropout or for sparse input.
+  ops::DropoutMask input_mask;
   MatrixCRef<T> dense_input() const {
     return Eigen::Map<const Matrix<T>, 0, Eigen::OuterStride<>>(dense_data, dense_rows, dense_cols,
                                                                 Eigen::OuterStride<>(dense_stride));

@@ -34,9 +34,8 @@ namespace gat::ops {
 /// the masks of `rng` (the same description as the input dropout of the projections).
 using AttentionDropout = DropoutSpec;
 
-/// The dropout decisions of a forward pass: bit h % 8 of byte p·B + h / 8 is set when slot p,
-/// head h was kept, with B = ceil(H / 8) bytes per slot. Empty without dropout.
-using DropoutMask = std::vector<std::uint8_t>;
+// The forward's attention dropout decisions are a DropoutMask (gat/ops/dropout.hpp) over the
+// (E, H) weights: slot p's row of H bits.
 
 /// @brief The softmax statistics of each neighbourhood, per head, from which the weights are
 /// computed again (gat_attention_backward, gat_attention_weights). A node without in-edges
