@@ -1,6 +1,7 @@
 #include "gat/ops/gat_attention.hpp"
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <vector>
 
@@ -165,6 +166,17 @@ void forward_kernel(const CsrGraph& graph, const MatrixCRef<T>& s_src, const Mat
   }
 }
 
+// Where the backward's source pass finds row i of destination i's four (N, H) terms: s_dst,
+// the softmax maximum and reciprocal sum, and dot (k = 0..3), base[k] + i·stride[k].
+template <typename T>
+struct DestinationRows {
+  std::array<const T*, 4> base;
+  std::array<Eigen::Index, 4> stride;
+  const T* at(int k, NodeId i) const {
+    return base[static_cast<std::size_t>(k)] + i * stride[static_cast<std::size_t>(k)];
+  }
+};
+
 template <typename T, int kH, int kF>
 void backward_kernel(const CsrGraph& graph, const MatrixCRef<T>& s_src, const MatrixCRef<T>& s_dst,
                      T slope, double rate, const std::uint8_t* mask, const MatrixCRef<T>& row_max,
@@ -189,8 +201,24 @@ void backward_kernel(const CsrGraph& graph, const MatrixCRef<T>& s_src, const Ma
   // it for every slot (E, H), the destination pass keeps the row sums dot (N, H) and the
   // source pass computes grad_e again from them, with the same operations on the same values:
   // the same bits.
-  Matrix<T> dots(n, h_count);
-  MatrixRef<T> dot_rows(dots);
+  // The source pass reads, for every out-slot (j → i), four (N, H) rows of the scattered
+  // destination i: s_dst[i], its softmax statistics and dot[i]. When the four fit in one
+  // cache line (H ≤ 4 in float; a one-head layer has 4 bytes in each of four lines), the
+  // destination pass lays them side by side in one (N, 4H) row of `terms`, [s_dst | max |
+  // inv_sum | dot]: one line per slot instead of four. Wider rows are read where they are
+  // (packing eight heads saved about 3 % of that backward for 96 more bytes per node).
+  // Copies of the same values: the same bits.
+  const bool pack = 4 * h_count * static_cast<Eigen::Index>(sizeof(T)) <= 64;
+  Matrix<T> terms(n, pack ? 4 * h_count : h_count);  // the packed rows, or dot alone
+  MatrixRef<T> term_rows(terms);
+  const Eigen::Index dot_col = pack ? 3 * h_count : 0;
+  const DestinationRows<T> dest =
+      pack ? DestinationRows<T>{{terms.data(), terms.data() + h_count, terms.data() + 2 * h_count,
+                                 terms.data() + dot_col},
+                                {4 * h_count, 4 * h_count, 4 * h_count, 4 * h_count}}
+           : DestinationRows<T>{
+                 {s_dst.data(), row_max.data(), row_inv_sum.data(), terms.data()},
+                 {s_dst.outerStride(), row_max.outerStride(), row_inv_sum.outerStride(), h_count}};
 #pragma omp parallel
   {
     detail::HeadValues<T, kH> dot(h_count), keep(h_count);
@@ -206,7 +234,13 @@ void backward_kernel(const CsrGraph& graph, const MatrixCRef<T>& s_src, const Ma
           detail::prefetch_row(row(s_src, src[p]), h_count);
         }
       }
-      T* dot_i = row(dot_rows, i);
+      T* ti = row(term_rows, i);
+      T* dot_i = ti + dot_col;
+      if (pack) {
+        std::copy(row(s_dst, i), row(s_dst, i) + h_count, ti);
+        std::copy(row(row_max, i), row(row_max, i) + h_count, ti + h_count);
+        std::copy(row(row_inv_sum, i), row(row_inv_sum, i) + h_count, ti + 2 * h_count);
+      }
       if (b == e) {
         for (Eigen::Index h = 0; h < h_count; ++h) dot_i[h] = T(0);
         continue;
@@ -255,7 +289,6 @@ void backward_kernel(const CsrGraph& graph, const MatrixCRef<T>& s_src, const Ma
   // grad_e[p] · ρ', with α[p] and grad_e[p] computed again as above (z[j] is this row's own
   // values).
   const auto& t = graph.transpose();
-  const MatrixCRef<T> dot_in(dots);
 #pragma omp parallel
   {
     detail::HeadValues<T, kH> keep(h_count), sum(h_count);
@@ -272,10 +305,11 @@ void backward_kernel(const CsrGraph& graph, const MatrixCRef<T>& s_src, const Ma
           const NodeId i = t.dst[q];
           if (drop) __builtin_prefetch(mask + t.slot[q] * mask_bytes(h_count));
           detail::prefetch_row(row(grad_out, i), grad_out.cols());
-          detail::prefetch_row(row(s_dst, i), h_count);
-          detail::prefetch_row(row(row_max, i), h_count);
-          detail::prefetch_row(row(row_inv_sum, i), h_count);
-          detail::prefetch_row(row(dot_in, i), h_count);
+          if (pack) {
+            detail::prefetch_row(dest.at(0, i), 4 * h_count);
+          } else {
+            for (int k = 0; k < 4; ++k) detail::prefetch_row(dest.at(k, i), h_count);
+          }
         }
       }
       const T* sj = row(s_src, j);
@@ -303,14 +337,14 @@ void backward_kernel(const CsrGraph& graph, const MatrixCRef<T>& s_src, const Ma
         // Computed again, the weights from the statistics and the score gradients from the sums.
         for (EdgeId q = qb; q < qe; ++q) {
           const NodeId i = t.dst[q];
-          detail::weights_again(row(s_dst, i), sj, row(row_max, i), row(row_inv_sum, i), slope,
-                                h_count, a + (q - qb) * h_count);
+          detail::weights_again(dest.at(0, i), sj, dest.at(1, i), dest.at(2, i), slope, h_count,
+                                a + (q - qb) * h_count);
         }
         for (EdgeId q = qb; q < qe; ++q) {
           const NodeId i = t.dst[q];
           T* aq = a + (q - qb) * h_count;
           T* gq = ge + (q - qb) * h_count;  // gα, then grad_e in place
-          const T* dot_i = row(dot_in, i);
+          const T* dot_i = dest.at(3, i);
           detail::head_dots<T, kH, kF>(row(grad_out, i), zj, h_count, f_count, gq);
           if (drop) factors(t.slot[q], keep);
 #pragma omp simd
@@ -327,7 +361,7 @@ void backward_kernel(const CsrGraph& graph, const MatrixCRef<T>& s_src, const Ma
       for (Eigen::Index h = 0; h < h_count; ++h) sum[h] = gs[h];
       const auto used = [&](EdgeId q) { return static_cast<const T*>(a + (q - qb) * h_count); };
       const auto score_grad = [&](EdgeId q) {
-        const T* di = row(s_dst, t.dst[q]);
+        const T* di = dest.at(0, t.dst[q]);  // s_dst[i]
         const T* gq = ge + (q - qb) * h_count;
 #pragma omp simd
         for (Eigen::Index h = 0; h < h_count; ++h) {
