@@ -101,11 +101,14 @@ template <typename T, int kH>
 inline void softmax_row(Eigen::Index deg, Eigen::Index h_count, const T* x, Eigen::Index x_stride,
                         T* y, Eigen::Index y_stride, HeadValues<T, kH>& mx,
                         HeadValues<T, kH>& sum) {
-  for (Eigen::Index h = 0; h < h_count; ++h) mx[h] = x[h];
+  // Through a raw pointer and a plain comparison (std::max(m, x) is m < x ? x : m, the same
+  // value): written as std::max on the Eigen array, GCC kept this loop scalar.
+  T* __restrict m = mx.data();
+  for (Eigen::Index h = 0; h < h_count; ++h) m[h] = x[h];
   for (Eigen::Index k = 1; k < deg; ++k) {
     const T* xk = x + k * x_stride;
 #pragma omp simd
-    for (Eigen::Index h = 0; h < h_count; ++h) mx[h] = std::max(mx[h], xk[h]);
+    for (Eigen::Index h = 0; h < h_count; ++h) m[h] = m[h] < xk[h] ? xk[h] : m[h];
   }
   // Subtracting the maximum keeps every exponent ≤ 0: no overflow, and the largest term is
   // exactly 1, so the sum is ≥ 1 and the division is safe.

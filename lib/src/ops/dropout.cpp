@@ -2,13 +2,12 @@
 
 #include <algorithm>
 #include <array>
-#include <bit>
 #include <cstdint>
-#include <cstring>
 #include <span>
 #include <vector>
 
 #include "gat/core/error.hpp"
+#include "kernel_util.hpp"
 #include "row_access.hpp"
 
 namespace gat::ops {
@@ -55,22 +54,16 @@ void keep_flags(std::uint8_t* flags, std::uint64_t first, std::int64_t count,
 }
 
 // The same decisions as bits from bit 0 of out[0] (the last byte's spare bits zero): flags for
-// up to 64 entries at a time, then each 8 flags f_0..f_7 (bytes of a little-endian word w =
-// Σ f_k·2^(8k)) packed by one product: w · Σ_k 2^(56-7k) puts f_k at bit 56 + k, and every
-// other product term lands below bit 56 at a distinct position (no carries) or past bit 63.
+// up to 64 entries at a time, then packed eight to a byte (detail::pack_flags8).
 void mask_span(std::uint8_t* out, std::uint64_t first, std::int64_t count, std::uint32_t threshold,
                const CounterRng& rng) {
   constexpr std::int64_t kBlock = 64;
-  constexpr std::uint64_t kGather = 0x0102040810204080ULL;
   for (std::int64_t c0 = 0; c0 < count; c0 += kBlock) {
     const std::int64_t len = std::min(kBlock, count - c0);
     alignas(64) std::array<std::uint8_t, kBlock> flags{};  // zeros past len pack as zeros
     keep_flags(flags.data(), first + static_cast<std::uint64_t>(c0), len, threshold, rng);
     for (std::int64_t b = 0; b < (len + 7) / 8; ++b) {
-      std::uint64_t w = 0;
-      std::memcpy(&w, flags.data() + b * 8, sizeof w);
-      if constexpr (std::endian::native == std::endian::big) w = __builtin_bswap64(w);
-      out[c0 / 8 + b] = static_cast<std::uint8_t>((w * kGather) >> 56);
+      out[c0 / 8 + b] = detail::pack_flags8(flags.data() + b * 8);
     }
   }
 }

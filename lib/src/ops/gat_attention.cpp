@@ -61,10 +61,18 @@ struct DropDraw {
     } else {
       for (std::uint32_t h = 0; h < h_count; ++h) o[h] = r.bits32(base + h) >= t ? keep : T(0);
     }
-    // Packed eight heads to a byte, each byte built in a register.
-    for (std::uint32_t h0 = 0; h0 < h_count; h0 += 8) {
+    // Packed eight heads to a byte: whole bytes from eight flags by one multiply
+    // (detail::pack_flags8), the last partial byte bit by bit.
+    std::uint32_t h0 = 0;
+    for (; h0 + 8 <= h_count; h0 += 8) {
+      std::array<std::uint8_t, 8> flags{};
+#pragma omp simd
+      for (std::uint32_t k = 0; k < 8; ++k) flags[k] = o[h0 + k] != T(0) ? 1 : 0;
+      bits[h0 / 8] = detail::pack_flags8(flags.data());
+    }
+    if (h0 < h_count) {
       std::uint32_t byte = 0;
-      for (std::uint32_t h = h0; h < std::min(h0 + 8, h_count); ++h) {
+      for (std::uint32_t h = h0; h < h_count; ++h) {
         byte |= static_cast<std::uint32_t>(o[h] != T(0)) << (h - h0);
       }
       bits[h0 / 8] = static_cast<std::uint8_t>(byte);
