@@ -185,12 +185,25 @@ struct DestinationRows {
   }
 };
 
+// With the forward's weights at hand (small graphs), what the source pass needs of each slot
+// p, written by the destination pass at p's position in the transpose (position[p], the
+// inverse of CsrTranspose::slot), so that the source pass reads it in order instead of
+// gathering it by slot: α'[p] = α[p]·keep[p] (E, H) and grad_e[p]·ρ'[p] (E, H), the
+// score gradient through LeakyReLU. All null: computed again in the source pass.
+template <typename T>
+struct KeptByTranspose {
+  const EdgeId* position = nullptr;
+  T* weights = nullptr;
+  T* score_grads = nullptr;
+};
+
 template <typename T, int kH, int kF>
 void backward_kernel(const CsrGraph& graph, const MatrixCRef<T>& s_src, const MatrixCRef<T>& s_dst,
                      T slope, double rate, const std::uint8_t* mask, const MatrixCRef<T>& row_max,
-                     const MatrixCRef<T>& row_inv_sum, const T* alpha, T* grad_e,
-                     const MatrixCRef<T>& z, const MatrixCRef<T>& grad_out,
-                     MatrixRef<T>& grad_s_src, MatrixRef<T>& grad_s_dst, MatrixRef<T>& grad_z) {
+                     const MatrixCRef<T>& row_inv_sum, const T* alpha,
+                     const KeptByTranspose<T>& kept, const MatrixCRef<T>& z,
+                     const MatrixCRef<T>& grad_out, MatrixRef<T>& grad_s_src,
+                     MatrixRef<T>& grad_s_dst, MatrixRef<T>& grad_z) {
   const auto& rp = graph.row_ptr();
   const auto& src = graph.src();
   const NodeId n = graph.num_nodes();
@@ -255,8 +268,7 @@ void backward_kernel(const CsrGraph& graph, const MatrixCRef<T>& s_src, const Ma
       }
       const auto row_size = static_cast<std::size_t>((e - b) * h_count);
       scratch.resize(2 * row_size);
-      // The row's score gradients (deg, H): kept for the source pass when it has grad_e.
-      T* ge = grad_e ? grad_e + b * h_count : scratch.data() + row_size;
+      T* ge = scratch.data() + row_size;  // the row's score gradients (deg, H)
       const T* di = row(s_dst, i);
       const T* a = alpha ? alpha + b * h_count : scratch.data();  // the row's weights (deg, H)
       if (!alpha) {
@@ -285,9 +297,24 @@ void backward_kernel(const CsrGraph& graph, const MatrixCRef<T>& s_src, const Ma
       for (EdgeId p = b; p < e; ++p) {
         const T* sj = row(s_src, src[p]);
         const T* gp = ge + (p - b) * h_count;
+        if (!kept.position) {
+#pragma omp simd
+          for (Eigen::Index h = 0; h < h_count; ++h) {
+            gd[h] += gp[h] * detail::leaky_relu_slope(di[h] + sj[h], slope);
+          }
+          continue;
+        }
+        // The same product serves grad_s_dst[i] here and grad_s_src[j] in the source pass.
+        const T* ap = a + (p - b) * h_count;
+        T* wq = kept.weights + kept.position[p] * h_count;
+        T* gq = kept.score_grads + kept.position[p] * h_count;
+        if (drop) factors(p, keep);
 #pragma omp simd
         for (Eigen::Index h = 0; h < h_count; ++h) {
-          gd[h] += gp[h] * detail::leaky_relu_slope(di[h] + sj[h], slope);
+          const T term = gp[h] * detail::leaky_relu_slope(di[h] + sj[h], slope);
+          gd[h] += term;
+          gq[h] = term;
+          wq[h] = drop ? ap[h] * keep[h] : ap[h];
         }
       }
     }
@@ -295,7 +322,7 @@ void backward_kernel(const CsrGraph& graph, const MatrixCRef<T>& s_src, const Ma
   // Per source row j, over its out-edges p = (j → i) on the transpose, in one loop:
   // grad_z[j] += α'[p] · grad_out[i] (α' = α times the stored mask) and grad_s_src[j] +=
   // grad_e[p] · ρ', with α[p] and grad_e[p] computed again as above (z[j] is this row's own
-  // values).
+  // values), or read in order where the destination pass wrote them (KeptByTranspose).
   const auto& t = graph.transpose();
 #pragma omp parallel
   {
@@ -311,8 +338,9 @@ void backward_kernel(const CsrGraph& graph, const MatrixCRef<T>& s_src, const Ma
       if (prefetch && j + 1 < n) {
         for (EdgeId q = qe; q < t.row_ptr[j + 2]; ++q) {
           const NodeId i = t.dst[q];
-          if (drop) __builtin_prefetch(mask + t.slot[q] * mask_bytes(h_count));
           detail::prefetch_row(row(grad_out, i), grad_out.cols());
+          if (kept.position) continue;
+          if (drop) __builtin_prefetch(mask + t.slot[q] * mask_bytes(h_count));
           if (pack) {
             detail::prefetch_row(dest.at(0, i), 4 * h_count);
           } else {
@@ -320,53 +348,51 @@ void backward_kernel(const CsrGraph& graph, const MatrixCRef<T>& s_src, const Ma
           }
         }
       }
+      T* gs = row(grad_s_src, j);
+      // Summed in a local copy of the row (the same additions in the same order), so that the
+      // stores to grad_s_src need not be ordered against the loads of the other rows.
+      for (Eigen::Index h = 0; h < h_count; ++h) sum[h] = gs[h];
+      if (kept.position) {
+        // The destination pass wrote α' and grad_e·ρ' of j's slots here, in order.
+        const auto used = [&](EdgeId q) {
+          return static_cast<const T*>(kept.weights + q * h_count);
+        };
+        const auto score_grad = [&](EdgeId q) {
+          const T* gq = kept.score_grads + q * h_count;
+#pragma omp simd
+          for (Eigen::Index h = 0; h < h_count; ++h) sum[h] += gq[h];
+        };
+        detail::aggregate_source_grad_row<T, kH, kF>(j, t, used, grad_out, h_count, f_count,
+                                                     row(grad_z, j), score_grad);
+        for (Eigen::Index h = 0; h < h_count; ++h) gs[h] = sum[h];
+        continue;
+      }
       const T* sj = row(s_src, j);
       const T* zj = row(z, j);
       const auto row_size = static_cast<std::size_t>((qe - qb) * h_count);
       scratch.resize(2 * row_size);
       T* a = scratch.data();
       T* ge = a + row_size;
-      if (grad_e) {
-        // The forward kept the weights and the destination pass the score gradients: read.
-        for (EdgeId q = qb; q < qe; ++q) {
-          const EdgeId p = t.slot[q];
-          const T* ap = alpha + p * h_count;
-          const T* gp = grad_e + p * h_count;
-          T* aq = a + (q - qb) * h_count;
-          T* gq = ge + (q - qb) * h_count;
-          if (drop) factors(p, keep);
+      // Computed again, the weights from the statistics and the score gradients from the sums.
+      for (EdgeId q = qb; q < qe; ++q) {
+        const NodeId i = t.dst[q];
+        detail::weights_again(dest.at(0, i), sj, dest.at(1, i), dest.at(2, i), slope, h_count,
+                              a + (q - qb) * h_count);
+      }
+      for (EdgeId q = qb; q < qe; ++q) {
+        const NodeId i = t.dst[q];
+        T* aq = a + (q - qb) * h_count;
+        T* gq = ge + (q - qb) * h_count;  // gα, then grad_e in place
+        const T* dot_i = dest.at(3, i);
+        detail::head_dots<T, kH, kF>(row(grad_out, i), zj, h_count, f_count, gq);
+        if (drop) factors(t.slot[q], keep);
 #pragma omp simd
-          for (Eigen::Index h = 0; h < h_count; ++h) {
-            aq[h] = drop ? ap[h] * keep[h] : ap[h];
-            gq[h] = gp[h];
-          }
-        }
-      } else {
-        // Computed again, the weights from the statistics and the score gradients from the sums.
-        for (EdgeId q = qb; q < qe; ++q) {
-          const NodeId i = t.dst[q];
-          detail::weights_again(dest.at(0, i), sj, dest.at(1, i), dest.at(2, i), slope, h_count,
-                                a + (q - qb) * h_count);
-        }
-        for (EdgeId q = qb; q < qe; ++q) {
-          const NodeId i = t.dst[q];
-          T* aq = a + (q - qb) * h_count;
-          T* gq = ge + (q - qb) * h_count;  // gα, then grad_e in place
-          const T* dot_i = dest.at(3, i);
-          detail::head_dots<T, kH, kF>(row(grad_out, i), zj, h_count, f_count, gq);
-          if (drop) factors(t.slot[q], keep);
-#pragma omp simd
-          for (Eigen::Index h = 0; h < h_count; ++h) {
-            if (drop) gq[h] *= keep[h];
-            gq[h] = aq[h] * (gq[h] - dot_i[h]);
-            if (drop) aq[h] *= keep[h];  // α', for grad_z
-          }
+        for (Eigen::Index h = 0; h < h_count; ++h) {
+          if (drop) gq[h] *= keep[h];
+          gq[h] = aq[h] * (gq[h] - dot_i[h]);
+          if (drop) aq[h] *= keep[h];  // α', for grad_z
         }
       }
-      T* gs = row(grad_s_src, j);
-      // Summed in a local copy of the row (the same additions in the same order), so that the
-      // stores to grad_s_src need not be ordered against the loads of the other rows.
-      for (Eigen::Index h = 0; h < h_count; ++h) sum[h] = gs[h];
       const auto used = [&](EdgeId q) { return static_cast<const T*>(a + (q - qb) * h_count); };
       const auto score_grad = [&](EdgeId q) {
         const T* di = dest.at(0, t.dst[q]);  // s_dst[i]
@@ -513,15 +539,27 @@ void gat_attention_backward(const CsrGraph& graph, MatrixCRef<T> s_src, MatrixCR
   check_shape(fn, "grad_z", grad_z.rows(), grad_z.cols(), "the shape of z (N, H·F)", z.rows(),
               z.cols());
   const MatrixCRef<T> row_max(stats.max), row_inv_sum(stats.inv_sum);
-  // With the weights at hand the graph is small (GatConv keeps them only then): keep the score
-  // gradients (E, H) between the passes too, instead of computing them again per source slot.
-  Matrix<T> grad_e;
-  if (alpha) grad_e.resize(graph.num_edges(), s_src.cols());
-  dispatch(s_src.cols(), z.cols() / s_src.cols(), [&](auto h, auto f) {
-    backward_kernel<T, decltype(h)::value, decltype(f)::value>(
+  // With the weights at hand the graph is small (GatConv keeps them only then): the
+  // destination pass also writes what the source pass needs of each slot, in the transpose's
+  // order (KeptByTranspose), instead of the source pass computing it again.
+  const EdgeId e = graph.num_edges();
+  const Eigen::Index h = s_src.cols();
+  std::vector<EdgeId> position;
+  Matrix<T> weights_t, score_grads_t;
+  KeptByTranspose<T> kept;
+  if (alpha) {
+    const CsrTranspose& t = graph.transpose();
+    position.resize(static_cast<std::size_t>(e));
+#pragma omp parallel for schedule(static)
+    for (EdgeId q = 0; q < e; ++q) position[static_cast<std::size_t>(t.slot[q])] = q;
+    weights_t.resize(e, h);
+    score_grads_t.resize(e, h);
+    kept = {position.data(), weights_t.data(), score_grads_t.data()};
+  }
+  dispatch(h, z.cols() / h, [&](auto kh, auto kf) {
+    backward_kernel<T, decltype(kh)::value, decltype(kf)::value>(
         graph, s_src, s_dst, negative_slope, dropout_rate, mask.data(), row_max, row_inv_sum,
-        alpha ? alpha->data() : nullptr, alpha ? grad_e.data() : nullptr, z, grad_out, grad_s_src,
-        grad_s_dst, grad_z);
+        alpha ? alpha->data() : nullptr, kept, z, grad_out, grad_s_src, grad_s_dst, grad_z);
   });
 }
 
