@@ -3,8 +3,8 @@
 # PyTorch Geometric side by side (ratios are only meaningful within one run on one machine).
 # Run from the repository root with ../shared beside it, after ../shared/peers/setup.sh:
 #   tools/figures/scaling/measure.sh [BUILD_DIR]        (default: build)
-# Writes its JSON and CSV files next to this script; takes 7 to 15 minutes on 2 cores (7 min
-# 14 s on the AMD VM of the README) and needs about 20 GiB free for the 10M-node step. Then
+# Writes its JSON and CSV files next to this script; takes 7 to 15 minutes on 2 cores (6 min
+# 45 s on the AMD VM of the README) and needs about 20 GiB free for the 10M-node step. Then
 # redraw the figure with tools/plot_scaling.py (the README gives the command).
 set -euo pipefail
 gat=${1:-build}/apps/gat/gat
