@@ -204,6 +204,27 @@ TEST(GatAttention, HandComputedWeights) {
   EXPECT_EQ(stats.inv_sum(3, 0), 0.0);
 }
 
+// A graph without nodes, and nodes without edges (kept weights or not): nothing to add.
+TEST(GatAttention, EmptyGraphsLeaveTheGradientsAsTheyWere) {
+  using MatrixD = Matrix<double>;
+  for (const NodeId n : {0, 3}) {
+    const CsrGraph g(n, std::vector<EdgeId>(static_cast<std::size_t>(n) + 1, 0), {});
+    const MatrixD s = MatrixD::Ones(n, 2), z = MatrixD::Ones(n, 6);
+    MatrixD out(n, 6), alpha;
+    SoftmaxStats<double> stats;
+    DropoutMask mask;
+    gat_attention_forward<double>(g, s, s, 0.2, {0.5, CounterRng(1, 0, 0, 0)}, z, out, stats, mask,
+                                  &alpha);
+    const std::vector<const MatrixD*> weights = {nullptr, &alpha};
+    for (const MatrixD* kept : weights) {
+      MatrixD gs = MatrixD::Constant(n, 2, 3.0), gd = gs, gz = MatrixD::Constant(n, 6, 4.0);
+      gat_attention_backward<double>(g, s, s, 0.2, 0.5, mask, stats, kept, z, z, gs, gd, gz);
+      EXPECT_TRUE(gs == MatrixD::Constant(n, 2, 3.0) && gd == gs) << n << " nodes";
+      EXPECT_TRUE(gz == MatrixD::Constant(n, 6, 4.0)) << n << " nodes";
+    }
+  }
+}
+
 TEST(GatAttention, RefusesShapesThatDisagree) {
   const CsrGraph g = test::small_aggregate_graph();
   const Matrix<float> s = Matrix<float>::Zero(4, 2), z = Matrix<float>::Zero(4, 6);

@@ -272,6 +272,19 @@ INSTANTIATE_TEST_SUITE_P(OutputWidth, SpmmWidths, ::testing::Values(3, 8, 16, 24
 
 // ---- bias ---------------------------------------------------------------------------------
 
+// No non-zeros (and no input columns at all): the weight gradient is left as it was.
+TEST(SpmmBackwardWeight, NoEntriesAddNothing) {
+  for (const std::int64_t cols : {0, 4}) {
+    SparseMatrix<float> x;
+    x.rows = 3;
+    x.cols = cols;
+    x.row_ptr.assign(4, 0);
+    Matrix<float> grad_w = Matrix<float>::Constant(cols, 16, 2.0f);
+    spmm_backward_weight<float>(x, {}, Matrix<float>::Ones(3, 16), grad_w);
+    EXPECT_TRUE(grad_w == Matrix<float>::Constant(cols, 16, 2.0f)) << cols << " columns";
+  }
+}
+
 TEST(ColumnSumBackward, HandComputed) {
   MatrixD grad_y(3, 2);
   grad_y << 1, 2,  //

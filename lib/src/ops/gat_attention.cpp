@@ -222,6 +222,7 @@ void backward_kernel(const CsrGraph& graph, const MatrixCRef<T>& s_src, const Ma
   // it for every slot (E, H), the destination pass keeps the row sums dot (N, H) and the
   // source pass computes grad_e again from them, with the same operations on the same values:
   // the same bits.
+  if (n == 0) return;  // nothing to do, and no pointer arithmetic on empty matrices below
   // The source pass reads, for every out-slot (j → i), four (N, H) rows of the scattered
   // destination i: s_dst[i], its softmax statistics and dot[i]. When the four fit in one
   // cache line (H ≤ 4 in float; a one-head layer has 4 bytes in each of four lines), the

@@ -301,6 +301,7 @@ void spmm_backward_weight(const SparseMatrix<T>& x, const std::vector<T>& values
   GAT_CHECK(grad_y.rows() == x.rows, fn << ": grad_y has " << grad_y.rows() << " rows but x has "
                                         << x.rows << "; grad_y must be (N, out)");
   check_shape(fn, "grad_w", grad_w.rows(), grad_w.cols(), "(in, out)", x.cols, grad_y.cols());
+  if (x.nnz() == 0) return;  // no terms (and grad_w may be empty: no offsets into it)
   spmm_weight_kernel<T>(x, values, grad_y, grad_w);
 }
 
