@@ -184,7 +184,7 @@ TEST(Memory, EstimatesTrainingMemory) {
   EXPECT_GT(GatModel<float>::estimate_training_bytes(o, 2708, 105560, 49216), cora);
   EXPECT_GT(GatModel<float>::estimate_training_bytes(o, 2708, 10556, 492160), cora);
   EXPECT_GT(GatModel<double>::estimate_training_bytes(o, 2708, 10556, 49216), cora);
-  // Dense features are counted once (no copy is made), sparse ones with their transpose.
+  // Dense features are counted once (no copy is made), sparse ones with their dropped copy.
   EXPECT_LT(GatModel<float>::estimate_training_bytes(o, 2708, 10556, 2708 * 1433, true),
             GatModel<float>::estimate_training_bytes(o, 2708, 10556, 2708 * 1433, false));
   o.hidden = 4096;

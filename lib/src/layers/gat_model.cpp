@@ -60,14 +60,26 @@ std::uint64_t GatModel<T>::estimate_training_bytes(const GatModelOptions& o, std
     const std::uint64_t att = c.multi_dim ? hf : nonneg(c.heads);
     scalars = add(scalars, mul(mul(c.feature_dropout > 0 ? 3 : 2, n), hf));
     scalars = add(scalars, mul(mul(2, n), out));
-    scalars = add(scalars, mul(mul(7, n), nonneg(c.heads)));
+    // With up to four heads the fused backward lays a destination's terms side by side in
+    // one (N, 4H) row (three more (N, H) copies than its row sums alone).
+    const bool packs = 4 * nonneg(c.heads) * sizeof(T) <= 64;
+    scalars = add(scalars, mul(mul(packs ? 10 : 7, n), nonneg(c.heads)));
+    // A dense input's dropout decisions, drawn once per step as bits.
+    if (c.input_dropout > 0 && (l > 0 || dense_features)) {
+      extra_bytes = add(extra_bytes, mul(n, (nonneg(in) + 7) / 8));
+    }
     if (GatConv<T>::fuses(c)) {
       extra_bytes = add(extra_bytes, mul(e, (nonneg(c.heads) + 7) / 8));  // dropout mask bits
       // Decided on the edges before self loops (the layer decides on its prepared graph, which
       // has at least as many unless the policy removes loops): near the limit the estimate
       // counts the kept matrices rather than miss them.
+      // Kept: the weights, and in the backward α' and the score gradients in the transpose's
+      // order with each slot's position there (8 bytes).
       const std::uint64_t weights = mul(mul(nonneg(edges), nonneg(c.heads)), sizeof(T));
-      if (weights <= c.keep_weights_bytes) scalars = add(scalars, mul(mul(2, e), att));
+      if (weights <= c.keep_weights_bytes) {
+        scalars = add(scalars, mul(mul(3, e), att));
+        extra_bytes = add(extra_bytes, mul(8, e));
+      }
     } else {
       scalars = add(scalars, mul(mul(5, e), att));
     }

@@ -122,18 +122,22 @@ class GatModel {
   ///   + Σ_l (2 + d_l)·N·H_l·F_l  z, z after feature dropout, and z's gradient (or the
   ///                             aggregate, in the forward)
   ///   + Σ_l 2·N·o_l             layer output after ELU and its gradient (or logits and theirs)
-  ///   + Σ_l 7·N·H_l             node scores, softmax statistics and their gradients
+  ///   + Σ_l k_l·N·H_l           node scores, softmax statistics, their gradients and the
+  ///                             row sums (k_l = 7), and with H_l ≤ 4 (float) the backward's
+  ///                             side-by-side copy of a destination's terms (k_l = 10)
   ///   + Σ_l w_l                 per edge: the paper's layer (fused) keeps E'·⌈H_l/8⌉ bytes of
-  ///                             dropout mask, plus its weights and score gradients 2·E'·H_l
+  ///                             dropout mask, plus its weights and, in the backward, α' and
+  ///                             the score gradients 3·E'·H_l (and 8·E' bytes of positions)
   ///                             while those fit GatConvOptions::keep_weights_bytes; the
   ///                             variants 5·E'·A_l (scores, weights, after dropout, gradient)
   ///   + Σ_l k·E'·H_l·F_l        per-edge buffers of the score (ScoreVariant::per_edge_channels
   ///                             k: 2 for gatv2, else 0)
   ///   + Σ_l dense_attention_bytes  (only with dense attention)
-  /// scalars of sizeof(T) bytes; plus the features: 3·nnz·(sizeof(T) + 8) when sparse (the
-  /// matrix, its transpose and the values after dropout), nnz·sizeof(T) when dense (no copy is
-  /// made: input dropout is applied where the projection reads them); plus 2·(8·N + 12·E') for
-  /// the CSR graph and its transpose. Saturates at 2^64 - 1.
+  /// scalars of sizeof(T) bytes; plus the features: 2·nnz·(sizeof(T) + 8) when sparse (the
+  /// matrix and the values after dropout), nnz·sizeof(T) when dense (no copy is made: input
+  /// dropout is applied where the projection reads them); plus N·⌈in_l/8⌉ bytes of input
+  /// dropout decisions per layer whose input is dense; plus 2·(8·N + 12·E') for the CSR graph
+  /// and its transpose. Saturates at 2^64 - 1.
   static std::uint64_t estimate_training_bytes(const GatModelOptions& options, std::int64_t nodes,
                                                std::int64_t edges, std::int64_t nnz_features,
                                                bool dense_features = false);
