@@ -269,18 +269,25 @@ void spmm_weight_kernel(const SparseMatrix<T>& x, const std::vector<T>& values,
   }
 }
 
-}  // namespace
-
+// A sparse operand x and the values used for its entries: rows + 1 row pointers, one value
+// per entry, in x's order.
 template <typename T>
-void spmm_forward(const SparseMatrix<T>& x, const std::vector<T>& values, MatrixCRef<T> w,
-                  MatrixRef<T> y) {
-  constexpr const char* fn = "spmm_forward";
+void check_sparse(const char* fn, const SparseMatrix<T>& x, const std::vector<T>& values) {
   GAT_CHECK(x.row_ptr.size() == static_cast<std::size_t>(x.rows) + 1,
             fn << ": x has " << x.rows << " rows but " << x.row_ptr.size()
                << " row pointers; a sparse matrix needs rows + 1");
   GAT_CHECK(static_cast<std::int64_t>(values.size()) == x.nnz(),
             fn << ": values has " << values.size() << " entries but x has " << x.nnz()
                << " non-zeros; pass one value per entry of x, in x's order");
+}
+
+}  // namespace
+
+template <typename T>
+void spmm_forward(const SparseMatrix<T>& x, const std::vector<T>& values, MatrixCRef<T> w,
+                  MatrixRef<T> y) {
+  constexpr const char* fn = "spmm_forward";
+  check_sparse(fn, x, values);
   check_inner(fn, x.cols, w.rows(), w.cols());
   check_shape(fn, "y", y.rows(), y.cols(), "(N, out)", x.rows, w.cols());
   detail::dispatch_width(w.cols(), [&](auto width) {
@@ -292,12 +299,7 @@ template <typename T>
 void spmm_backward_weight(const SparseMatrix<T>& x, const std::vector<T>& values,
                           MatrixCRef<T> grad_y, MatrixRef<T> grad_w) {
   constexpr const char* fn = "spmm_backward_weight";
-  GAT_CHECK(x.row_ptr.size() == static_cast<std::size_t>(x.rows) + 1,
-            fn << ": x has " << x.rows << " rows but " << x.row_ptr.size()
-               << " row pointers; a sparse matrix needs rows + 1");
-  GAT_CHECK(static_cast<std::int64_t>(values.size()) == x.nnz(),
-            fn << ": values has " << values.size() << " entries but x has " << x.nnz()
-               << " non-zeros; pass one value per entry of x, in x's order");
+  check_sparse(fn, x, values);
   GAT_CHECK(grad_y.rows() == x.rows, fn << ": grad_y has " << grad_y.rows() << " rows but x has "
                                         << x.rows << "; grad_y must be (N, out)");
   check_shape(fn, "grad_w", grad_w.rows(), grad_w.cols(), "(in, out)", x.cols, grad_y.cols());
