@@ -229,8 +229,9 @@ void backward_kernel(const CsrGraph& graph, const MatrixCRef<T>& s_src, const Ma
   // destination pass lays them side by side in one (N, 4H) row of `terms`, [s_dst | max |
   // inv_sum | dot]: one line per slot instead of four. Wider rows are read where they are
   // (packing eight heads saved about 3 % of that backward for 96 more bytes per node).
-  // Copies of the same values: the same bits.
-  const bool pack = 4 * h_count * static_cast<Eigen::Index>(sizeof(T)) <= 64;
+  // Copies of the same values: the same bits. With the weights kept (KeptByTranspose) the
+  // source pass reads none of these rows, so nothing is copied.
+  const bool pack = !kept.position && 4 * h_count * static_cast<Eigen::Index>(sizeof(T)) <= 64;
   Matrix<T> terms(n, pack ? 4 * h_count : h_count);  // the packed rows, or dot alone
   MatrixRef<T> term_rows(terms);
   const Eigen::Index dot_col = pack ? 3 * h_count : 0;
