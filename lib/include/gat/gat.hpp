@@ -19,6 +19,7 @@
 #include "gat/graph/build.hpp"
 #include "gat/graph/csr.hpp"
 #include "gat/graph/generate.hpp"
+#include "gat/graph/order.hpp"
 #include "gat/graph/partition.hpp"
 #include "gat/io/arrays.hpp"
 #include "gat/io/checkpoint.hpp"
