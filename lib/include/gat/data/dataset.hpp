@@ -4,6 +4,7 @@
 // memory.
 
 #include <cstdint>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -18,7 +19,7 @@ struct Dataset {
   std::string name;
   // N nodes; undirected (both directions stored), duplicates dropped, self loops as in the data.
   CsrGraph graph;
-  SparseMatrix<float> features;          // (N, in); row-normalized unless told otherwise
+  SparseMatrix<float> features;  // (N, in); row-normalized unless told otherwise
   // (N, in) dense features, for data that is dense (arrays, embeddings): stored as they are
   // rather than as a sparse matrix twice their size. When it has columns, `features` is unused.
   Matrix<float> dense_features;
@@ -42,5 +43,14 @@ struct Dataset {
     return has_dense_features() ? FeatureView(dense_features) : FeatureView(features);
   }
 };
+
+/// @brief The dataset with its nodes renumbered (gat/graph/order.hpp): node order[k] becomes
+/// node k. The graph (permute_nodes), the feature rows, labels and node_names (when present)
+/// move with their nodes; the split lists the same nodes under their new ids, ascending.
+/// Results computed on the result map back through `order`: row k belongs to the node that
+/// was order[k] (with node_names, to the node named node_names[k]). Takes the dataset by value
+/// so that a moved-in one is permuted piece by piece, never held twice whole. Throws
+/// gat::Error unless `order` is a permutation of [0, N).
+Dataset reorder_nodes(Dataset data, std::span<const NodeId> order);
 
 }  // namespace gat

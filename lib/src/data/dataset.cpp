@@ -1,0 +1,87 @@
+#include "gat/data/dataset.hpp"
+
+#include <algorithm>
+#include <cstddef>
+#include <type_traits>
+#include <utility>
+
+#include "gat/core/error.hpp"
+#include "gat/graph/order.hpp"
+
+namespace gat {
+namespace {
+
+// Row k of the result is row order[k] of m; columns and values of each row as they were.
+SparseMatrix<float> permute_rows(const SparseMatrix<float>& m, std::span<const NodeId> order) {
+  SparseMatrix<float> out;
+  out.rows = m.rows;
+  out.cols = m.cols;
+  out.row_ptr.assign(static_cast<std::size_t>(m.rows) + 1, 0);
+  for (std::int64_t k = 0; k < m.rows; ++k) {
+    const NodeId r = order[k];
+    out.row_ptr[k + 1] = out.row_ptr[k] + (m.row_ptr[r + 1] - m.row_ptr[r]);
+  }
+  out.col.resize(m.col.size());
+  out.val.resize(m.val.size());
+#pragma omp parallel for schedule(static, 1024)
+  for (std::int64_t k = 0; k < m.rows; ++k) {
+    const NodeId r = order[k];
+    std::copy(m.col.begin() + m.row_ptr[r], m.col.begin() + m.row_ptr[r + 1],
+              out.col.begin() + out.row_ptr[k]);
+    std::copy(m.val.begin() + m.row_ptr[r], m.val.begin() + m.row_ptr[r + 1],
+              out.val.begin() + out.row_ptr[k]);
+  }
+  return out;
+}
+
+// The same nodes under their new ids, ascending (the order every split is kept in).
+void renumber(std::vector<NodeId>& nodes, const std::vector<NodeId>& position) {
+  for (NodeId& v : nodes) {
+    GAT_CHECK(v >= 0 && v < static_cast<NodeId>(position.size()),
+              "reorder_nodes: split node " << v << " is outside the node ids [0, "
+                                           << position.size() << ")");
+    v = position[v];
+  }
+  std::sort(nodes.begin(), nodes.end());
+}
+
+}  // namespace
+
+Dataset reorder_nodes(Dataset data, std::span<const NodeId> order) {
+  const NodeId n = data.num_nodes();
+  GAT_CHECK(static_cast<NodeId>(order.size()) == n,
+            "reorder_nodes: " << order.size() << " entries in the order for a dataset of " << n
+                              << " nodes; an order lists every node once");
+  const std::vector<NodeId> position = inverse_order(order);
+  const auto check_rows = [&](std::int64_t rows, const char* what) {
+    GAT_CHECK(rows == n, "reorder_nodes: " << what << " has " << rows << " rows for " << n
+                                           << " nodes; one row per node");
+  };
+  data.graph = permute_nodes(data.graph, order);
+  if (data.has_dense_features()) {
+    check_rows(data.dense_features.rows(), "dense_features");
+    Matrix<float> dense(data.dense_features.rows(), data.dense_features.cols());
+#pragma omp parallel for schedule(static, 1024)
+    for (NodeId k = 0; k < n; ++k) dense.row(k) = data.dense_features.row(order[k]);
+    data.dense_features = std::move(dense);
+  }
+  if (data.features.rows > 0 || data.features.nnz() > 0) {
+    check_rows(data.features.rows, "features");
+    data.features = permute_rows(data.features, order);
+  }
+  const auto permute = [&](auto& values, const char* what) {
+    if (values.empty()) return;
+    check_rows(static_cast<std::int64_t>(values.size()), what);
+    std::remove_reference_t<decltype(values)> out(values.size());
+    for (NodeId k = 0; k < n; ++k) out[k] = std::move(values[order[k]]);
+    values = std::move(out);
+  };
+  permute(data.labels, "labels");
+  permute(data.node_names, "node_names");
+  renumber(data.train, position);
+  renumber(data.val, position);
+  renumber(data.test, position);
+  return data;
+}
+
+}  // namespace gat
