@@ -31,12 +31,14 @@
 #include "gat/core/random.hpp"
 #include "gat/core/threads.hpp"
 #include "gat/graph/generate.hpp"
+#include "gat/graph/order.hpp"
 #include "gat/io/output.hpp"
 #include "gat/layers/gat_model.hpp"
 #include "gat/optim/adam.hpp"
 #include "gat/train/cuda_trainer.hpp"
 #include "gat/train/loss.hpp"
 #include "model_flags.hpp"
+#include "presets.hpp"
 
 namespace gat::app {
 namespace {
@@ -54,6 +56,7 @@ struct BenchFlags {
   std::string mode = "both";
   std::vector<int> heads{8};
   std::vector<int> features{8};
+  int out_heads = 0;  // --out-heads; 0: the dataset's preset (pubmed: 8), else 1
   int in_features = 64;
   int classes = 7;
   int warmup = 2;
@@ -111,6 +114,7 @@ GatModelOptions config_options(const BenchFlags& f, const Config& c) {
   o.num_classes = f.classes;
   o.hidden = c.features;
   o.heads = c.heads;
+  o.out_heads = f.out_heads > 0 ? f.out_heads : 1;
   o.attention = c.mode == "dense" ? AttentionMode::kDense : AttentionMode::kSparse;
   o.dense_memory_limit = static_cast<std::uint64_t>(f.dense_limit_gib * 1024 * 1024 * 1024);
   return o;
@@ -222,6 +226,10 @@ json run_config(const BenchFlags& f, const Config& c) {
   } else {
     graph = erdos_renyi(static_cast<NodeId>(c.nodes), c.degree, f.seed);
   }
+  // A generated graph is renumbered here; a dataset was by load_dataset, with its features.
+  if (!f.use_dataset && f.data.node_order != "file") {
+    graph = permute_nodes(graph, node_order(graph, parse_node_order(f.data.node_order)));
+  }
   // A dataset's own features and labels where it has them; generated ones where it has not
   // (an edge list alone benchmarks the graph with random dense inputs and labels).
   const bool real_x = f.use_dataset && data.num_features() > 0;
@@ -229,6 +237,7 @@ json run_config(const BenchFlags& f, const Config& c) {
   GatModelOptions o = config_options(f, c);
   if (real_x) o.in_features = static_cast<int>(data.num_features());
   if (real_y) o.num_classes = data.num_classes();
+  if (f.use_dataset && f.out_heads == 0) o.out_heads = preset_out_heads(data.name);
   const bool gpu = f.device == Device::kCuda;
   // Refused here, in the child, the configuration becomes an error row of the sweep with the
   // bytes it needs, instead of growing to the limit and dying of std::bad_alloc. Not on the
@@ -301,6 +310,8 @@ json run_config(const BenchFlags& f, const Config& c) {
           {"mode", c.mode},
           {"heads", c.heads},
           {"features", c.features},
+          {"out_heads", o.out_heads},
+          {"node_order", f.data.node_order},
           {"threads", num_threads()},
           {"device", to_string(f.device)},
           {"forward_ms", summarize(t.fwd)},
@@ -420,9 +431,10 @@ void print_row(const json& r) {
 
 // The sweep as CSV: one row per configuration; a failed one keeps its configuration and
 // leaves the measurements empty, as a row of the GPU leaves forward and backward.
-std::string results_csv(const std::vector<json>& rows, Device device) {
+std::string results_csv(const std::vector<json>& rows, Device device,
+                        const std::string& node_order) {
   std::ostringstream out;
-  out << "graph,nodes,edges,density,avg_degree,mode,heads,features,threads,device,"
+  out << "graph,nodes,edges,density,avg_degree,mode,heads,features,node_order,threads,device,"
          "forward_ms,forward_min_ms,forward_max_ms,backward_ms,backward_min_ms,backward_max_ms,"
          "step_ms,step_min_ms,step_max_ms,inference_ms,inference_min_ms,inference_max_ms,"
          "peak_mib,bytes_per_edge,faults_per_step,status\n";
@@ -432,12 +444,14 @@ std::string results_csv(const std::vector<json>& rows, Device device) {
       // threads empty, the device, then 12 timings and 3 memory columns empty
       out << r["graph"].get<std::string>() << ',' << r["nodes"] << ",," << opt("density") << ','
           << opt("avg_degree") << ',' << r["mode"].get<std::string>() << ',' << r["heads"] << ','
-          << r["features"] << ",," << to_string(device) << ",,,,,,,,,,,,,,,,error\n";
+          << r["features"] << ',' << node_order << ",," << to_string(device)
+          << ",,,,,,,,,,,,,,,,error\n";
       continue;
     }
     out << r["graph"].get<std::string>() << ',' << r["nodes"] << ',' << r["edges"] << ','
         << r["density"] << ',' << r["avg_degree"] << ',' << r["mode"].get<std::string>() << ','
-        << r["heads"] << ',' << r["features"] << ',' << r["threads"] << ',' << to_string(device);
+        << r["heads"] << ',' << r["features"] << ',' << node_order << ',' << r["threads"] << ','
+        << to_string(device);
     for (const char* k : {"forward_ms", "backward_ms", "step_ms", "inference_ms"}) {
       if (r[k].is_null()) {
         out << ",,,";
@@ -510,7 +524,7 @@ void run_bench(BenchFlags& f) {
     if (live) std::fputs("\r\033[K", stderr);
     print_row(rows.back());
   }
-  if (!f.csv.empty()) write_output(f.csv, results_csv(rows, f.device));
+  if (!f.csv.empty()) write_output(f.csv, results_csv(rows, f.device, f.data.node_order));
   if (!f.json_path.empty()) write_json(f.json_path, json{{"results", rows}});
 }
 
@@ -522,6 +536,7 @@ void register_bench(CLI::App& app) {
   CLI::App* cmd = app.add_subcommand(
       "bench", "Time sparse vs dense attention (forward, backward, training step, memory)");
   add_data_flags(*cmd, f.data);
+  add_node_order_flag(*cmd, f.data);
   cmd->get_option("--dataset")
       ->description("Benchmark on a real dataset instead of generated graphs (e.g. cora)");
   cmd->add_option("--nodes", f.nodes, "Node counts of generated graphs")
@@ -550,6 +565,10 @@ void register_bench(CLI::App& app) {
       ->delimiter(',')
       ->capture_default_str()
       ->check(CLI::Range(1, 1 << 16));
+  cmd->add_option("--out-heads", f.out_heads,
+                  "Heads of the output layer (averaged); default: the paper's for --dataset "
+                  "(pubmed: 8), else 1")
+      ->check(CLI::Range(1, 1024));
   cmd->add_option("--in", f.in_features, "Input features of generated graphs")
       ->capture_default_str()
       ->check(CLI::Range(1, 1 << 20));

@@ -35,6 +35,9 @@ struct DataFlags {
   bool keyed_features = false;
   bool normalize = false;  // --normalize: row sums of 1 for array features (LINQS: the default)
   std::uint64_t split_seed = 0;
+  // --node-order (train, bench): the numbering the nodes are trained in (gat/graph/order.hpp);
+  // "file" keeps the files' order. Commands that write a row per node do not offer it.
+  std::string node_order = "file";
   // Whether the command reads the split (train, eval, info, bench): predict and embed do not,
   // so for them no split is drawn unless --split is given.
   bool split_needed = true;
@@ -110,6 +113,10 @@ void check_model_argument(const CLI::App& cmd, const std::string& model);
 /// own_graph = false leaves out the own-graph flags (gat attention, whose --edges is an output).
 void add_data_flags(CLI::App& cmd, DataFlags& flags, bool own_graph = true);
 
+/// @brief Adds --node-order file|rcm (default file) to a command that trains on the loaded
+/// data (train, bench): load_dataset then renumbers the nodes (gat::reorder_nodes).
+void add_node_order_flag(CLI::App& cmd, DataFlags& flags);
+
 /// @brief A CLI11 check that refuses an empty value: `--json ""` is a slip of the shell (an
 /// unset variable), and ignoring it would silently drop the result the user asked for.
 /// `output`: the message suggests "-" for standard output.
@@ -159,8 +166,9 @@ DatasetPlace dataset_place(const DataFlags& flags, bool looked_up);
 
 /// Loads the data the flags name: --edges (with --features, --labels, --split) through
 /// gat::load_node_data, --ogb through gat::load_ogb, else the LINQS dataset --dataset names,
-/// resolved as documented in the README. Throws UsageError for flags that do not go together,
-/// and gat::Error that says where it looked when the files are not there.
+/// resolved as documented in the README; then numbers its nodes as --node-order says. Throws
+/// UsageError for flags that do not go together, and gat::Error that says where it looked when the
+/// files are not there.
 /// @param report when not null, receives what the LINQS reader skipped (see load_linqs)
 /// @param own when not null, receives what load_node_data / load_ogb read and dropped
 Dataset load_dataset(const DataFlags& flags, LinqsReport* report = nullptr,

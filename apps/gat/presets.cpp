@@ -33,17 +33,36 @@ const std::vector<Preset>& presets() {
   return kPresets;
 }
 
+// The preset of a dataset (case-insensitive), or nullptr.
+const Preset* find_preset(std::string name) {
+  std::transform(name.begin(), name.end(), name.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  const auto& table = presets();
+  const auto it =
+      std::find_if(table.begin(), table.end(), [&](const Preset& p) { return name == p.dataset; });
+  return it == table.end() ? nullptr : &*it;
+}
+
 }  // namespace
+
+int preset_out_heads(const std::string& dataset) {
+  ModelFlags flags;
+  flags.model.out_heads = 1;
+  if (const Preset* p = find_preset(dataset)) {
+    for (const Setting& s : p->settings) {
+      if (std::string(s.flag) == "--out-heads") s.apply(flags);
+    }
+  }
+  return flags.model.out_heads;
+}
 
 std::string apply_preset(const std::string& dataset, const CLI::App& cmd, ModelFlags& flags,
                          std::string& report) {
   std::string name = dataset;
   std::transform(name.begin(), name.end(), name.begin(),
                  [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  const auto& table = presets();
-  const auto it =
-      std::find_if(table.begin(), table.end(), [&](const Preset& p) { return name == p.dataset; });
-  if (it == table.end()) {
+  const Preset* it = find_preset(dataset);
+  if (it == nullptr) {
     report = "no preset for dataset '" + dataset + "': the flags' defaults apply";
     return "";
   }

@@ -16,4 +16,8 @@ namespace gat::app {
 std::string apply_preset(const std::string& dataset, const CLI::App& cmd, ModelFlags& flags,
                          std::string& report);
 
+/// @brief The output heads the paper trains `dataset` with (pubmed: 8), else 1: what gat bench
+/// times when --out-heads is not given, so that it times the model gat train trains.
+int preset_out_heads(const std::string& dataset);
+
 }  // namespace gat::app

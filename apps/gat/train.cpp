@@ -236,6 +236,10 @@ void run_train(TrainFlags& f, const CLI::App& cmd) {
   NodeDataReport own;
   const Dataset data = load_dataset(f.data, &linqs, &own);
   print_dataset(data, linqs, f.data.own_graph() ? &own : nullptr);
+  if (f.data.node_order != "file") {
+    std::fprintf(report(), "nodes numbered in %s order (--node-order)\n",
+                 f.data.node_order.c_str());
+  }
   GAT_CHECK(data.num_features() > 0,
             "dataset '" << data.name << "' has no node features: give --features FILE");
   GAT_CHECK(!data.train.empty(), "dataset '" << data.name
@@ -256,6 +260,7 @@ void run_train(TrainFlags& f, const CLI::App& cmd) {
   out["dataset"] = data.name;
   out["preset"] = preset.empty() ? nlohmann::json() : nlohmann::json(preset);
   out["threads"] = num_threads();
+  out["node_order"] = f.data.node_order;
   out["device"] = to_string(f.train.device);
   if (gpu) {
     const std::string name = cuda_device_text(cuda_status());
@@ -293,9 +298,9 @@ int run_train_partitions(TrainFlags& f, const CLI::App& cmd) {
   const int rank = MpiSession::world_rank(), size = MpiSession::world_size();
   try {
     apply_threads(f.threads);
-    for (const char* flag :
-         {"--dataset", "--data-dir", "--edges", "--features", "--labels", "--split", "--runs",
-          "--attention", "--score", "--align", "--multi-dim", "--share-weights", "--top-k"}) {
+    for (const char* flag : {"--dataset", "--data-dir", "--edges", "--features", "--labels",
+                             "--split", "--node-order", "--runs", "--attention", "--score",
+                             "--align", "--multi-dim", "--share-weights", "--top-k"}) {
       GAT_USAGE_CHECK(cmd.count(flag) == 0,
                       flag << " does not apply to --partitions: the data is the partition's "
                               "(gat partition chose it), and distributed training runs the "
@@ -513,6 +518,7 @@ constexpr TaskOnlyFlag kTaskFlags[] = {
     {"--lr-step", "graph", "node classification keeps its learning rate"},
     {"--lr-decay", "graph", "node classification keeps its learning rate"},
     {"--ema", "graph", "node classification keeps the weights Adam moves"},
+    {"--node-order", "node", "graph classification batches small graphs as the files list them"},
 };
 
 }  // namespace
@@ -522,6 +528,7 @@ void register_train(CLI::App& app) {
   auto& f = *flags;
   CLI::App* cmd = app.add_subcommand("train", "Train a GAT for node classification");
   add_data_flags(*cmd, f.data);
+  add_node_order_flag(*cmd, f.data);
   add_model_flags(*cmd, f);
   add_training_flags(*cmd, f);
   cmd->add_option("--seed", f.seed, "Seed of run 1 (run r uses seed + r - 1)")
