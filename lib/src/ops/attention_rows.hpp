@@ -194,6 +194,35 @@ inline void softmax_backward_row(EdgeId b, EdgeId e, Eigen::Index h_count, const
 
 // out_i[h, :] = Σ_p w[p, h] · z[j, h, :] over the slots b..e-1, where slot p's H weights are at
 // w + (p - b)·w_stride. A row with no slots gets zeros.
+// Narrow heads, F < 8 at run time (an averaged output layer of C classes per head: PubMed's
+// 8 heads of 3): the loop over a head's F features is shorter than one vector, so the per-head
+// loops run scalar, one multiply and add at a time. Spread over the head's features (ex[h·F +
+// f] = w[h]), a slot's H weights line up with the (H·F) row, and one loop of H·F lanes does
+// every head at once: the same product and sum per entry, the same bits. Rows up to
+// kNarrowWidth entries (a stack buffer); wider ones keep the per-head loops.
+constexpr Eigen::Index kNarrowWidth = 256;
+
+inline bool narrow_heads(Eigen::Index h_count, Eigen::Index f_count) {
+  return f_count < 8 && h_count * f_count <= kNarrowWidth;
+}
+
+// ex[h·F + f] = w[h] for the H heads.
+template <typename T>
+inline void spread_heads(const T* __restrict w, Eigen::Index h_count, Eigen::Index f_count,
+                         T* __restrict ex) {
+  for (Eigen::Index h = 0; h < h_count; ++h) {
+    for (Eigen::Index f = 0; f < f_count; ++f) ex[h * f_count + f] = w[h];
+  }
+}
+
+// out[c] += ex[c] · x[c] over the hf entries of a row.
+template <typename T>
+inline void add_spread_products(const T* __restrict ex, const T* __restrict x, Eigen::Index hf,
+                                T* __restrict out) {
+#pragma omp simd
+  for (Eigen::Index c = 0; c < hf; ++c) out[c] += ex[c] * x[c];
+}
+
 template <typename T, int kH, int kF>
 inline void aggregate_row(EdgeId b, EdgeId e, const std::vector<NodeId>& src, const T* w,
                           Eigen::Index w_stride, const MatrixCRef<T>& z, Eigen::Index h_count,
@@ -212,6 +241,14 @@ inline void aggregate_row(EdgeId b, EdgeId e, const std::vector<NodeId>& src, co
   } else {
     const Eigen::Index hf = h_count * f_count;
     for (Eigen::Index c = 0; c < hf; ++c) oi[c] = T(0);
+    if (narrow_heads(h_count, f_count)) {
+      alignas(64) T ex[kNarrowWidth];
+      for (EdgeId p = b; p < e; ++p) {
+        spread_heads(w + (p - b) * w_stride, h_count, f_count, ex);
+        add_spread_products(ex, row(z, src[p]), hf, oi);
+      }
+      return;
+    }
     for (EdgeId p = b; p < e; ++p) {
       const T* __restrict ap = w + (p - b) * w_stride;
       const T* __restrict zj = row(z, src[p]);
@@ -234,6 +271,18 @@ inline void head_dots(const T* __restrict gi, const T* __restrict zj, Eigen::Ind
     const ConstHeadBlockMap<T, kH, kF> g(gi), z(zj);
     Eigen::Map<Eigen::Matrix<T, 1, kH>> dots(out);
     dots = g.cwiseProduct(z).colwise().sum();
+  } else if (narrow_heads(h_count, f_count)) {
+    // The H·F products in one vector loop, then each head's F of them summed in order from 0:
+    // the sums the loop below forms.
+    alignas(64) T prod[kNarrowWidth];
+    const Eigen::Index hf = h_count * f_count;
+#pragma omp simd
+    for (Eigen::Index c = 0; c < hf; ++c) prod[c] = gi[c] * zj[c];
+    for (Eigen::Index h = 0; h < h_count; ++h) {
+      T acc = 0;
+      for (Eigen::Index f = 0; f < f_count; ++f) acc += prod[h * f_count + f];
+      out[h] = acc;
+    }
   } else {
     for (Eigen::Index h = 0; h < h_count; ++h) {
       T acc = 0;
@@ -284,6 +333,14 @@ inline void aggregate_source_grad_row(NodeId j, const CsrTranspose& t, const Wei
       also(q);
     }
     gz = acc;
+  } else if (narrow_heads(h_count, f_count)) {
+    alignas(64) T ex[kNarrowWidth];
+    const Eigen::Index hf = h_count * f_count;
+    for (EdgeId q = t.row_ptr[j]; q < t.row_ptr[j + 1]; ++q) {
+      spread_heads(weights(q), h_count, f_count, ex);
+      add_spread_products(ex, row(grad_out, t.dst[q]), hf, gzj);
+      also(q);
+    }
   } else {
     for (EdgeId q = t.row_ptr[j]; q < t.row_ptr[j + 1]; ++q) {
       const T* __restrict ap = weights(q);
