@@ -119,6 +119,17 @@ TEST_P(AggregateShapes, ForwardMatchesReference) {
   Matrix<float> out_f(7, h * f);
   aggregate_forward<float>(g, alpha.cast<float>(), z.cast<float>(), out_f);
   expect_matrix_near(out_f.cast<double>(), expected, 1e-5);
+  // Every kernel (fixed shapes, narrow heads in registers or in memory, run-time shapes) adds
+  // each slot's product in slot order, so the float result is the float reference's bits.
+  const Matrix<float> alpha_f = alpha.cast<float>(), z_f = z.cast<float>();
+  const std::vector<NodeId> dst = g.dst();
+  Matrix<float> expected_f = Matrix<float>::Zero(7, h * f);
+  for (EdgeId p = 0; p < g.num_edges(); ++p) {
+    for (Eigen::Index k = 0; k < h * f; ++k) {
+      expected_f(dst[p], k) += alpha_f(p, k / f) * z_f(g.src()[p], k);
+    }
+  }
+  EXPECT_TRUE(out_f == expected_f) << "float aggregate differs from the float reference";
 }
 
 void check_aggregate_gradients(const CsrGraph& g, Eigen::Index h, Eigen::Index f) {
@@ -145,6 +156,34 @@ void check_aggregate_gradients(const CsrGraph& g, Eigen::Index h, Eigen::Index f
                             grad_z_f);
   expect_matrix_near(grad_alpha_f.cast<double>(), grad_alpha, 1e-5);
   expect_matrix_near(grad_z_f.cast<double>(), grad_z, 1e-5);
+
+  // And the same bits as a float reference in the kernels' order: each source's gradient
+  // over its out-edges in transposed order onto the incoming gradient, and for heads narrower
+  // than a vector (F < 8: the run-time and narrow-head kernels) each head's dot product summed
+  // over its features from 0 (the fixed shapes sum a head's features as a vector reduction).
+  const Matrix<float> alpha_f = alpha.cast<float>(), z_f = z.cast<float>(), w_f = w.cast<float>();
+  const std::vector<NodeId> dst = g.dst();
+  Matrix<float> expected_alpha(e, h);
+  for (EdgeId p = 0; p < e; ++p) {
+    for (Eigen::Index k = 0; k < h; ++k) {
+      float acc = 0;
+      for (Eigen::Index c = k * f; c < (k + 1) * f; ++c) acc += w_f(dst[p], c) * z_f(g.src()[p], c);
+      expected_alpha(p, k) = acc;
+    }
+  }
+  Matrix<float> expected_z = grad_z0.cast<float>();
+  const CsrTranspose& t = g.transpose();
+  for (NodeId j = 0; j < n; ++j) {
+    for (EdgeId q = t.row_ptr[j]; q < t.row_ptr[j + 1]; ++q) {
+      for (Eigen::Index c = 0; c < h * f; ++c) {
+        expected_z(j, c) += alpha_f(t.slot[q], c / f) * w_f(t.dst[q], c);
+      }
+    }
+  }
+  if (f < 8) {
+    EXPECT_TRUE(grad_alpha_f == expected_alpha) << "float grad_alpha differs from the reference";
+  }
+  EXPECT_TRUE(grad_z_f == expected_z) << "float grad_z differs from the reference";
 }
 
 TEST_P(AggregateShapes, Gradient) {
@@ -155,7 +194,8 @@ TEST_P(AggregateShapes, Gradient) {
 INSTANTIATE_TEST_SUITE_P(HeadsByFeatures, AggregateShapes,
                          ::testing::Values(std::pair{1, 3}, std::pair{3, 2}, std::pair{1, 8},
                                            std::pair{2, 8}, std::pair{4, 16}, std::pair{8, 8},
-                                           std::pair{8, 16}),
+                                           std::pair{8, 16}, std::pair{8, 1}, std::pair{8, 3},
+                                           std::pair{8, 7}, std::pair{4, 2}, std::pair{2, 3}),
                          test::heads_by_features_name);
 
 TEST(AggregateBackward, GradientRandomGraphOneHead) {

@@ -14,6 +14,10 @@
 
 #include <Eigen/Core>
 #include <algorithm>
+#include <array>
+#include <cstring>
+#include <type_traits>
+#include <utility>
 #include <vector>
 
 #include "gat/core/types.hpp"
@@ -192,8 +196,6 @@ inline void softmax_backward_row(EdgeId b, EdgeId e, Eigen::Index h_count, const
                               grad_y.outerStride(), row(grad_x, b), grad_x.outerStride(), dot);
 }
 
-// out_i[h, :] = Σ_p w[p, h] · z[j, h, :] over the slots b..e-1, where slot p's H weights are at
-// w + (p - b)·w_stride. A row with no slots gets zeros.
 // Narrow heads, F < 8 at run time (an averaged output layer of C classes per head: PubMed's
 // 8 heads of 3): the loop over a head's F features is shorter than one vector, so the per-head
 // loops run scalar, one multiply and add at a time. Spread over the head's features (ex[h·F +
@@ -203,7 +205,7 @@ inline void softmax_backward_row(EdgeId b, EdgeId e, Eigen::Index h_count, const
 constexpr Eigen::Index kNarrowWidth = 256;
 
 inline bool narrow_heads(Eigen::Index h_count, Eigen::Index f_count) {
-  return f_count < 8 && h_count * f_count <= kNarrowWidth;
+  return h_count > 1 && f_count < 8 && h_count * f_count <= kNarrowWidth;
 }
 
 // ex[h·F + f] = w[h] for the H heads.
@@ -223,6 +225,95 @@ inline void add_spread_products(const T* __restrict ex, const T* __restrict x, E
   for (Eigen::Index c = 0; c < hf; ++c) out[c] += ex[c] * x[c];
 }
 
+// Eight floats as one vector (GCC and Clang vector extensions; on a build without AVX the
+// compiler splits it in two).
+using Float8 = float __attribute__((vector_size(32)));
+
+// Chunk kC of eight heads' weights spread over kF features each: lane l holds w[(8·kC + l) / kF],
+// one register permutation (vpermps) instead of eight scalar stores and a reload.
+template <int kF, int kC, std::size_t... L>
+inline Float8 spread_chunk(Float8 w, std::index_sequence<L...> /*lanes*/) {
+  return __builtin_shufflevector(w, w, ((8 * kC + static_cast<int>(L)) / kF)...);
+}
+
+// out += Σ_k spread(w_k) · x_k over the slots k = b..e-1 that slot(k, w, x) describes (their
+// eight heads' weights and (8·kF) row), then also(k) after each: eight float heads of kF
+// features (PubMed's output layer: kF = 3), the row summed in kF vector registers, the weights
+// spread by permutation. The same products and additions as add_spread_products.
+template <int kF, typename Slot, typename Also>
+inline void sum_eight_narrow_heads(EdgeId b, EdgeId e, const Slot& slot, const Also& also,
+                                   float* __restrict out) {
+  constexpr auto kChunks = std::make_index_sequence<kF>{};
+  constexpr auto kLanes = std::make_index_sequence<8>{};
+  std::array<Float8, kF> acc;
+  std::memcpy(acc.data(), out, sizeof acc);
+  for (EdgeId k = b; k < e; ++k) {
+    const float* w;
+    const float* x;
+    slot(k, w, x);
+    Float8 wv;
+    std::memcpy(&wv, w, sizeof wv);
+    [&]<std::size_t... C>(std::index_sequence<C...>) {
+      ((acc[C] = acc[C] + spread_chunk<kF, static_cast<int>(C)>(wv, kLanes) *
+                              [&] {
+                                Float8 xv;
+                                std::memcpy(&xv, x + 8 * C, sizeof xv);
+                                return xv;
+                              }()),
+       ...);
+    }
+    (kChunks);
+    also(k);
+  }
+  std::memcpy(out, acc.data(), sizeof acc);
+}
+
+// out += Σ_k spread(w_k) · x_k over the slots b..e-1 of a narrow row: eight float heads in
+// registers (sum_eight_narrow_heads), anything else through memory.
+template <typename T, typename Slot, typename Also>
+inline void add_spread_rows(EdgeId b, EdgeId e, Eigen::Index h_count, Eigen::Index f_count,
+                            const Slot& slot, const Also& also, T* __restrict out) {
+  if constexpr (std::is_same_v<T, float>) {
+    if (h_count == 8) {
+      const auto eight = [&](auto kf) {
+        sum_eight_narrow_heads<decltype(kf)::value>(b, e, slot, also, out);
+      };
+      switch (f_count) {
+        case 1:
+          return eight(Int<1>{});
+        case 2:
+          return eight(Int<2>{});
+        case 3:
+          return eight(Int<3>{});
+        case 4:
+          return eight(Int<4>{});
+        case 5:
+          return eight(Int<5>{});
+        case 6:
+          return eight(Int<6>{});
+        case 7:
+          return eight(Int<7>{});
+        default:
+          break;
+      }
+    }
+  }
+  // Zeroed only because GCC cannot see spread_heads fill the hf entries read (a false
+  // -Wmaybe-uninitialized).
+  alignas(64) T ex[kNarrowWidth] = {};
+  const Eigen::Index hf = h_count * f_count;
+  for (EdgeId k = b; k < e; ++k) {
+    const T* w;
+    const T* x;
+    slot(k, w, x);
+    spread_heads(w, h_count, f_count, ex);
+    add_spread_products(ex, x, hf, out);
+    also(k);
+  }
+}
+
+// out_i[h, :] = Σ_p w[p, h] · z[j, h, :] over the slots b..e-1, where slot p's H weights are at
+// w + (p - b)·w_stride. A row with no slots gets zeros.
 template <typename T, int kH, int kF>
 inline void aggregate_row(EdgeId b, EdgeId e, const std::vector<NodeId>& src, const T* w,
                           Eigen::Index w_stride, const MatrixCRef<T>& z, Eigen::Index h_count,
@@ -242,11 +333,12 @@ inline void aggregate_row(EdgeId b, EdgeId e, const std::vector<NodeId>& src, co
     const Eigen::Index hf = h_count * f_count;
     for (Eigen::Index c = 0; c < hf; ++c) oi[c] = T(0);
     if (narrow_heads(h_count, f_count)) {
-      alignas(64) T ex[kNarrowWidth];
-      for (EdgeId p = b; p < e; ++p) {
-        spread_heads(w + (p - b) * w_stride, h_count, f_count, ex);
-        add_spread_products(ex, row(z, src[p]), hf, oi);
-      }
+      const auto slot = [&](EdgeId p, const T*& wp, const T*& zp) {
+        wp = w + (p - b) * w_stride;
+        zp = row(z, src[p]);
+      };
+      add_spread_rows<T>(
+          b, e, h_count, f_count, slot, [](EdgeId) {}, oi);
       return;
     }
     for (EdgeId p = b; p < e; ++p) {
@@ -334,13 +426,11 @@ inline void aggregate_source_grad_row(NodeId j, const CsrTranspose& t, const Wei
     }
     gz = acc;
   } else if (narrow_heads(h_count, f_count)) {
-    alignas(64) T ex[kNarrowWidth];
-    const Eigen::Index hf = h_count * f_count;
-    for (EdgeId q = t.row_ptr[j]; q < t.row_ptr[j + 1]; ++q) {
-      spread_heads(weights(q), h_count, f_count, ex);
-      add_spread_products(ex, row(grad_out, t.dst[q]), hf, gzj);
-      also(q);
-    }
+    const auto slot = [&](EdgeId q, const T*& wq, const T*& gq) {
+      wq = weights(q);
+      gq = row(grad_out, t.dst[q]);
+    };
+    add_spread_rows<T>(t.row_ptr[j], t.row_ptr[j + 1], h_count, f_count, slot, also, gzj);
   } else {
     for (EdgeId q = t.row_ptr[j]; q < t.row_ptr[j + 1]; ++q) {
       const T* __restrict ap = weights(q);
