@@ -4,9 +4,11 @@
 
 #include <cmath>
 #include <cstdint>
+#include <utility>
 #include <vector>
 
 #include "gat/core/random.hpp"
+#include "gat/core/threads.hpp"
 #include "gat/graph/build.hpp"
 #include "support/gradcheck.hpp"
 #include "support/graphs.hpp"
@@ -75,6 +77,42 @@ TEST(HeadDotBackward, GradientOfAOverSeveralChunks) {
   MatrixD grad_z = MatrixD::Zero(n, h * f), grad_a = grad_a0;
   head_dot_backward<double>(z, a, w, grad_z, grad_a);
   expect_gradient("head_dot grad_a (600 rows)", a, grad_a - grad_a0, loss);
+}
+
+// Float, eight heads of 3 (an output layer's shape, the narrow-head loops) and 2 heads of 4:
+// the node scores and both gradients are the bits of plain loops that sum each head's features
+// from 0 and each gradient entry over the nodes in order.
+TEST(HeadDot, FloatNarrowHeadsEqualPlainLoops) {
+  for (const auto& [h, f] : {std::pair<Eigen::Index, Eigen::Index>{8, 3}, {2, 4}, {5, 1}}) {
+    const Eigen::Index n = 300;
+    const Matrix<float> z = random_matrix(n, h * f, 21).cast<float>();
+    const Matrix<float> a = random_matrix(h, f, 22).cast<float>();
+    const Matrix<float> g = random_matrix(n, h, 23).cast<float>();
+    Matrix<float> s(n, h), expected_s(n, h);
+    head_dot_forward<float>(z, a, s);
+    Matrix<float> grad_z = random_matrix(n, h * f, 24).cast<float>(), expected_z = grad_z;
+    Matrix<float> grad_a = random_matrix(h, f, 25).cast<float>(), expected_a = grad_a;
+    head_dot_backward<float>(z, a, g, grad_z, grad_a);
+    Matrix<float> chunk_a = Matrix<float>::Zero(h, f);
+    for (Eigen::Index i = 0; i < n; ++i) {
+      for (Eigen::Index k = 0; k < h; ++k) {
+        float acc = 0;
+        for (Eigen::Index c = 0; c < f; ++c) {
+          acc += z(i, k * f + c) * a(k, c);
+          expected_z(i, k * f + c) += g(i, k) * a(k, c);
+          chunk_a(k, c) += g(i, k) * z(i, k * f + c);
+        }
+        expected_s(i, k) = acc;
+      }
+      if ((i + 1) % kRowChunk == 0 || i + 1 == n) {  // per chunk of rows, then over chunks
+        expected_a += chunk_a;
+        chunk_a.setZero();
+      }
+    }
+    EXPECT_TRUE(s == expected_s) << "H = " << h << ", F = " << f;
+    EXPECT_TRUE(grad_z == expected_z) << "H = " << h << ", F = " << f;
+    EXPECT_TRUE(grad_a == expected_a) << "H = " << h << ", F = " << f;
+  }
 }
 
 // ---- edge_score -------------------------------------------------------------------------

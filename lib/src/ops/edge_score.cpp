@@ -24,6 +24,16 @@ template <typename T, int kH, int kF>
 void head_dot_forward_kernel(const MatrixCRef<T>& z, const MatrixCRef<T>& a, MatrixRef<T>& s) {
   const Eigen::Index n = z.rows();
   const Eigen::Index h_count = kH > 0 ? kH : a.rows(), f_count = kF > 0 ? kF : a.cols();
+  if (kF == 0 && detail::narrow_heads(h_count, f_count)) {
+    // Narrow heads (an output layer's C classes per head): a as one (H·F) row, and each node's
+    // H dots with the products in one vector loop (detail::head_dots), the same sums.
+    const Matrix<T> a_row = a;  // contiguous (H, F), row-major: the (H·F) row
+#pragma omp parallel for schedule(static)
+    for (Eigen::Index i = 0; i < n; ++i) {
+      detail::head_dots<T, 0, 0>(row(z, i), a_row.data(), h_count, f_count, row(s, i));
+    }
+    return;
+  }
 #pragma omp parallel for schedule(static)
   for (Eigen::Index i = 0; i < n; ++i) {
     const T* zi = row(z, i);
@@ -37,12 +47,54 @@ void head_dot_forward_kernel(const MatrixCRef<T>& z, const MatrixCRef<T>& a, Mat
   }
 }
 
+// head_dot_backward for narrow heads (F < 8 at run time): with grad_s[i]'s H values spread over
+// their heads' features (detail::spread_heads), both gradients are loops over the (H·F) row,
+// grad_z[i, c] += g[c]·a[c] and grad_a[c] += g[c]·z[i, c], the same products and sums in the
+// same order as the per-head loops below.
+template <typename T>
+void narrow_head_dot_backward(const MatrixCRef<T>& z, const MatrixCRef<T>& a,
+                              const MatrixCRef<T>& grad_s, MatrixRef<T>& grad_z,
+                              MatrixRef<T>& grad_a, Eigen::Index h_count, Eigen::Index f_count) {
+  const Eigen::Index n = z.rows(), hf = h_count * f_count;
+  const Matrix<T> a_row = a;  // contiguous (H, F): the (H·F) row
+#pragma omp parallel
+  {
+    alignas(64) T g[detail::kNarrowWidth] = {};
+#pragma omp for schedule(static)
+    for (Eigen::Index i = 0; i < n; ++i) {
+      detail::spread_heads(row(grad_s, i), h_count, f_count, g);
+      detail::add_spread_products(g, a_row.data(), hf, row(grad_z, i));
+    }
+  }
+  const Eigen::Index chunks = (n + kRowChunk - 1) / kRowChunk;
+  std::vector<Matrix<T>> partial(chunks);
+#pragma omp parallel
+  {
+    alignas(64) T g[detail::kNarrowWidth] = {};
+#pragma omp for schedule(static)
+    for (Eigen::Index c = 0; c < chunks; ++c) {
+      Matrix<T> acc = Matrix<T>::Zero(h_count, f_count);  // row-major: the (H·F) row
+      const Eigen::Index end = std::min(n, (c + 1) * kRowChunk);
+      for (Eigen::Index i = c * kRowChunk; i < end; ++i) {
+        detail::spread_heads(row(grad_s, i), h_count, f_count, g);
+        detail::add_spread_products(g, row(z, i), hf, acc.data());
+      }
+      partial[c] = std::move(acc);
+    }
+  }
+  for (const auto& p : partial) grad_a += p;
+}
+
 template <typename T, int kH, int kF>
 void head_dot_backward_kernel(const MatrixCRef<T>& z, const MatrixCRef<T>& a,
                               const MatrixCRef<T>& grad_s, MatrixRef<T>& grad_z,
                               MatrixRef<T>& grad_a) {
   const Eigen::Index n = z.rows();
   const Eigen::Index h_count = kH > 0 ? kH : a.rows(), f_count = kF > 0 ? kF : a.cols();
+  if (kF == 0 && detail::narrow_heads(h_count, f_count)) {
+    narrow_head_dot_backward(z, a, grad_s, grad_z, grad_a, h_count, f_count);
+    return;
+  }
   // grad_z[i, h·F + f] += grad_s[i, h] · a[h, f]: independent per row.
 #pragma omp parallel for schedule(static)
   for (Eigen::Index i = 0; i < n; ++i) {
