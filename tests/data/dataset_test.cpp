@@ -121,6 +121,13 @@ TEST(ReorderNodes, RefusesMismatchedRowsAndOrders) {
   d.labels.pop_back();
   EXPECT_THAT(message(d, {0, 1, 2, 3}),
               ::testing::HasSubstr("reorder_nodes: labels has 3 rows for 4 nodes"));
+  d = path_dataset();
+  d.test.push_back(7);
+  EXPECT_THAT(message(d, {0, 1, 2, 3}),
+              ::testing::HasSubstr("reorder_nodes: split node 7 is outside the node ids [0, 4)"));
+  d = path_dataset();
+  d.features.row_ptr.pop_back();  // offsets that would run past the entries
+  EXPECT_NE(message(d, {0, 1, 2, 3}), "no error");
 }
 
 // A GAT is equivariant under renumbering: without dropout, the reordered dataset's outputs are

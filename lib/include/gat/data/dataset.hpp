@@ -50,7 +50,9 @@ struct Dataset {
 /// Results computed on the result map back through `order`: row k belongs to the node that
 /// was order[k] (with node_names, to the node named node_names[k]). Takes the dataset by value
 /// so that a moved-in one is permuted piece by piece, never held twice whole. Throws
-/// gat::Error unless `order` is a permutation of [0, N).
+/// gat::Error, before renumbering anything, unless `order` is a permutation of [0, N) and
+/// every member has one row per node (empty labels and names are allowed) and every split
+/// entry is a node id.
 Dataset reorder_nodes(Dataset data, std::span<const NodeId> order);
 
 }  // namespace gat
