@@ -58,9 +58,6 @@ int preset_out_heads(const std::string& dataset) {
 
 std::string apply_preset(const std::string& dataset, const CLI::App& cmd, ModelFlags& flags,
                          std::string& report) {
-  std::string name = dataset;
-  std::transform(name.begin(), name.end(), name.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
   const Preset* it = find_preset(dataset);
   if (it == nullptr) {
     report = "no preset for dataset '" + dataset + "': the flags' defaults apply";
@@ -75,6 +72,7 @@ std::string apply_preset(const std::string& dataset, const CLI::App& cmd, ModelF
       set += std::string(set.empty() ? "" : " ") + s.flag + " " + s.value;
     }
   }
+  std::string name = it->dataset;  // the table's spelling, lower case
   report = "preset " + name + " (GAT paper): ";
   if (it->settings.empty()) {
     report += "the flags' defaults";
