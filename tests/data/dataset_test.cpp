@@ -29,30 +29,6 @@ TEST(Dataset, EmptyByDefault) {
 }
 
 // Four nodes on a path 0 - 1 - 2 - 3 (both directions), three features, two classes.
-TEST(Dataset, SizesFollowTheMembers) {
-  Dataset d;
-  d.name = "path";
-  d.graph = build_csr(4, {0, 1, 1, 2, 2, 3}, {1, 0, 2, 1, 3, 2});
-  Matrix<float> x(4, 3);
-  x << 1, 0, 0,  //
-      0, 1, 0,   //
-      0, 0, 1,   //
-      1, 1, 0;
-  d.features = from_dense(x);
-  d.labels = {0, 1, 1, 0};
-  d.class_names = {"a", "b"};
-  d.node_names = {"n0", "n1", "n2", "n3"};
-  d.train = {0};
-  d.val = {1};
-  d.test = {2, 3};
-  EXPECT_EQ(d.num_nodes(), 4);
-  EXPECT_EQ(d.graph.num_edges(), 6);
-  EXPECT_EQ(d.num_classes(), 2);
-  EXPECT_EQ(d.num_features(), 3);
-  EXPECT_EQ(d.features.nnz(), 5);
-}
-
-// The dataset of SizesFollowTheMembers: a path 0 - 1 - 2 - 3.
 Dataset path_dataset() {
   Dataset d;
   d.name = "path";
@@ -70,6 +46,15 @@ Dataset path_dataset() {
   d.val = {1};
   d.test = {2, 3};
   return d;
+}
+
+TEST(Dataset, SizesFollowTheMembers) {
+  const Dataset d = path_dataset();
+  EXPECT_EQ(d.num_nodes(), 4);
+  EXPECT_EQ(d.graph.num_edges(), 6);
+  EXPECT_EQ(d.num_classes(), 2);
+  EXPECT_EQ(d.num_features(), 3);
+  EXPECT_EQ(d.features.nnz(), 5);
 }
 
 // Node order[k] becomes node k: its edges, feature row, label and name move with it, and the
